@@ -1,0 +1,48 @@
+# Bounded single-producer/single-consumer handoff queue with a GOP-aware drop policy
+# (lightnvr/core/memory/handoff.py).
+from enum import Enum, IntEnum
+from typing import Generic, Protocol, TypeVar
+
+class Droppable(Protocol):
+    @property
+    def is_keyframe(self) -> bool: ...
+    @property
+    def is_video(self) -> bool: ...
+    def release(self) -> None: ...   # called by the queue on every item it drops
+
+T = TypeVar("T", bound=Droppable)
+
+class DropLevel(IntEnum):
+    NONE = 0       # only capacity limits apply
+    KEY_ONLY = 1   # governor PRESSURE for live/detection: non-key video and audio are dropped
+    ALL = 2        # governor CRITICAL for live/detection: consumer paused, everything dropped
+
+class QueueSignal(Enum):
+    TIMEOUT = 0
+    CLOSED = 1     # closed and drained
+
+class QueueStats:
+    name: str
+    depth: int
+    capacity: int
+    put: int
+    delivered: int
+    dropped: int          # items dropped (any reason)
+    dropped_gops: int     # keyframes dropped (each takes the rest of its GOP with it)
+
+class HandoffQueue(Generic[T]):
+    """Invariant (property-tested): bounded depth; FIFO among delivered items; every delivered
+    non-key video item is preceded in delivery by its GOP's keyframe and by every video item
+    of that GOP before it (a dropped video item drops the rest of its GOP)."""
+    name: str
+    def __init__(self, name: str, capacity: int) -> None: ...
+    def put(self, item: T) -> bool: ...        # never blocks; False if the item (or it) was dropped
+    def get(self, timeout: float | None = None) -> T | QueueSignal: ...
+    def close(self) -> None: ...               # state first, then notify_all; pending items drained by get()
+    def set_drop_level(self, level: DropLevel) -> None: ...
+    @property
+    def drop_level(self) -> DropLevel: ...
+    @property
+    def closed(self) -> bool: ...
+    def stats(self) -> QueueStats: ...
+    def __len__(self) -> int: ...

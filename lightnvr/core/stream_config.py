@@ -1,0 +1,122 @@
+"""The settings of one camera stream: the one shape every subsystem passes around.
+
+Field names and defaults follow LightNVR's `streams` table and REST API, so rows, JSON bodies
+and the stream manager all speak the same language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MAX_STREAM_NAME_LENGTH = 64
+SCHEDULE_SLOTS = 168  # 7 days x 24 hours, Sunday first (as in the C project)
+_FORBIDDEN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+class InvalidStreamConfig(ValueError):
+    """A stream setting is out of range; `field` names the offending setting."""
+
+    field: str
+    message: str
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def validate_stream_name(name: str) -> str:
+    """Return `name` if it is safe to use in file paths and URLs, else raise InvalidStreamConfig.
+
+    Spaces are allowed (as in the C project); slashes, backslashes, control characters, `..`
+    and leading dots are not, and the length is bounded.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidStreamConfig("name", "must be a non-empty string")
+    if len(name) > MAX_STREAM_NAME_LENGTH:
+        raise InvalidStreamConfig("name", f"at most {MAX_STREAM_NAME_LENGTH} characters")
+    if _FORBIDDEN_NAME.search(name) or ".." in name or name.startswith("."):
+        raise InvalidStreamConfig(
+            "name", "must not contain '/', '\\', '..', control characters or start with '.'"
+        )
+    if name != name.strip():
+        raise InvalidStreamConfig("name", "must not start or end with whitespace")
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class StreamConfig:
+    """One stream's configuration (LightNVR's stream fields)."""
+
+    name: str
+    url: str
+    enabled: bool = True
+    streaming_enabled: bool = True
+    width: int = 0
+    height: int = 0
+    fps: int = 0
+    codec: str = ""
+    priority: int = 5
+    record: bool = True
+    segment_duration: int = 900
+    protocol: int = 0  # 0 = RTSP over TCP, 1 = UDP
+    record_audio: bool = True
+    detection_based_recording: bool = False
+    detection_model: str = ""
+    detection_threshold: float = 0.5
+    detection_interval: int = 10
+    pre_detection_buffer: int = 5
+    post_detection_buffer: int = 10
+    detection_api_url: str = ""
+    retention_days: int = -1  # -1 inherit global, 0 unlimited, N days
+    detection_retention_days: int = -1
+    max_storage_mb: int = 0  # 0 = no per-stream quota
+    record_on_schedule: bool = False
+    recording_schedule: str = ""  # 168 chars of '0'/'1', Sunday 00:00 first; '' = always
+    sub_stream_url: str = ""
+    tags: str = ""
+
+    def validate(self) -> StreamConfig:
+        """Return self if every field is in range, else raise InvalidStreamConfig."""
+        validate_stream_name(self.name)
+        if not isinstance(self.url, str) or not self.url:
+            raise InvalidStreamConfig("url", "must be a non-empty URL")
+        if not 1 <= self.segment_duration <= 86400:
+            raise InvalidStreamConfig("segment_duration", "must be 1..86400 seconds")
+        if self.protocol not in (0, 1):
+            raise InvalidStreamConfig("protocol", "must be 0 (TCP) or 1 (UDP)")
+        for f in ("retention_days", "detection_retention_days"):
+            if getattr(self, f) < -1:
+                raise InvalidStreamConfig(f, "must be -1 (inherit), 0 (unlimited) or N days")
+        if self.max_storage_mb < 0:
+            raise InvalidStreamConfig("max_storage_mb", "must be >= 0")
+        if self.recording_schedule and (
+            len(self.recording_schedule) != SCHEDULE_SLOTS
+            or set(self.recording_schedule) - {"0", "1"}
+        ):
+            raise InvalidStreamConfig(
+                "recording_schedule", f"must be {SCHEDULE_SLOTS} characters of '0'/'1'"
+            )
+        if not 0.0 <= self.detection_threshold <= 1.0:
+            raise InvalidStreamConfig("detection_threshold", "must be between 0 and 1")
+        return self
+
+    def replace(self, **changes: Any) -> StreamConfig:
+        """A copy with `changes` applied (not validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def restart_needed(self, other: StreamConfig) -> bool:
+        """True when switching from self to `other` needs the stream's threads restarted."""
+        keys = ("url", "enabled", "streaming_enabled", "record", "segment_duration", "protocol",
+                "record_audio", "detection_based_recording", "record_on_schedule",
+                "recording_schedule")
+        return any(getattr(self, k) != getattr(other, k) for k in keys)
+
+
+STREAM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StreamConfig))

@@ -1,0 +1,1 @@
+"""lightnvr.video subsystem."""

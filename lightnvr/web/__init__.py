@@ -1,0 +1,1 @@
+"""lightnvr.web subsystem."""
