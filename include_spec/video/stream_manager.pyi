@@ -1,0 +1,79 @@
+# Stream manager (lightnvr/video/stream_manager.py): owns every stream's reader, recorder and
+# live writer threads. The web layer and the daemon use only this contract.
+from collections.abc import Sequence
+from enum import Enum
+from lightnvr.core.clock import Clock
+from lightnvr.core.heartbeat import HeartbeatRegistry
+from lightnvr.core.memory.governor import MemoryGovernor
+from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.recordings_store import RecordingsStore
+from lightnvr.core.shutdown import ShutdownCoordinator
+from lightnvr.core.stream_config import StreamConfig
+
+class StreamState(str, Enum):
+    INACTIVE = "inactive"
+    STARTING = "starting"
+    ACTIVE = "active"
+    RECONNECTING = "reconnecting"
+    STOPPING = "stopping"
+    ERROR = "error"
+
+class VideoSettings:
+    storage_path: str                # recordings root ([storage] path)
+    hls_path: str                    # live HLS root ([storage] path_hls)
+    mp4_directory_format: str        # year_month_day | year_month | flat
+    fsync_interval_seconds: float
+    stagger_seconds: float
+    reconnect_backoff_initial_seconds: float   # 0.5
+    reconnect_backoff_max_seconds: float       # 3.0
+    stall_timeout_seconds: float               # 10.0
+    queue_budget_bytes: int                    # per-consumer queue budget ([memory] buffer_size KB)
+
+class StreamStatus:
+    name: str
+    state: StreamState
+    last_error: str                  # "" when none; readable, names the camera's answer
+    packets: int
+    bytes: int
+    dropped: int                     # all queue drops for this stream
+    reconnects: int
+    timestamp_repairs: int
+    recording: bool                  # a segment file is open right now
+    recording_paused_reason: str     # "" unless recording is paused (e.g. disk emergency)
+    segments_written: int
+    video_codec: str
+    width: int
+    height: int
+    fps: float
+    audio_codec: str
+    bitrate_bps: int
+    last_packet_age: float | None    # seconds since the last packet, None before the first
+
+class ProbeResult:
+    ok: bool
+    error: str
+    video_codec: str
+    width: int
+    height: int
+    fps: float
+    audio_codec: str
+
+class StreamManager:
+    def __init__(self, settings: VideoSettings, pool: BufferPool, recordings: RecordingsStore,
+                 governor: MemoryGovernor | None = None,
+                 heartbeats: HeartbeatRegistry | None = None,
+                 clock: Clock | None = None) -> None: ...
+    def register_shutdown(self, coordinator: ShutdownCoordinator) -> None: ...  # readers, live, recorders
+    def start(self, streams: Sequence[StreamConfig]) -> None: ...   # staggered, returns at once
+    def apply(self, config: StreamConfig) -> None: ...   # add or update; restarts only if needed
+    def remove(self, name: str) -> None: ...
+    def names(self) -> list[str]: ...
+    def status(self, name: str) -> StreamStatus | None: ...
+    def statuses(self) -> list[StreamStatus]: ...
+    def snapshot_jpeg(self, name: str) -> bytes | None: ...   # latest keyframe decoded, cached ~1 s
+    def hls_dir(self, name: str) -> str: ...                   # directory holding index.m3u8
+    def set_manual_recording(self, name: str, on: bool) -> bool: ...   # False: unknown stream
+    def manual_recording(self, name: str) -> bool: ...
+    def set_recording_paused(self, reason: str | None) -> None: ...  # storage emergency; None resumes
+    def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> ProbeResult: ...
+    def stop(self, timeout: float) -> None: ...                # everything, in shutdown order
