@@ -47,4 +47,4 @@ class StorageManager:
     def run_retention(self) -> RetentionResult: ...    # synchronous pass (API cleanup, tests)
     def request_retention(self) -> None: ...           # nudge the thread
     def reconcile(self) -> SyncResult: ...             # start-up and POST /api/recordings/sync
-    def delete_recording(self, recording_id: int) -> bool: ...   # crash-safe; False if unknown/protected? no: False if unknown
+    def delete_recording(self, recording_id: int) -> bool: ...   # crash-safe; False if unknown. A user delete ignores `protected` (that guards automatic removal only)
