@@ -1,0 +1,184 @@
+"""Online database backups: the sqlite3 backup API, rotation, verification, thread and CLI.
+
+Design: one thread, "db-backup" (``BackupThread``), wakes every ``backup_interval_minutes``,
+copies the live database into ``backup_path`` with the sqlite3 backup API (one read snapshot:
+recorders keep writing meanwhile), verifies the copy, renames it into place and keeps the
+newest ``backup_retention_count`` files. It is separate from the storage thread so a slow disk
+pass never delays backups and the other way round. ``stop(timeout)`` sets its event and joins.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lightnvr.core.clock import Clock
+    from lightnvr.core.heartbeat import HeartbeatRegistry
+    from lightnvr.database.manager import Database
+
+log = logging.getLogger(__name__)
+
+_BACKUP_NAME = re.compile(r"^backup-\d{8}-\d{6}-\d{6}\.db$")
+
+
+def list_backups(backup_dir: str) -> list[str]:
+    """Paths of the backups in ``backup_dir``, newest first (names sort by time)."""
+    try:
+        names = [n for n in os.listdir(backup_dir) if _BACKUP_NAME.match(n)]
+    except FileNotFoundError:
+        return []
+    return [os.path.join(backup_dir, n) for n in sorted(names, reverse=True)]
+
+
+def verify_database(path: str, quick: bool = False) -> str | None:
+    """None when ``path`` opens and passes integrity_check (quick_check), else the problem."""
+    try:
+        conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error as e:
+        return str(e)
+    try:
+        pragma = "quick_check" if quick else "integrity_check"
+        rows = conn.execute(f"PRAGMA {pragma}").fetchall()
+        if rows and rows[0][0] == "ok":
+            return None
+        return "; ".join(str(r[0]) for r in rows[:5]) or "no answer"
+    except sqlite3.Error as e:
+        return str(e)
+    finally:
+        conn.close()
+
+
+def backup_database(db_path: str, dest_dir: str, keep: int = 24) -> str:
+    """Copy ``db_path`` (possibly live) into ``dest_dir``; keep the newest ``keep``; return it.
+
+    The copy is written to a temporary name, verified with quick_check, fsynced and renamed,
+    so a crash mid-backup never leaves a half file that a restore could pick.
+    """
+    os.makedirs(dest_dir, exist_ok=True)
+    now = time.time()
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"-{int(now * 1e6) % 1000000:06d}"
+    final = os.path.join(dest_dir, f"backup-{stamp}.db")
+    tmp = final + ".tmp"
+    src = sqlite3.connect(Path(db_path).absolute().as_uri() + "?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)  # pages=-1: one step, one snapshot, no restarts
+            # a standalone copy: no WAL beside it, so copying the single file is enough
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    problem = verify_database(tmp, quick=True)
+    if problem is not None:
+        os.unlink(tmp)
+        raise sqlite3.DatabaseError(f"backup of {db_path} failed verification: {problem}")
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, final)
+    _fsync_dir(dest_dir)
+    for old in list_backups(dest_dir)[max(keep, 1):]:
+        try:
+            os.unlink(old)
+        except OSError:
+            log.warning("could not remove old backup %s", old, exc_info=True)
+    log.info("database backup written: %s", final)
+    return final
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class BackupThread:
+    """Thread "db-backup": ``db.backup()`` every ``interval_minutes`` (0 disables it)."""
+
+    def __init__(self, db: Database, interval_minutes: int, keep: int,
+                 dest_dir: str | None = None, heartbeats: HeartbeatRegistry | None = None,
+                 clock: Clock | None = None) -> None:
+        self._db = db
+        self._period = interval_minutes * 60.0
+        self._keep = keep
+        self._dest = dest_dir
+        self._heartbeats = heartbeats
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_backup: str | None = None
+        self.failures = 0
+
+    def start(self) -> None:
+        if self._period <= 0:
+            log.info("database backups disabled (backup_interval_minutes = 0)")
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="db-backup", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("thread db-backup did not stop within %.1f s", timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        log.info("thread db-backup started (every %.0f min, keep %d)", self._period / 60,
+                 self._keep)
+        beat = None
+        if self._heartbeats is not None:
+            beat = self._heartbeats.register("db-backup", max_age=self._period * 2 + 60,
+                                             critical=False)
+        try:
+            while not self._stop.wait(self._period):
+                try:
+                    self.last_backup = self._db.backup(self._dest, self._keep)
+                except Exception:
+                    self.failures += 1
+                    log.error("database backup failed", exc_info=True)
+                if beat is not None:
+                    beat.beat()
+        finally:
+            if self._heartbeats is not None:
+                self._heartbeats.unregister("db-backup")
+            log.info("thread db-backup exiting")
+
+
+def backup_main(argv: list[str]) -> int:
+    """``lightnvr backup [-c CONFIG] [--dest DIR] [--keep N]``: one online backup now."""
+    parser = argparse.ArgumentParser(prog="lightnvr backup",
+                                     description="Write an online backup of the database.")
+    parser.add_argument("-c", "--config", help="configuration file")
+    parser.add_argument("--dest", help="backup directory (default: [database] backup_path)")
+    parser.add_argument("--keep", type=int, help="backups to keep "
+                        "(default: [database] backup_retention_count)")
+    args = parser.parse_args(argv)
+    from lightnvr.core.config import load_config  # the CLI needs config; the library does not
+
+    cfg = load_config(args.config).database
+    dest = args.dest or getattr(cfg, "backup_path", "") or os.path.join(
+        os.path.dirname(os.path.abspath(cfg.path)), "backups")
+    keep = args.keep if args.keep is not None else cfg.backup_retention_count
+    if not os.path.exists(cfg.path):
+        print(f"lightnvr backup: no database at {cfg.path} ([database] path)")
+        return 1
+    try:
+        path = backup_database(cfg.path, dest, keep)
+    except (OSError, sqlite3.Error) as e:
+        print(f"lightnvr backup: failed: {e}")
+        return 1
+    print(path)
+    return 0
