@@ -1,0 +1,165 @@
+"""Command line: `lightnvr [-c CONF] [-d] [--verbose]` runs the daemon; subcommands do one job.
+
+Subcommands are registered with `register_command(name, help, add_args, func)`. A subsystem
+that provides one (`check`, `backup`) calls `register_command` at import time in its own
+module, and that module's name is added to `COMMAND_MODULES` below; they are imported only
+when the CLI runs (a module that does not exist yet is skipped).
+
+Running the daemon calls `lightnvr.app.run(config, args) -> int`. Until lightnvr/app.py
+exists, and only if importing `lightnvr.app` fails because that very module is missing,
+the core daemon runs with no components (signals, sd_notify, watchdog, shutdown), which is
+what the core's end-to-end tests exercise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lightnvr import __version__
+
+# Modules that register subcommands when imported (a missing module is skipped).
+COMMAND_MODULES: list[str] = []
+
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    help: str
+    add_args: Callable[[argparse.ArgumentParser], None]
+    func: Callable[[argparse.Namespace], int]
+
+
+_COMMANDS: dict[str, Command] = {}
+
+
+def register_command(name: str, help: str,
+                     add_args: Callable[[argparse.ArgumentParser], None],
+                     func: Callable[[argparse.Namespace], int]) -> None:
+    """Add subcommand `name`: `add_args(parser)` declares its arguments, `func(args)` runs it
+    and returns the exit code. Registering a name twice replaces the earlier one."""
+    _COMMANDS[name] = Command(name, help, add_args, func)
+
+
+def _load_command_modules() -> None:
+    for module in COMMAND_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lightnvr", description="Lightweight network video recorder.")
+    parser.add_argument("-c", "--config", metavar="PATH",
+                        help="configuration file (default: ./lightnvr.conf, ./lightnvr.ini, "
+                             "/etc/lightnvr/lightnvr.conf, /etc/lightnvr/lightnvr.ini)")
+    parser.add_argument("-d", "--daemon", action="store_true",
+                        help="detach into the background (uses [general] pid_file)")
+    parser.add_argument("-v", "--version", action="version", version=f"lightnvr {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for cmd in _COMMANDS.values():
+        p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.add_args(p)
+    return parser
+
+
+# -- check-config ----------------------------------------------------------------------------
+def _check_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", metavar="PATH", help="configuration file to validate")
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from lightnvr.core.config import ConfigError, config_to_ini, load_config
+
+    try:
+        config = load_config(args.path)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"; effective configuration from {config.source_path}")
+    for line in config_to_ini(config).splitlines():
+        key, sep, value = line.partition(" = ")
+        # Secrets are not printed: the output ends up in terminals and bug reports.
+        masked = sep and key == "password" and value
+        print(f"{key} = ********" if masked else line)
+    return 0
+
+
+register_command("check-config", "validate a configuration file and print the effective "
+                 "configuration (exit 0 if valid, 2 if not)", _check_config_args, _check_config)
+
+
+# -- the daemon ------------------------------------------------------------------------------
+def _run_daemon(args: argparse.Namespace) -> int:
+    from lightnvr.core.config import ConfigError, load_config
+    from lightnvr.core.daemon import Daemon, PidFile, PidFileError, daemonize
+    from lightnvr.core.logger import setup_logging
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"lightnvr: configuration error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    pidfile = PidFile(config.general.pid_file) if config.general.pid_file else None
+    try:
+        if pidfile is not None:
+            pidfile.acquire()
+    except PidFileError as e:
+        print(f"lightnvr: {e}", file=sys.stderr)
+        return 1
+    if args.daemon:
+        daemonize()
+        if pidfile is not None:
+            pidfile.write_pid()
+    setup_logging(config.general, args.verbose)
+    log = logging.getLogger("lightnvr")
+    log.info("lightnvr %s starting (config %s)", __version__, config.source_path or "defaults")
+    for warning in config.warnings:
+        log.warning("%s", warning)
+    try:
+        try:
+            app = importlib.import_module("lightnvr.app")
+        except ModuleNotFoundError as e:
+            if e.name != "lightnvr.app":
+                raise
+            log.warning("lightnvr.app not present: running the core daemon with no components")
+            daemon = Daemon(config, config_path=args.config, verbose=args.verbose)
+            daemon.install_signal_handlers()
+            code = daemon.run()
+        else:
+            code = int(app.run(config, args))
+    finally:
+        if pidfile is not None:
+            pidfile.release()
+    log.info("lightnvr exiting with code %d", code)
+    if code != 0:
+        # A component may have overrun its stop deadline and still hold a non-daemon
+        # thread; normal interpreter exit would wait for it forever.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `lightnvr` and `python -m lightnvr`; returns the exit code."""
+    _load_command_modules()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command:
+        return _COMMANDS[args.command].func(args)
+    return _run_daemon(args)

@@ -1,0 +1,424 @@
+"""The daemon's INI configuration: LightNVR's sections and keys, typed, validated, env overrides.
+
+Every key is a field of a frozen dataclass per section; its metadata says what is allowed
+(a range or a set of choices). A bad value raises `ConfigError`, whose message is one line
+naming the file, the section, the key, the value and what is allowed. Unknown keys and
+sections only produce warnings (`Config.warnings`) so configuration files written for the
+C project still load.
+
+Relative paths in the file are kept as written and therefore resolve against the daemon's
+current working directory (`make run` starts it from the checkout, so `./var/...` lands there;
+`-d` deliberately keeps the working directory for the same reason).
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import io
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SEARCH_PATHS: tuple[str, ...] = (
+    "./lightnvr.conf",
+    "./lightnvr.ini",
+    "/etc/lightnvr/lightnvr.conf",
+    "/etc/lightnvr/lightnvr.ini",
+)
+ENV_PREFIX = "LIGHTNVR_"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_FACILITIES = ("LOG_USER", "LOG_DAEMON", "LOG_SYSLOG", "LOG_LOCAL0", "LOG_LOCAL1", "LOG_LOCAL2",
+               "LOG_LOCAL3", "LOG_LOCAL4", "LOG_LOCAL5", "LOG_LOCAL6", "LOG_LOCAL7")
+
+
+class ConfigError(Exception):
+    """A configuration value is not acceptable; str() is one line naming where and why."""
+
+    file: str
+    section: str
+    key: str
+    value: str
+    allowed: str
+
+    def __init__(self, file: str, section: str, key: str, value: str, allowed: str) -> None:
+        self.file = file
+        self.section = section
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        where = f"[{section}] {key}" if key else f"[{section}]"
+        super().__init__(f"{file}: {where} = {value!r}: allowed: {allowed}")
+
+
+def _opt(default: Any, lo: float | None = None, hi: float | None = None,
+         choices: tuple[str, ...] | None = None) -> Any:
+    """A dataclass field with its validation rule in the metadata."""
+    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices})
+
+
+@dataclass(frozen=True)
+class GeneralConfig:
+    pid_file: str = _opt("/var/run/lightnvr.pid")
+    log_file: str = _opt("/var/log/lightnvr.log")
+    log_level: int = _opt(2, 0, 3)
+    syslog_enabled: bool = _opt(False)
+    syslog_ident: str = _opt("lightnvr")
+    syslog_facility: str = _opt("LOG_USER", choices=_FACILITIES)
+    log_format: str = _opt("text", choices=("text", "json"))
+    log_max_bytes: int = _opt(10 * 1024 * 1024, 0, 1 << 40)
+    log_backup_count: int = _opt(3, 0, 100)
+    demo_mode: bool = _opt(False)
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = _opt("/var/lib/lightnvr/recordings")
+    path_hls: str = _opt("/var/lib/lightnvr/hls")
+    max_size: int = _opt(0, 0, 1 << 60)
+    retention_days: int = _opt(30, 0, 36500)
+    auto_delete_oldest: bool = _opt(True)
+    min_free_pct: int = _opt(10, 0, 100)
+    pressure_warning_pct: int = _opt(20, 0, 100)
+    pressure_critical_pct: int = _opt(10, 0, 100)
+    pressure_emergency_pct: int = _opt(5, 0, 100)
+    generate_thumbnails: bool = _opt(True)
+    thumbnails_per_recording: int = _opt(3, 0, 20)
+    mp4_directory_format: str = _opt("year_month_day",
+                                     choices=("year_month_day", "year_month", "flat"))
+    mp4_segment_duration: int = _opt(900, 5, 86400)
+    fsync_interval_seconds: float = _opt(5.0, 0, 3600)
+    retention_interval_minutes: int = _opt(15, 1, 1440)
+    heartbeat_interval_seconds: int = _opt(30, 1, 3600)
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    path: str = _opt("/var/lib/lightnvr/lightnvr.db")
+    backup_interval_minutes: int = _opt(60, 0, 525600)
+    backup_retention_count: int = _opt(24, 0, 10000)
+    backup_path: str = _opt("")
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    port: int = _opt(8080, 1, 65535)
+    bind_ip: str = _opt("0.0.0.0")
+    root: str = _opt("/var/lib/lightnvr/www")
+    auth_enabled: bool = _opt(True)
+    username: str = _opt("admin")
+    password: str = _opt("")
+    auth_timeout_hours: int = _opt(24, 1, 8760)
+    auth_absolute_timeout_hours: int = _opt(168, 1, 87600)
+    login_rate_limit_enabled: bool = _opt(True)
+    login_rate_limit_max_attempts: int = _opt(5, 1, 10000)
+    login_rate_limit_window_seconds: int = _opt(300, 1, 86400)
+    web_thread_pool_size: int = _opt(8, 1, 256)
+    max_request_bytes: int = _opt(10 * 1024 * 1024, 1024, 1 << 32)
+
+
+@dataclass(frozen=True)
+class StreamsConfig:
+    max_streams: int = _opt(32, 1, 1024)
+    startup_stagger_seconds: float = _opt(1.0, 0, 60)
+    reconnect_backoff_max_seconds: float = _opt(3.0, 0.5, 300)
+    stall_timeout_seconds: float = _opt(10.0, 1, 600)
+
+
+@dataclass(frozen=True)
+class MemoryConfig:
+    buffer_size: int = _opt(1024, 16, 1 << 20)
+    pool_size_mb: int = _opt(32, 1, 65536)
+    rss_pressure_mb: int = _opt(0, 0, 1 << 20)
+    rss_critical_mb: int = _opt(0, 0, 1 << 20)
+    available_pressure_mb: int = _opt(64, 0, 1 << 20)
+    available_critical_mb: int = _opt(32, 0, 1 << 20)
+
+
+@dataclass(frozen=True)
+class ApiDetectionConfig:
+    url: str = _opt("")
+    detection_threshold: float = _opt(0.5, 0, 1)
+    pre_detection_buffer: int = _opt(5, 0, 300)
+    post_detection_buffer: int = _opt(10, 0, 3600)
+
+
+@dataclass(frozen=True)
+class DetectionConfig:
+    grace_period: int = _opt(2, 0, 3600)
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    enabled: bool = _opt(False)
+    broker_host: str = _opt("")
+    broker_port: int = _opt(1883, 1, 65535)
+    username: str = _opt("")
+    password: str = _opt("")
+    client_id: str = _opt("lightnvr")
+    topic_prefix: str = _opt("lightnvr")
+    tls_enabled: bool = _opt(False)
+    keepalive: int = _opt(60, 5, 3600)
+    qos: int = _opt(1, 0, 2)
+    retain: bool = _opt(False)
+    ha_discovery: bool = _opt(False)
+    ha_discovery_prefix: str = _opt("homeassistant")
+
+
+@dataclass(frozen=True)
+class OnvifConfig:
+    discovery_enabled: bool = _opt(False)
+    discovery_interval: int = _opt(300, 10, 86400)
+    discovery_network: str = _opt("auto")
+
+
+_SECTIONS: dict[str, type] = {
+    "general": GeneralConfig,
+    "storage": StorageConfig,
+    "database": DatabaseConfig,
+    "web": WebConfig,
+    "streams": StreamsConfig,
+    "memory": MemoryConfig,
+    "api_detection": ApiDetectionConfig,
+    "detection": DetectionConfig,
+    "mqtt": MqttConfig,
+    "onvif": OnvifConfig,
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    general: GeneralConfig = field(default_factory=GeneralConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    streams: StreamsConfig = field(default_factory=StreamsConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+    api_detection: ApiDetectionConfig = field(default_factory=ApiDetectionConfig)
+    detection: DetectionConfig = field(default_factory=DetectionConfig)
+    mqtt: MqttConfig = field(default_factory=MqttConfig)
+    onvif: OnvifConfig = field(default_factory=OnvifConfig)
+    source_path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _allowed(f: dataclasses.Field[Any]) -> str:
+    md = f.metadata
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    if md["choices"]:
+        return "one of " + ", ".join(md["choices"])
+    if kind == "bool":
+        return "true or false (also yes/no, on/off, 1/0)"
+    name = {"int": "an integer", "float": "a number", "str": "text"}[kind]
+    if md["lo"] is not None and md["hi"] is not None:
+        return f"{name} from {md['lo']:g} to {md['hi']:g}"
+    return name
+
+
+def _convert(f: dataclasses.Field[Any], raw: str, where: tuple[str, str, str]) -> Any:
+    """Parse one raw string into the field's type, enforcing its range or choices."""
+    file, section, key = where
+    text = raw.strip()
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    md = f.metadata
+
+    def bad() -> ConfigError:
+        return ConfigError(file, section, key, raw, _allowed(f))
+
+    value: Any
+    if kind == "bool":
+        low = text.lower()
+        if low not in _TRUE | _FALSE:
+            raise bad()
+        return low in _TRUE
+    if kind == "str":
+        if md["choices"] and text not in md["choices"]:
+            raise bad()
+        return text
+    try:
+        value = int(text) if kind == "int" else float(text)
+    except ValueError:
+        raise bad() from None
+    if value != value or (md["lo"] is not None and value < md["lo"]) or (
+            md["hi"] is not None and value > md["hi"]):
+        raise bad()
+    return value
+
+
+def _cross_check(cfg: Config, file: str) -> None:
+    """Rules that involve more than one key (orderings of thresholds)."""
+    s = cfg.storage
+    if not s.pressure_warning_pct >= s.pressure_critical_pct >= s.pressure_emergency_pct:
+        raise ConfigError(file, "storage", "pressure_critical_pct", str(s.pressure_critical_pct),
+                          "pressure_warning_pct >= pressure_critical_pct >= "
+                          "pressure_emergency_pct")
+    m = cfg.memory
+    if m.rss_pressure_mb and m.rss_critical_mb and m.rss_critical_mb < m.rss_pressure_mb:
+        raise ConfigError(file, "memory", "rss_critical_mb", str(m.rss_critical_mb),
+                          f"0 (off) or at least rss_pressure_mb ({m.rss_pressure_mb})")
+    if m.available_critical_mb > m.available_pressure_mb:
+        raise ConfigError(file, "memory", "available_critical_mb", str(m.available_critical_mb),
+                          f"at most available_pressure_mb ({m.available_pressure_mb})")
+    if cfg.web.auth_absolute_timeout_hours < cfg.web.auth_timeout_hours:
+        raise ConfigError(file, "web", "auth_absolute_timeout_hours",
+                          str(cfg.web.auth_absolute_timeout_hours),
+                          f"at least auth_timeout_hours ({cfg.web.auth_timeout_hours})")
+
+
+def _build(values: Mapping[str, Mapping[str, tuple[str, str]]], source_path: str | None,
+           warnings: list[str], base: Config | None = None) -> Config:
+    """Make a validated Config from raw strings: values[section][key] = (raw, where-label)."""
+    base = base or Config()
+    sections: dict[str, Any] = {}
+    for name, cls in _SECTIONS.items():
+        current = getattr(base, name)
+        changes: dict[str, Any] = {}
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        for key, (raw, label) in values.get(name, {}).items():
+            changes[key] = _convert(fields[key], raw, (label, name, key))
+        sections[name] = dataclasses.replace(current, **changes)
+    if not sections["database"].backup_path:
+        db_dir = os.path.dirname(sections["database"].path) or "."
+        sections["database"] = dataclasses.replace(
+            sections["database"], backup_path=os.path.join(db_dir, "backups"))
+    cfg = Config(**sections, source_path=source_path, warnings=warnings)
+    _cross_check(cfg, source_path or "<defaults>")
+    return cfg
+
+
+def _parse_ini(text: str, source: str) -> configparser.RawConfigParser:
+    parser = configparser.RawConfigParser(inline_comment_prefixes=(";", "#"), strict=False,
+                                          interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text, source=source)
+    except configparser.MissingSectionHeaderError as e:
+        raise ConfigError(source, "", "", e.line.strip(), "a [section] header before keys") from e
+    except configparser.Error as e:
+        raise ConfigError(source, "", "", str(e).splitlines()[0], "INI syntax") from e
+    return parser
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """LIGHTNVR_<SECTION>_<KEY> variables for known keys (section/key names may hold '_')."""
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    for section, cls in _SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            var = f"{ENV_PREFIX}{section.upper()}_{f.name.upper()}"
+            if var in environ:
+                out.setdefault(section, {})[f.name] = (environ[var], f"environment {var}")
+    return out
+
+
+def parse_config_text(text: str, source: str = "<string>",
+                      environ: Mapping[str, str] | None = None) -> Config:
+    """Validate INI text (plus LIGHTNVR_* overrides from `environ`, default os.environ)."""
+    parser = _parse_ini(text, source)
+    warnings: list[str] = []
+    values: dict[str, dict[str, tuple[str, str]]] = {}
+    for section in parser.sections():
+        cls = _SECTIONS.get(section.lower())
+        if cls is None:
+            warnings.append(f"{source}: unknown section [{section}] ignored")
+            continue
+        known = {f.name for f in dataclasses.fields(cls)}
+        for key, raw in parser.items(section):
+            if key.lower() not in known:
+                warnings.append(f"{source}: unknown key [{section}] {key} ignored")
+                continue
+            values.setdefault(section.lower(), {})[key.lower()] = (raw, source)
+    env = os.environ if environ is None else environ
+    for section, keys in _env_values(env).items():
+        values.setdefault(section, {}).update(keys)
+    return _build(values, None if source == "<string>" else source, warnings)
+
+
+def find_config_file(explicit: str | None = None) -> str | None:
+    """The file to read: `explicit` (even if missing, so the error names it), else SEARCH_PATHS."""
+    if explicit:
+        return explicit
+    for path in SEARCH_PATHS:
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Find, read and validate the configuration; defaults only when no file is found."""
+    chosen = find_config_file(path)
+    if chosen is None:
+        return parse_config_text("", "<defaults>", environ)
+    try:
+        with open(chosen, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as e:
+        raise ConfigError(chosen, "", "", "", f"a readable file ({e.strerror})") from e
+    return parse_config_text(text, chosen, environ)
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def config_to_ini(config: Config) -> str:
+    """The effective configuration as INI text (every key, defaults included)."""
+    out = io.StringIO()
+    for name in _SECTIONS:
+        out.write(f"[{name}]\n")
+        section = getattr(config, name)
+        for f in dataclasses.fields(section):
+            out.write(f"{f.name} = {_format(getattr(section, f.name))}\n")
+        out.write("\n")
+    return out.getvalue()
+
+
+def set_values(config: Config, changes: Mapping[str, Mapping[str, str]]) -> Config:
+    """A validated copy of `config` with raw string `changes[section][key]` applied.
+
+    Unknown sections or keys are errors here (unlike in files): callers are our own API.
+    """
+    label = config.source_path or "<settings>"
+    values: dict[str, dict[str, tuple[str, str]]] = {}
+    for section, keys in changes.items():
+        cls = _SECTIONS.get(section)
+        if cls is None:
+            raise ConfigError(label, section, "", "", "one of " + ", ".join(_SECTIONS))
+        known = [f.name for f in dataclasses.fields(cls)]
+        for key, raw in keys.items():
+            if key not in known:
+                raise ConfigError(label, section, key, str(raw), "a key of this section: "
+                                  + ", ".join(known))
+            values.setdefault(section, {})[key] = (_format(raw), label)
+    return _build(values, config.source_path, list(config.warnings), base=config)
+
+
+def write_config_atomic(config: Config, path: str) -> None:
+    """Write `config_to_ini(config)` to `path` via a temp file, fsync and rename."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".lightnvr-conf-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("; written by lightnvr; comments of the previous file are not kept\n")
+            fh.write(config_to_ini(config))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o640)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    dir_fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

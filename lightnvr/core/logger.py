@@ -1,0 +1,199 @@
+"""Logging set-up: C-style levels 0-3, stderr, rotating log file, syslog, JSON lines, a ring.
+
+All handlers hang off the root logger, so library messages land in the same places.
+`setup_logging` can be called again (SIGHUP: new level, re-opened files); it replaces only the
+handlers it installed itself and keeps the one `LogRing`, so `/api/system/logs` survives it.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from dataclasses import dataclass
+
+import orjson
+
+from lightnvr.core.config import GeneralConfig
+
+_C_LEVELS = (logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG)
+_LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning",
+                logging.ERROR: "error", logging.CRITICAL: "error"}
+_NAME_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
+                "warn": logging.WARNING, "error": logging.ERROR}
+_TEXT_FORMAT = "%(asctime)s [%(levelname)s] %(threadName)s %(name)s: %(message)s"
+_SYSLOG_SOCKETS = ("/dev/log", "/var/run/syslog")
+
+
+def level_from_c(level: int) -> int:
+    """Map LightNVR's 0 (error) .. 3 (debug) to a `logging` level; out of range is clamped."""
+    return _C_LEVELS[max(0, min(3, int(level)))]
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecordView:
+    """One remembered log line, as `/api/system/logs` shows it."""
+
+    time: float
+    level: str
+    logger: str
+    message: str
+
+
+class LogRing(logging.Handler):
+    """A bounded in-memory ring of recent records (oldest fall off; memory never grows)."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        super().__init__(logging.DEBUG)
+        self._records: collections.deque[LogRecordView] = collections.deque(maxlen=capacity)
+        self._ring_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+            if record.exc_info and record.exc_info[0] is not None:
+                message += " | " + repr(record.exc_info[1])
+            view = LogRecordView(record.created, _LEVEL_NAMES.get(record.levelno, "info"),
+                                 record.name, message)
+        except Exception:
+            self.handleError(record)
+            return
+        with self._ring_lock:
+            self._records.append(view)
+
+    def recent(self, level: str = "debug", count: int = 100) -> list[LogRecordView]:
+        """Up to `count` newest records at `level` or more severe, newest last."""
+        threshold = _NAME_LEVELS.get(level.lower(), logging.DEBUG)
+        with self._ring_lock:
+            records = list(self._records)
+        chosen = [r for r in records if _NAME_LEVELS[r.level] >= threshold]
+        return chosen[-count:] if count > 0 else []
+
+    def clear(self) -> None:
+        with self._ring_lock:
+            self._records.clear()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, thread, msg (and exc when present)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, object] = {
+            "ts": round(record.created, 3),
+            "level": _LEVEL_NAMES.get(record.levelno, "info"),
+            "logger": record.name,
+            "thread": record.threadName,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            doc["exc"] = self.formatException(record.exc_info)
+        return orjson.dumps(doc).decode()
+
+
+_lock = threading.Lock()
+_ring = LogRing()
+_installed: list[logging.Handler] = []
+
+
+def get_log_ring() -> LogRing:
+    """The process-wide ring (the same object across `setup_logging` calls)."""
+    return _ring
+
+
+def _syslog_handler(cfg: GeneralConfig) -> logging.Handler | None:
+    address = next((p for p in _SYSLOG_SOCKETS if os.path.exists(p)), None)
+    if address is None:
+        return None
+    facility = getattr(logging.handlers.SysLogHandler,
+                       cfg.syslog_facility, logging.handlers.SysLogHandler.LOG_USER)
+    handler = logging.handlers.SysLogHandler(address=address, facility=facility)
+    handler.ident = f"{cfg.syslog_ident}[{os.getpid()}]: "
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    return handler
+
+
+def setup_logging(cfg: GeneralConfig, verbose: bool = False) -> LogRing:
+    """Install stderr, file (rotating), syslog and ring handlers per `cfg`; idempotent.
+
+    `verbose` forces debug level. Failing to open the log file or syslog is logged as a
+    warning on the remaining handlers, never fatal.
+    """
+    level = logging.DEBUG if verbose else level_from_c(cfg.log_level)
+    formatter: logging.Formatter = (JsonFormatter() if cfg.log_format == "json"
+                                    else logging.Formatter(_TEXT_FORMAT))
+    handlers: list[logging.Handler] = []
+    problems: list[str] = []
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(formatter)
+    handlers.append(stderr)
+    if cfg.log_file:
+        try:
+            directory = os.path.dirname(cfg.log_file)
+            if directory:
+                os.makedirs(directory, exist_ok=True)
+            fh = logging.handlers.RotatingFileHandler(
+                cfg.log_file, maxBytes=cfg.log_max_bytes, backupCount=cfg.log_backup_count,
+                encoding="utf-8")
+            fh.setFormatter(formatter)
+            handlers.append(fh)
+        except OSError as e:
+            problems.append(f"cannot open log_file {cfg.log_file}: {e.strerror}")
+    if cfg.syslog_enabled:
+        try:
+            sh = _syslog_handler(cfg)
+        except OSError as e:
+            sh = None
+            problems.append(f"syslog unavailable: {e}")
+        if sh is None:
+            problems.append("syslog_enabled but no syslog socket found")
+        else:
+            handlers.append(sh)
+    handlers.append(_ring)
+    root = logging.getLogger()
+    with _lock:
+        for old in _installed:
+            root.removeHandler(old)
+            if old is not _ring:
+                old.close()
+        _installed[:] = handlers
+        for h in handlers:
+            root.addHandler(h)
+        root.setLevel(level)
+    log = logging.getLogger(__name__)
+    for problem in problems:
+        log.warning("%s", problem)
+    return _ring
+
+
+def set_level(level: int) -> None:
+    """Change the root level to C level 0..3 without touching handlers."""
+    logging.getLogger().setLevel(level_from_c(level))
+
+
+def reopen_log_files() -> None:
+    """Close our log files; each reopens on its next record (after logrotate moved it)."""
+    with _lock:
+        handlers = list(_installed)
+    for h in handlers:
+        if isinstance(h, logging.FileHandler):
+            h.acquire()
+            try:
+                if h.stream is not None:
+                    h.stream.close()
+                    h.stream = None  # type: ignore[assignment]
+            finally:
+                h.release()
+
+
+def teardown_logging() -> None:
+    """Remove and close the handlers `setup_logging` installed (tests, end of process)."""
+    root = logging.getLogger()
+    with _lock:
+        for old in _installed:
+            root.removeHandler(old)
+            if old is not _ring:
+                old.close()
+        _installed.clear()

@@ -1,0 +1,213 @@
+"""Memory governor: memory readings -> NORMAL/PRESSURE/CRITICAL -> drop levels of the queues.
+
+Design: one thread, `governor`, runs `tick()` every `period` seconds (an `Event.wait` loop,
+stopped by `stop()`): read (psutil by default; tests inject a reading source), evaluate against
+`MemoryLimits`, apply hysteresis, and push a `DropLevel` to every registered queue by its
+role. The level rises at once but falls one step only after `recover_ticks` consecutive
+readings that are below the current level even with a `margin` of headroom, so it does not
+flap around a threshold. Recording queues are never throttled by level (their bounded
+capacity drops whole GOPs instead); live and detection queues go KEY_ONLY under PRESSURE and
+ALL under CRITICAL. The governor beats a heartbeat "governor" each tick when given a registry.
+Lock order: governor lock, then a queue's lock (apply() calls set_drop_level under ours).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+from typing import Any
+
+import psutil
+
+from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
+
+log = logging.getLogger(__name__)
+_MB = 1024 * 1024
+
+
+class PressureLevel(IntEnum):
+    NORMAL = 0
+    PRESSURE = 1
+    CRITICAL = 2
+
+
+class QueueRole(Enum):
+    RECORDING = "recording"
+    LIVE = "live"
+    DETECTION = "detection"
+
+
+_DROP = {
+    QueueRole.RECORDING: (DropLevel.NONE, DropLevel.NONE, DropLevel.NONE),
+    QueueRole.LIVE: (DropLevel.NONE, DropLevel.KEY_ONLY, DropLevel.ALL),
+    QueueRole.DETECTION: (DropLevel.NONE, DropLevel.KEY_ONLY, DropLevel.ALL),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryReading:
+    rss_bytes: int
+    available_bytes: int
+    pool_utilization: float
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryLimits:
+    """Thresholds; a byte limit of 0 is not used. Pool thresholds are fractions 0..1."""
+
+    rss_pressure_bytes: int = 0
+    rss_critical_bytes: int = 0
+    available_pressure_bytes: int = 64 * _MB
+    available_critical_bytes: int = 32 * _MB
+    pool_pressure: float = 0.85
+    pool_critical: float = 0.97
+
+    @classmethod
+    def from_config(cls, memory: Any) -> MemoryLimits:
+        """From a `[memory]` MemoryConfig (megabytes in the file)."""
+        return cls(memory.rss_pressure_mb * _MB, memory.rss_critical_mb * _MB,
+                   memory.available_pressure_mb * _MB, memory.available_critical_mb * _MB)
+
+
+def read_process_memory() -> MemoryReading:
+    """This process's RSS and the system's available memory (pool utilization 0)."""
+    rss = psutil.Process().memory_info().rss
+    return MemoryReading(int(rss), int(psutil.virtual_memory().available), 0.0)
+
+
+def _level_for(limits: MemoryLimits, r: MemoryReading, margin: float) -> PressureLevel:
+    """Evaluate with `margin` (0..1) of extra headroom required (used when recovering)."""
+    def over(value: float, limit: float) -> bool:
+        return limit > 0 and value >= limit * (1 - margin)
+
+    def under(value: float, limit: float) -> bool:
+        return limit > 0 and value < limit * (1 + margin)
+
+    if (over(r.rss_bytes, limits.rss_critical_bytes)
+            or under(r.available_bytes, limits.available_critical_bytes)
+            or over(r.pool_utilization, limits.pool_critical)):
+        return PressureLevel.CRITICAL
+    if (over(r.rss_bytes, limits.rss_pressure_bytes)
+            or under(r.available_bytes, limits.available_pressure_bytes)
+            or over(r.pool_utilization, limits.pool_pressure)):
+        return PressureLevel.PRESSURE
+    return PressureLevel.NORMAL
+
+
+class MemoryGovernor:
+    """Watches memory and sets the drop level of registered queues."""
+
+    def __init__(self, limits: MemoryLimits, read: Callable[[], MemoryReading] | None = None,
+                 period: float = 1.0, heartbeats: HeartbeatRegistry | None = None) -> None:
+        self.limits = limits
+        self._read = read or read_process_memory
+        self.period = period
+        self.margin = 0.1
+        self.recover_ticks = 3
+        self._heartbeats = heartbeats
+        self._heartbeat: Heartbeat | None = None
+        self._lock = threading.Lock()
+        self._queues: dict[int, tuple[HandoffQueue[Any], QueueRole]] = {}
+        self._level = PressureLevel.NORMAL
+        self._below = 0
+        self._last: MemoryReading | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def register_queue(self, queue: HandoffQueue[Any], role: QueueRole) -> None:
+        """Track `queue`; it gets the drop level of the current pressure level at once."""
+        with self._lock:
+            self._queues[id(queue)] = (queue, role)
+            queue.set_drop_level(_DROP[role][self._level])
+
+    def unregister_queue(self, queue: HandoffQueue[Any]) -> None:
+        with self._lock:
+            self._queues.pop(id(queue), None)
+
+    def evaluate(self, reading: MemoryReading) -> PressureLevel:
+        """The level `reading` is at, without hysteresis (pure)."""
+        return _level_for(self.limits, reading, 0.0)
+
+    def apply(self, level: PressureLevel) -> None:
+        """Set the level and push the matching drop level to every queue."""
+        with self._lock:
+            if level != self._level:
+                log_fn = log.warning if level > self._level else log.info
+                log_fn("memory level %s -> %s (%s)", self._level.name, level.name,
+                       self._describe())
+            self._level = PressureLevel(level)
+            for queue, role in self._queues.values():
+                queue.set_drop_level(_DROP[role][self._level])
+
+    def _describe(self) -> str:
+        r = self._last
+        if r is None:
+            return "no reading"
+        return (f"rss {r.rss_bytes // _MB} MB, available {r.available_bytes // _MB} MB, "
+                f"pool {r.pool_utilization:.0%}")
+
+    def tick(self) -> PressureLevel:
+        """Read, evaluate with hysteresis, apply; returns the level now in force."""
+        reading = self._read()
+        self._last = reading
+        raw = self.evaluate(reading)
+        current = self._level
+        if raw >= current:
+            self._below = 0
+            new = raw
+        elif _level_for(self.limits, reading, self.margin) < current:
+            self._below += 1
+            new = current
+            if self._below >= self.recover_ticks:
+                self._below = 0
+                new = PressureLevel(current - 1)
+        else:
+            self._below = 0
+            new = current
+        self.apply(new)
+        if self._heartbeat is not None:
+            self._heartbeat.beat()
+        return new
+
+    @property
+    def level(self) -> PressureLevel:
+        return self._level
+
+    @property
+    def last_reading(self) -> MemoryReading | None:
+        return self._last
+
+    def start(self) -> None:
+        """Start the `governor` thread (one tick immediately, then every `period`)."""
+        if self._heartbeats is not None:
+            self._heartbeat = self._heartbeats.register("governor", max(5.0, self.period * 5))
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="governor")
+        self._thread.start()
+
+    def _loop(self) -> None:
+        log.info("governor thread started (period %.1fs)", self.period)
+        while True:
+            try:
+                self.tick()
+            except Exception:
+                log.error("memory governor tick failed", exc_info=True)
+            if self._stop.wait(self.period):
+                break
+        log.info("governor thread exiting")
+
+    def stop(self, timeout: float) -> None:
+        """Stop the thread within `timeout` seconds and drop its heartbeat."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("governor thread did not stop within %.1fs", timeout)
+            self._thread = None
+        if self._heartbeats is not None and self._heartbeat is not None:
+            self._heartbeats.unregister("governor")
+            self._heartbeat = None
