@@ -333,7 +333,8 @@ def parse_config_text(text: str, source: str = "<string>",
     env = os.environ if environ is None else environ
     for section, keys in _env_values(env).items():
         values.setdefault(section, {}).update(keys)
-    return _build(values, None if source == "<string>" else source, warnings)
+    label = None if source in ("<string>", "<defaults>") else source
+    return _build(values, label, warnings)
 
 
 def find_config_file(explicit: str | None = None) -> str | None:
