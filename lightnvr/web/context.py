@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lightnvr.web.counters import StatusCounters
+
 if TYPE_CHECKING:  # contracts only; the web layer never constructs subsystems itself
     from lightnvr.core.config import Config
     from lightnvr.core.logger import LogRing
@@ -20,6 +22,7 @@ if TYPE_CHECKING:  # contracts only; the web layer never constructs subsystems i
     from lightnvr.database.streams import StreamsRepo
     from lightnvr.storage.manager import StorageManager
     from lightnvr.video.stream_manager import StreamManager
+    from lightnvr.web.auth import Auth
 
 
 @dataclass
@@ -41,3 +44,6 @@ class WebContext:
     request_shutdown: Callable[[], None] = lambda: None
     request_restart: Callable[[], None] = lambda: None
     extra: dict[str, object] = field(default_factory=dict)
+    # Filled in by the web layer itself (routes.build_router / the WSGI app) when left None.
+    auth: Auth | None = None
+    http_counters: StatusCounters = field(default_factory=StatusCounters)

@@ -1,0 +1,189 @@
+"""The WSGI application: request parsing, routing, central auth/CSRF, errors, security headers.
+
+Every request goes: parse (413 beyond `[web] max_request_bytes`) -> route match (404/405; UI
+paths fall through to static files) -> authenticate -> enforce the route's `Access`
+(401 unauthenticated, 403 viewer on WRITE, 403 non-admin on ADMIN, 403 cross-site cookie
+write) -> handler. `HTTPError` becomes `{"error": ...}`; any other exception is logged with
+its traceback and answered 500 `{"error": "internal error"}`. Security headers go on every
+response, and every response is counted by status for /api/metrics.
+"""
+
+from __future__ import annotations
+
+import http
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from lightnvr.database.sessions import SessionsRepo
+from lightnvr.database.users import UsersRepo
+from lightnvr.web.auth import Auth
+from lightnvr.web.context import WebContext
+from lightnvr.web.http import Access, HTTPError, Request, Response, Role
+from lightnvr.web.router import Router
+from lightnvr.web.static import StaticFiles
+
+log = logging.getLogger(__name__)
+
+# The UI is Preact + htm as ES modules from 'self'; hls.js feeds MediaSource through blob:
+# URLs and may start a blob: worker. Inline styles are allowed (style attributes); scripts not.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; media-src 'self' blob:; worker-src 'self' blob:; "
+    "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    # same-origin (not no-referrer): our own pages keep sending Referer, which the CSRF
+    # check accepts when a browser omits Origin.
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+StartResponse = Callable[..., Any]
+
+
+def ensure_auth(ctx: WebContext) -> Auth:
+    """The context's Auth, created (and the first admin ensured) on first use."""
+    if ctx.auth is None:
+        auth = Auth(ctx.config.web, UsersRepo(ctx.db), SessionsRepo(ctx.db), ctx.data_dir)
+        auth.ensure_admin()
+        ctx.auth = auth
+    return ctx.auth
+
+
+def same_origin(req: Request) -> bool:
+    """Origin (else Referer) names our host; with neither, X-Requested-With must be present.
+
+    Browsers never let a cross-site page set X-Requested-With without a CORS preflight,
+    which this server does not grant.
+    """
+    host = (req.headers.get("x-forwarded-host") or req.headers.get("host") or "").lower()
+    host = host.split(",")[0].strip()
+    for name in ("origin", "referer"):
+        value = req.headers.get(name)
+        if value is not None:
+            if value == "null":
+                return False
+            return bool(host) and urllib.parse.urlsplit(value).netloc.lower() == host
+    return "x-requested-with" in req.headers
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+class _Closing:
+    """Wrap a streamed body so the handler's `close` runs when the server is done with it."""
+
+    def __init__(self, body: Iterable[bytes], close: Callable[[], None] | None) -> None:
+        self._body = body
+        self._close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._body)
+
+    def close(self) -> None:
+        try:
+            closer = getattr(self._body, "close", None)
+            if closer is not None:
+                closer()
+        finally:
+            if self._close is not None:
+                self._close()
+
+
+class WebApp:
+    """The WSGI callable. Build once per daemon; safe to call from many worker threads."""
+
+    def __init__(self, ctx: WebContext, router: Router | None = None,
+                 static: StaticFiles | None = None) -> None:
+        from lightnvr.web.routes import build_router  # routes imports every API module
+
+        self.ctx = ctx
+        self.auth = ensure_auth(ctx)
+        self.router = router if router is not None else build_router(ctx)
+        self.static = static if static is not None else StaticFiles(ctx.config.web.root)
+        self.counters = ctx.http_counters
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        began = time.monotonic()
+        resp, head = self.respond(environ)
+        self.counters.add(resp.status)
+        headers = dict(SECURITY_HEADERS)
+        headers.update(resp.headers)
+        body = resp.body
+        if isinstance(body, (bytes, bytearray)):
+            headers["Content-Length"] = str(len(body))
+        if resp.status in (204, 304):
+            headers.pop("Content-Length", None)
+            body = b""
+        start_response(f"{resp.status} {_phrase(resp.status)}", list(headers.items()))
+        log.debug("%s %s -> %d (%.1f ms)", environ.get("REQUEST_METHOD"),
+                  environ.get("PATH_INFO"), resp.status, (time.monotonic() - began) * 1000)
+        if isinstance(body, (bytes, bytearray)):
+            if resp.close is not None:
+                resp.close()
+            return [b""] if head else [bytes(body)]
+        if head:
+            _Closing(body, resp.close).close()
+            return [b""]
+        return _Closing(body, resp.close)
+
+    def respond(self, environ: dict[str, Any]) -> tuple[Response, bool]:
+        """The Response for one request and whether it was HEAD; never raises."""
+        head = str(environ.get("REQUEST_METHOD", "")).upper() == "HEAD"
+        try:
+            req = Request.from_environ(environ, self.ctx.config.web.max_request_bytes)
+            return self._dispatch(req), head
+        except HTTPError as e:
+            return Response.error(e.status, e.message, e.headers), head
+        except Exception:
+            log.error("unhandled error in %s %s", environ.get("REQUEST_METHOD"),
+                      environ.get("PATH_INFO"), exc_info=True)
+            return Response.error(500, "internal error"), head
+
+    def _dispatch(self, req: Request) -> Response:
+        try:
+            route, params = self.router.match(req.method, req.path)
+        except HTTPError as e:
+            if e.status == 404 and self.static.handles(req.path):
+                return self.static.serve(req)
+            raise
+        req.params = params
+        req.principal = self.auth.authenticate(req)
+        self._authorize(route.access, req)
+        resp = route.handler(req)
+        if req.path.startswith("/api/") and "Cache-Control" not in resp.headers:
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @staticmethod
+    def _authorize(access: Access, req: Request) -> None:
+        unsafe = req.method not in _SAFE_METHODS
+        p = req.principal
+        if access == Access.PUBLIC:
+            # Login CSRF: a cross-site page must not post credentials into our origin.
+            if unsafe and ("origin" in req.headers or "referer" in req.headers) \
+                    and not same_origin(req):
+                raise HTTPError(403, "cross-site request refused")
+            return
+        if p is None:
+            headers = ({"WWW-Authenticate": 'Basic realm="LightNVR"'}
+                       if req.headers.get("authorization", "")[:6].lower() == "basic " else {})
+            raise HTTPError(401, "authentication required", headers)
+        if unsafe and p.via == "session" and not same_origin(req):
+            raise HTTPError(403, "cross-site request refused: send Origin or X-Requested-With")
+        if access == Access.WRITE and p.role == Role.VIEWER:
+            raise HTTPError(403, "viewers may not change anything")
+        if access == Access.ADMIN and p.role != Role.ADMIN:
+            raise HTTPError(403, "administrator role required")

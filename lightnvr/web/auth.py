@@ -1,0 +1,394 @@
+"""Authentication: password hashing, users' first start, sessions, API keys, HTTP Basic, TOTP.
+
+Every way in ends in a `Principal` (lightnvr/web/http.py); the WSGI app enforces the route's
+access rule against it. Secrets are stored only as hashes: passwords with scrypt and a per-user
+salt, API keys and session tokens as SHA-256 digests. HTTP Basic would cost a full scrypt per
+request, so a verified (username, password) pair is remembered for `BASIC_CACHE_SECONDS`,
+keyed by a SHA-256 of both, and forgotten at once when that user's password changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyotp
+
+from lightnvr.core.config import WebConfig
+from lightnvr.database.sessions import SessionsRepo
+from lightnvr.database.users import User, UsersRepo
+from lightnvr.web.http import Principal, Request, Role
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "session"
+BASIC_CACHE_SECONDS = 60.0
+BASIC_CACHE_MAX = 512
+TOTP_PENDING_SECONDS = 300.0
+SESSION_TOUCH_SECONDS = 60  # refresh idle expiry at most this often (saves a write per request)
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+_SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 1 << 14, 8, 1
+_ROLE_NAMES = {Role.ADMIN: "admin", Role.USER: "user", Role.VIEWER: "viewer", Role.API: "api"}
+
+
+def role_name(role: int) -> str:
+    """LightNVR's name for a role number ("admin", "user", "viewer", "api")."""
+    try:
+        return _ROLE_NAMES[Role(role)]
+    except ValueError:
+        return "unknown"
+
+
+def hash_password(password: str, salt: str | None = None) -> tuple[str, str]:
+    """(encoded hash, salt hex) for `password`; the encoding records the scrypt parameters."""
+    salt = salt or secrets.token_hex(16)
+    dk = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=_SCRYPT_N,
+                        r=_SCRYPT_R, p=_SCRYPT_P, maxmem=64 * 1024 * 1024, dklen=32)
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${dk.hex()}", salt
+
+
+def verify_password(password: str, encoded: str, salt: str) -> bool:
+    """Constant-time check of `password` against an encoded hash from `hash_password`."""
+    try:
+        scheme, n, r, p, want = encoded.split("$")
+        if scheme != "scrypt":
+            return False
+        dk = hashlib.scrypt(password.encode("utf-8"), salt=bytes.fromhex(salt), n=int(n),
+                            r=int(r), p=int(p), maxmem=64 * 1024 * 1024, dklen=len(want) // 2)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(dk.hex(), want)
+
+
+def api_key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def check_password_policy(password: object) -> str | None:
+    """None when acceptable, else the reason (for a 400)."""
+    if not isinstance(password, str):
+        return "password must be a string"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"password must be at most {MAX_PASSWORD_LENGTH} characters"
+    return None
+
+
+class LoginRateLimiter:
+    """Failed logins per username within a sliding window ([web] login_rate_limit_*)."""
+
+    def __init__(self, enabled: bool, max_attempts: int, window_seconds: float,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.enabled = enabled
+        self.max_attempts = max_attempts
+        self.window = window_seconds
+        self._now = now
+        self._lock = threading.Lock()
+        self._failures: dict[str, list[float]] = {}
+
+    def _recent(self, key: str) -> list[float]:
+        cutoff = self._now() - self.window
+        kept = [t for t in self._failures.get(key, []) if t > cutoff]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def blocked(self, username: str) -> bool:
+        if not self.enabled:
+            return False
+        with self._lock:
+            return len(self._recent(username.lower())) >= self.max_attempts
+
+    def failure(self, username: str) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            key = username.lower()[:128]
+            self._failures.setdefault(key, []).append(self._now())
+            if len(self._failures) > 10_000:  # bound memory under a username-spraying attack
+                self._failures.pop(next(iter(self._failures)))
+
+    def clear(self, username: str) -> bool:
+        with self._lock:
+            return self._failures.pop(username.lower(), None) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """Outcome of a login step. `status`: ok | totp_required | invalid | rate_limited."""
+
+    status: str
+    user: User | None = None
+    token: str | None = None  # session token (status ok)
+    totp_token: str | None = None  # pending second step (status totp_required)
+
+
+class Auth:
+    """Users, sessions and credentials; one instance per daemon, safe from any thread."""
+
+    def __init__(self, web: WebConfig, users: UsersRepo, sessions: SessionsRepo,
+                 data_dir: str, wall: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.web = web
+        self.users = users
+        self.sessions = sessions
+        self.data_dir = data_dir
+        self._wall = wall
+        self._mono = monotonic
+        self.limiter = LoginRateLimiter(web.login_rate_limit_enabled,
+                                        web.login_rate_limit_max_attempts,
+                                        web.login_rate_limit_window_seconds, monotonic)
+        self._lock = threading.Lock()
+        self._basic: dict[str, tuple[int, float]] = {}  # sha256(user\0pw) -> (user_id, until)
+        self._pending_totp: dict[str, tuple[int, float]] = {}  # token -> (user_id, until)
+
+    # ---- configuration that may change live -------------------------------------------
+    def reconfigure(self, web: WebConfig) -> None:
+        """Apply new [web] auth settings (timeouts, rate limits) without a restart."""
+        self.web = web
+        self.limiter.enabled = web.login_rate_limit_enabled
+        self.limiter.max_attempts = web.login_rate_limit_max_attempts
+        self.limiter.window = web.login_rate_limit_window_seconds
+
+    # ---- first start ------------------------------------------------------------------
+    def ensure_admin(self) -> str | None:
+        """Create the first admin when there are no users; returns the username created.
+
+        The password is `[web] password` when set, otherwise random; either way it is written
+        to `<data_dir>/initial_admin_password` (mode 0600) and the account is flagged
+        `password_change_required`. A random password is also logged once.
+        """
+        if self.users.count() > 0:
+            return None
+        username = self.web.username or "admin"
+        password = self.web.password or secrets.token_urlsafe(12)
+        encoded, salt = hash_password(password)
+        self.users.create(username, encoded, salt, int(Role.ADMIN),
+                          password_change_required=True)
+        path = os.path.join(self.data_dir, "initial_admin_password")
+        try:
+            os.makedirs(self.data_dir, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(password + "\n")
+            os.chmod(path, 0o600)
+        except OSError as e:
+            log.error("cannot write %s: %s", path, e.strerror)
+        if self.web.password:
+            log.warning("created user '%s' with the password from [web] password; "
+                        "change it in the web UI", username)
+        else:
+            log.warning("created user '%s' with the random password %s (also in %s); "
+                        "change it in the web UI", username, password, path)
+        return username
+
+    # ---- passwords ----------------------------------------------------------------------
+    def set_password(self, user_id: int, password: str, change_required: bool = False,
+                     keep_session: int | None = None) -> bool:
+        """Store a new password; forgets cached Basic credentials and other sessions."""
+        encoded, salt = hash_password(password)
+        ok = self.users.set_password(user_id, encoded, salt, change_required)
+        self.forget_user(user_id)
+        if ok:
+            self.sessions.delete_for_user(user_id, except_id=keep_session)
+        return ok
+
+    def forget_user(self, user_id: int) -> None:
+        """Drop every cached Basic credential of `user_id` (password change, delete, disable)."""
+        with self._lock:
+            for k in [k for k, (uid, _) in self._basic.items() if uid == user_id]:
+                del self._basic[k]
+
+    def check_password(self, user: User, password: str) -> bool:
+        return verify_password(password, user.password_hash, user.salt)
+
+    # ---- login --------------------------------------------------------------------------
+    def login(self, username: str, password: str, ip: str = "", user_agent: str = "",
+              totp_code: str | None = None) -> LoginResult:
+        """Verify a password login (and inline TOTP code if given); on success a session."""
+        if self.limiter.blocked(username):
+            return LoginResult("rate_limited")
+        user = self.users.get_by_username(username)
+        if user is None or not user.is_active or not self.check_password(user, password):
+            if user is None:
+                hash_password(password or "x")  # same cost either way: no username probing
+            self.limiter.failure(username)
+            return LoginResult("invalid")
+        if user.totp_enabled and user.totp_secret:
+            if totp_code:
+                if not self.verify_totp(user.totp_secret, totp_code):
+                    self.limiter.failure(username)
+                    return LoginResult("invalid")
+            else:
+                token = secrets.token_urlsafe(32)
+                with self._lock:
+                    self._prune_pending()
+                    self._pending_totp[token] = (user.id, self._mono() + TOTP_PENDING_SECONDS)
+                return LoginResult("totp_required", user, totp_token=token)
+        return self._start_session(user, ip, user_agent)
+
+    def login_totp(self, totp_token: str, code: str, ip: str = "",
+                   user_agent: str = "") -> LoginResult:
+        """Second login step: the pending token from `login` plus a current TOTP code."""
+        with self._lock:
+            self._prune_pending()
+            pending = self._pending_totp.get(totp_token)
+        if pending is None:
+            return LoginResult("invalid")
+        user = self.users.get(pending[0])
+        if user is None or not user.is_active or not user.totp_secret:
+            return LoginResult("invalid")
+        if self.limiter.blocked(user.username):
+            return LoginResult("rate_limited")
+        if not self.verify_totp(user.totp_secret, code):
+            self.limiter.failure(user.username)
+            return LoginResult("invalid")
+        with self._lock:
+            self._pending_totp.pop(totp_token, None)
+        return self._start_session(user, ip, user_agent)
+
+    def _prune_pending(self) -> None:
+        now = self._mono()
+        for k in [k for k, (_, until) in self._pending_totp.items() if until <= now]:
+            del self._pending_totp[k]
+
+    def _start_session(self, user: User, ip: str, user_agent: str) -> LoginResult:
+        self.limiter.clear(user.username)
+        now = int(self._wall())
+        token = secrets.token_urlsafe(32)
+        self.sessions.create(user.id, token, now, now + self.web.auth_absolute_timeout_hours * 3600,
+                             now + self.web.auth_timeout_hours * 3600, ip, user_agent)
+        self.users.record_login(user.id, now)
+        return LoginResult("ok", user, token=token)
+
+    @staticmethod
+    def verify_totp(secret: str, code: object) -> bool:
+        """RFC 6238 check with one step of clock skew either way."""
+        if not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+            return False
+        try:
+            return bool(pyotp.TOTP(secret).verify(code, valid_window=1))
+        except (ValueError, binascii.Error):
+            return False
+
+    # ---- API keys -------------------------------------------------------------------------
+    def new_api_key(self, user_id: int) -> str | None:
+        """Generate and store a new API key (the old one stops working); None: no such user."""
+        key = secrets.token_hex(24)
+        return key if self.users.set_api_key_hash(user_id, api_key_digest(key)) else None
+
+    # ---- per-request ----------------------------------------------------------------------
+    def authenticate(self, req: Request) -> Principal | None:
+        """The caller behind `req`, or None when no valid credentials were presented."""
+        if not self.web.auth_enabled:
+            return Principal(0, "admin", Role.ADMIN, "anonymous")
+        h = req.headers
+        key = h.get("x-api-key")
+        authz = h.get("authorization", "")
+        if not key and authz[:7].lower() == "bearer ":
+            key = authz[7:].strip()
+        if key:
+            return self._by_api_key(key)
+        if authz[:6].lower() == "basic ":
+            return self._by_basic(authz[6:].strip())
+        token = session_token(req)
+        if token:
+            return self._by_session(token)
+        return None
+
+    def _by_api_key(self, key: str) -> Principal | None:
+        if len(key) > 256:
+            return None
+        user = self.users.get_by_api_key_hash(api_key_digest(key))
+        if user is None or not user.is_active:
+            return None
+        return Principal(user.id, user.username, Role(user.role), "api_key")
+
+    def _by_basic(self, encoded: str) -> Principal | None:
+        try:
+            raw = base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        username, sep, password = raw.partition(":")
+        if not sep:
+            return None
+        ck = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+        now = self._mono()
+        with self._lock:
+            hit = self._basic.get(ck)
+        if hit is not None and hit[1] > now:
+            user = self.users.get(hit[0])
+            if user is not None and user.is_active and user.username == username:
+                return Principal(user.id, user.username, Role(user.role), "basic")
+        if self.limiter.blocked(username):
+            return None
+        user = self.users.get_by_username(username)
+        if user is None or not user.is_active or not self.check_password(user, password):
+            self.limiter.failure(username)
+            return None
+        with self._lock:
+            if len(self._basic) >= BASIC_CACHE_MAX:
+                self._basic.clear()
+            self._basic[ck] = (user.id, now + BASIC_CACHE_SECONDS)
+        return Principal(user.id, user.username, Role(user.role), "basic")
+
+    def _by_session(self, token: str) -> Principal | None:
+        if len(token) > 256:
+            return None
+        s = self.sessions.get_by_token(token)
+        if s is None:
+            return None
+        now = int(self._wall())
+        if s.expires_at <= now or s.idle_expires_at <= now:
+            self.sessions.delete(s.id)
+            return None
+        user = self.users.get(s.user_id)
+        if user is None or not user.is_active:
+            return None
+        if now - s.last_activity_at >= SESSION_TOUCH_SECONDS:
+            self.sessions.touch(s.id, now, min(s.expires_at,
+                                               now + self.web.auth_timeout_hours * 3600))
+        return Principal(user.id, user.username, Role(user.role), "session", s.id)
+
+    def logout(self, req: Request) -> None:
+        token = session_token(req)
+        if token:
+            self.sessions.delete_by_token(token)
+
+    def session_cookie(self, req: Request, token: str) -> str:
+        """Set-Cookie value for a new session (Secure when served over TLS or a TLS proxy)."""
+        age = self.web.auth_absolute_timeout_hours * 3600
+        return (f"{SESSION_COOKIE}={token}; Path=/; Max-Age={age}; HttpOnly; SameSite=Strict"
+                + ("; Secure" if is_https(req) else ""))
+
+    @staticmethod
+    def clear_cookie(req: Request) -> str:
+        return (f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
+                + ("; Secure" if is_https(req) else ""))
+
+
+def is_https(req: Request) -> bool:
+    return (req.environ.get("wsgi.url_scheme") == "https"
+            or req.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower() == "https")
+
+
+def session_token(req: Request) -> str | None:
+    """The `session` cookie's value, if any (tolerant of malformed Cookie headers)."""
+    for part in req.headers.get("cookie", "").split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep and name == SESSION_COOKIE and value:
+            return value.strip().strip('"')
+    return None
