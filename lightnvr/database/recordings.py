@@ -274,13 +274,18 @@ class RecordingsRepo:
                 "SELECT DISTINCT stream_name FROM recordings ORDER BY stream_name")]
 
     def removable(self, stream: str | None = None, triggers: Sequence[str] | None = None,
-                  started_before: float | None = None, limit: int = 500) -> list[Recording]:
+                  started_before: float | None = None, overridden: bool | None = False,
+                  limit: int = 500) -> list[Recording]:
         """Complete, unprotected, not-deleting rows, oldest first: what retention may remove.
 
-        Per-recording overrides are not filtered here; the retention policy decides on them.
+        ``overridden``: False = rows without a per-recording override, True = only rows with
+        one, None = both (the retention policy decides what an override means).
         """
         clauses = ["r.is_complete = 1", "r.protected = 0", "r.deleting = 0"]
         args: list[Any] = []
+        if overridden is not None:
+            clauses.append("r.retention_override_days IS " + ("NOT NULL" if overridden
+                                                              else "NULL"))
         if stream is not None:
             clauses.append("r.stream_name = ?")
             args.append(stream)
@@ -343,9 +348,11 @@ class RecordingsRepo:
                       "WHERE id = ?", (width, height, fps, codec, recording_id))
 
     def mark_deleting(self, recording_id: int) -> bool:
-        """docs/storage.md, Deletion step 1. False when the row does not exist."""
+        """docs/storage.md, Deletion step 1. False when the row does not exist or another
+        deletion already marked it (so exactly one deleter goes on)."""
         with self._db.writer() as c:
-            cur = c.execute("UPDATE recordings SET deleting = 1 WHERE id = ?", (recording_id,))
+            cur = c.execute("UPDATE recordings SET deleting = 1 WHERE id = ? AND deleting = 0",
+                            (recording_id,))
             return cur.rowcount > 0
 
     def remove(self, recording_id: int) -> None:

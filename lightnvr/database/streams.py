@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import sqlite3
 import time
@@ -50,7 +51,7 @@ class StreamsRepo:
             rows = c.execute(f"SELECT {_COLS} FROM streams WHERE {where} ORDER BY name")
             return [_to_config(r) for r in rows]
 
-    def list_with_deleted(self) -> list[StreamConfig]:
+    def list_with_deleted(self) -> builtins.list[StreamConfig]:
         """Every stream row, soft-deleted ones too (their retention rules still apply)."""
         with self._db.reader() as c:
             return [_to_config(r) for r in c.execute(f"SELECT {_COLS} FROM streams")]

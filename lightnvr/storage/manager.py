@@ -1,0 +1,330 @@
+"""Storage manager: disk heartbeat, retention, disk pressure, crash-safe deletion, FS<->DB sync.
+
+Design: one thread, "storage", owned by ``StorageManager`` (started by ``start()``, stopped by
+``stop(timeout)`` at shutdown priority PRIORITY_STORAGE). Its loop waits on one wake event
+with a timeout to the next due job:
+
+- every ``heartbeat_interval_seconds``: ``statvfs`` of the storage path -> free bytes/percent
+  and a level (NORMAL/WARNING/CRITICAL/EMERGENCY from ``pressure_*_pct``); under EMERGENCY or
+  below ``min_free_pct`` the pressure steps of the retention procedure run at once;
+- every ``retention_interval_minutes`` and whenever ``request_retention()`` sets the wake
+  event: a full retention pass (docs/storage.md, "Retention").
+
+When EMERGENCY persists after a pass (nothing left to remove), ``pause_recording(reason)`` is
+called once; when free space is back ``RESUME_MARGIN_PCT`` over the emergency line,
+``pause_recording(None)`` resumes recording. API calls (``run_retention``, ``reconcile``,
+``delete_recording``) run on the caller's thread.
+
+Locks: ``_pass_lock`` serializes passes (thread, API cleanup, sync); ``_state_lock`` guards the
+health snapshot. Order: ``_pass_lock`` before ``_state_lock``; never the other way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any
+
+from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.database.manager import Database
+from lightnvr.database.recordings import RecordingsRepo
+from lightnvr.database.streams import StreamsRepo
+from lightnvr.storage.deletion import delete_recording as _delete
+from lightnvr.storage.probe import ProbeResult, probe_segment
+from lightnvr.storage.retention import RetentionPass
+from lightnvr.storage.sync import Reconciler, SyncResult
+
+if TYPE_CHECKING:
+    from lightnvr.core.config import StorageConfig
+    from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+
+__all__ = ["RetentionResult", "StorageHealth", "StorageLevel", "StorageManager", "SyncResult"]
+
+log = logging.getLogger(__name__)
+
+RESUME_MARGIN_PCT = 1.0  # hysteresis: resume only this far above the emergency line
+
+
+class StorageLevel(IntEnum):
+    NORMAL = 0
+    WARNING = 1
+    CRITICAL = 2
+    EMERGENCY = 3
+
+
+def level_for(free_pct: float, config: StorageConfig) -> StorageLevel:
+    """The pressure level of ``free_pct`` percent free (strictly under a line = that level)."""
+    if free_pct < config.pressure_emergency_pct:
+        return StorageLevel.EMERGENCY
+    if free_pct < config.pressure_critical_pct:
+        return StorageLevel.CRITICAL
+    if free_pct < config.pressure_warning_pct:
+        return StorageLevel.WARNING
+    return StorageLevel.NORMAL
+
+
+@dataclass(frozen=True)
+class StorageHealth:
+    path: str
+    total_bytes: int
+    free_bytes: int
+    free_pct: float
+    recordings_bytes: int
+    recordings_count: int
+    level: StorageLevel
+    recording_paused: bool
+    last_retention_at: float | None
+    last_retention_deleted: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "total_bytes": self.total_bytes,
+                "free_bytes": self.free_bytes, "used_bytes": self.total_bytes - self.free_bytes,
+                "free_pct": round(self.free_pct, 2), "recordings_bytes": self.recordings_bytes,
+                "recordings_count": self.recordings_count, "level": self.level.name.lower(),
+                "recording_paused": self.recording_paused,
+                "last_retention_at": self.last_retention_at,
+                "last_retention_deleted": self.last_retention_deleted}
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    deleted: int
+    freed_bytes: int
+    errors: int
+
+
+class StorageManager:
+    """Keeps the storage path within its rules; see the module docstring for the thread."""
+
+    def __init__(self, config: StorageConfig, db: Database,
+                 pause_recording: Callable[[str | None], None] | None = None,
+                 heartbeats: HeartbeatRegistry | None = None,
+                 clock: Clock | None = None,
+                 probe: Callable[[str], ProbeResult | None] | None = None,
+                 statvfs: Callable[[str], Any] | None = None) -> None:
+        self.config = config
+        self.root = os.path.abspath(config.path)
+        self._db = db
+        self._recordings = RecordingsRepo(db)
+        self._streams = StreamsRepo(db)
+        self._pause_cb = pause_recording
+        self._heartbeats = heartbeats
+        self._beat: Heartbeat | None = None
+        self._clock = clock or SYSTEM_CLOCK
+        self._probe = probe or probe_segment
+        self._statvfs = statvfs or os.statvfs
+        self._pass_lock = threading.RLock()
+        self._state_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._retention_wanted = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._paused = False
+        self._pause_reason: str | None = None
+        self._last_retention_at: float | None = None
+        self._last_retention_deleted = 0
+        self._health: StorageHealth | None = None
+
+    # -- thread ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start thread "storage" (idempotent)."""
+        if self._thread is not None:
+            return
+        os.makedirs(self.root, exist_ok=True)
+        self._stop.clear()
+        if self._heartbeats is not None:
+            self._beat = self._heartbeats.register(
+                "storage", max_age=3 * self.config.heartbeat_interval_seconds + 60)
+        self._thread = threading.Thread(target=self._run, name="storage", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        """Ask the thread to stop and join it within ``timeout`` seconds."""
+        self._stop.set()
+        self._wake.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.error("thread storage did not stop within %.1f s", timeout)
+        if self._heartbeats is not None and self._beat is not None:
+            self._heartbeats.unregister("storage")
+            self._beat = None
+
+    def _run(self) -> None:
+        log.info("thread storage started (%s)", self.root)
+        hb_period = float(self.config.heartbeat_interval_seconds)
+        ret_period = float(self.config.retention_interval_minutes) * 60.0
+        next_hb = next_ret = self._clock.monotonic()
+        try:
+            while not self._stop.is_set():
+                now = self._clock.monotonic()
+                if now >= next_hb:
+                    self._guarded("heartbeat", self.heartbeat)
+                    next_hb = now + hb_period
+                if self._retention_wanted.is_set() or now >= next_ret:
+                    self._retention_wanted.clear()
+                    self._guarded("retention pass", self.run_retention)
+                    next_ret = self._clock.monotonic() + ret_period
+                self._tick_beat()
+                self._wake.wait(max(0.0, min(next_hb, next_ret) - self._clock.monotonic()))
+                self._wake.clear()
+        finally:
+            log.info("thread storage exiting")
+
+    def _guarded(self, what: str, fn: Callable[[], object]) -> None:
+        try:
+            fn()
+        except Exception:
+            log.error("storage: %s failed", what, exc_info=True)
+
+    def _tick_beat(self) -> None:
+        if self._beat is not None:
+            self._beat.beat()
+
+    # -- measurements ---------------------------------------------------------------------------
+
+    def _free(self) -> tuple[int, int, float]:
+        st = self._statvfs(self.root)
+        total = int(st.f_blocks * st.f_frsize)
+        free = int(st.f_bavail * st.f_frsize)
+        return total, free, (100.0 * free / total if total else 100.0)
+
+    def _free_pct(self) -> float:
+        return self._free()[2]
+
+    def _measure(self) -> StorageHealth:
+        total, free, pct = self._free()
+        with self._state_lock:
+            h = StorageHealth(
+                path=self.root, total_bytes=total, free_bytes=free, free_pct=pct,
+                recordings_bytes=self._recordings.total_size(),
+                recordings_count=self._recordings.count(), level=level_for(pct, self.config),
+                recording_paused=self._paused, last_retention_at=self._last_retention_at,
+                last_retention_deleted=self._last_retention_deleted)
+            old, self._health = self._health, h
+        if old is None or old.level != h.level:
+            log_fn = log.warning if h.level >= StorageLevel.CRITICAL else log.info
+            log_fn("storage %s: %.1f%% free, level %s", self.root, pct, h.level.name)
+        return h
+
+    def health(self) -> StorageHealth:
+        """The latest heartbeat's figures (measured now if there was none yet)."""
+        with self._state_lock:
+            h = self._health
+        return h if h is not None else self._measure()
+
+    def heartbeat(self) -> StorageHealth:
+        """One statvfs check; runs the pressure steps at once when free space is short."""
+        h = self._measure()
+        short_min_free = (self.config.auto_delete_oldest
+                          and h.free_pct < self.config.min_free_pct)
+        if h.level == StorageLevel.EMERGENCY or short_min_free or self._paused:
+            with self._pass_lock:
+                p = self._new_pass()
+                p.min_free()
+                p.emergency()
+                self._settle_pause()
+            if p.stats.deleted:
+                log.warning("disk pressure: removed %d recordings (%d bytes) on %s",
+                            p.stats.deleted, p.stats.freed_bytes, self.root)
+            h = self._measure()
+        return h
+
+    # -- retention ------------------------------------------------------------------------------
+
+    def _new_pass(self) -> RetentionPass:
+        return RetentionPass(self._recordings, self._streams.list_with_deleted(), self.config,
+                             self._clock.wall(), self._delete_row, self._free_pct,
+                             beat=self._tick_beat, stop=self._stop)
+
+    def _delete_row(self, rec: Any) -> int:
+        return _delete(self._recordings, self.root, rec)
+
+    def run_retention(self) -> RetentionResult:
+        """A full retention pass (docs/storage.md, Retention steps 1-6), synchronously."""
+        with self._pass_lock:
+            p = self._new_pass()
+            p.age_rules()
+            p.overrides()
+            p.stream_quotas()
+            p.global_quota()
+            p.min_free()
+            if level_for(self._free_pct(), self.config) == StorageLevel.EMERGENCY:
+                p.emergency()
+            self._settle_pause()
+            with self._state_lock:
+                self._last_retention_at = self._clock.wall()
+                self._last_retention_deleted = p.stats.deleted
+        if p.stats.deleted or p.stats.errors:
+            log.info("retention pass: %d recordings removed (%s), %d bytes freed, %d errors",
+                     p.stats.deleted, p.stats.by_step, p.stats.freed_bytes, p.stats.errors)
+        self._measure()
+        return RetentionResult(p.stats.deleted, p.stats.freed_bytes, p.stats.errors)
+
+    def request_retention(self) -> None:
+        """Ask the storage thread for a retention pass soon."""
+        self._retention_wanted.set()
+        self._wake.set()
+
+    def _settle_pause(self) -> None:
+        """Pause recording when EMERGENCY outlived a pass; resume once space is back."""
+        pct = self._free_pct()
+        line = self.config.pressure_emergency_pct
+        reason: str | None
+        if pct < line and not self._paused:
+            reason = (f"disk full: {pct:.1f}% free on {self.root} (emergency line {line}%) "
+                      "and no unprotected recording left to remove")
+            log.critical("storage: pausing recording: %s", reason)
+        elif self._paused and pct >= line + RESUME_MARGIN_PCT:
+            reason = None
+            log.warning("storage: %.1f%% free on %s again, resuming recording", pct, self.root)
+        else:
+            return
+        self._paused = reason is not None
+        self._pause_reason = reason
+        with self._state_lock:
+            if self._health is not None:
+                self._health = replace(self._health, recording_paused=self._paused)
+        if self._pause_cb is not None:
+            try:
+                self._pause_cb(reason)
+            except Exception:
+                log.error("storage: pause_recording(%r) failed", reason, exc_info=True)
+
+    @property
+    def pause_reason(self) -> str | None:
+        """Why recording is paused (None when it is not)."""
+        return self._pause_reason
+
+    # -- deletion and reconciliation ----------------------------------------------------------
+
+    def delete_recording(self, recording_id: int) -> bool:
+        """Crash-safe deletion (docs/storage.md, Deletion); False if the id is unknown.
+
+        A user's delete ignores ``protected`` (that flag guards automatic removal only).
+        """
+        rec = self._recordings.get(recording_id)
+        if rec is None:
+            return False
+        _delete(self._recordings, self.root, rec)
+        return True
+
+    def reconcile(self, startup: bool = False) -> SyncResult:
+        """Bring rows and files in line (docs/storage.md, Start-up reconciliation).
+
+        ``startup=True`` (before any recorder runs) treats every incomplete row as interrupted;
+        otherwise files written to in the last ``LIVE_GRACE_SECONDS`` belong to a running
+        recorder and are left alone (``POST /api/recordings/sync``).
+        """
+        with self._pass_lock:
+            excludes = (os.path.abspath(self.config.path_hls),) if self.config.path_hls else ()
+            result = Reconciler(self._recordings, self.root, self._probe, self._clock.wall(),
+                                startup, excludes).run()
+        self._measure()
+        return result

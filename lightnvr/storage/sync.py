@@ -1,0 +1,176 @@
+"""Filesystem <-> database reconciliation (docs/storage.md, "Start-up reconciliation")."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lightnvr.core.recordings_store import SegmentOpened
+from lightnvr.database.recordings import Recording, RecordingsRepo
+from lightnvr.storage.deletion import delete_recording, unlink_segment
+from lightnvr.storage.paths import (
+    absolute,
+    empty_date_dirs,
+    orphan_thumbnails,
+    prune_empty_parents,
+    segment_files,
+    stream_of,
+)
+from lightnvr.storage.probe import ProbeResult
+
+log = logging.getLogger(__name__)
+
+# Outside start-up, a file written to within this many seconds belongs to a running recorder
+# (fragments are appended every GOP) and is left alone.
+LIVE_GRACE_SECONDS = 120.0
+
+Probe = Callable[[str], ProbeResult | None]
+
+
+@dataclass
+class SyncResult:
+    rows_removed: int = 0
+    files_registered: int = 0
+    rows_repaired: int = 0
+    deletions_finished: int = 0
+    files_removed: int = 0
+    thumbnails_removed: int = 0
+    dirs_removed: int = 0
+    errors: int = 0
+    skipped_live: int = 0
+
+
+class Reconciler:
+    """One reconciliation run over ``root``; ``startup`` means no recorder is running yet."""
+
+    def __init__(self, repo: RecordingsRepo, root: str, probe: Probe, now: float,
+                 startup: bool, excludes: tuple[str, ...] = ()) -> None:
+        self.repo = repo
+        self.root = os.path.abspath(root)
+        self.probe = probe
+        self.now = now
+        self.startup = startup
+        self.excludes = excludes
+        self.result = SyncResult()
+
+    def run(self) -> SyncResult:
+        for step in (self.finish_deletions, self.incomplete_rows, self.missing_files,
+                     self.unknown_files, self.stray_thumbnails, self.empty_dirs):
+            try:
+                step()
+            except Exception:
+                self.result.errors += 1
+                log.error("reconciliation step %s failed", step.__name__, exc_info=True)
+        r = self.result
+        log.info("reconciliation of %s: %d deletions finished, %d rows repaired, %d rows "
+                 "removed, %d files registered, %d files removed, %d errors", self.root,
+                 r.deletions_finished, r.rows_repaired, r.rows_removed, r.files_registered,
+                 r.files_removed, r.errors)
+        return r
+
+    def _live(self, path: str) -> bool:
+        if self.startup:
+            return False
+        try:
+            return os.path.getmtime(path) > self.now - LIVE_GRACE_SECONDS
+        except OSError:
+            return False
+
+    def _guard(self, what: str, rec_or_path: object, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:
+            self.result.errors += 1
+            log.error("reconciliation: %s %s failed", what, rec_or_path, exc_info=True)
+
+    def finish_deletions(self) -> None:
+        """Step 1: finish deletions a crash interrupted (rows marked ``deleting``)."""
+        for rec in self.repo.pending_deletions():
+            def finish(rec: Recording = rec) -> None:
+                delete_recording(self.repo, self.root, rec)
+                self.result.deletions_finished += 1
+            self._guard("finishing deletion of", rec.file_path, finish)
+
+    def incomplete_rows(self) -> None:
+        """Step 2: repair incomplete rows from their files, or drop unplayable ones."""
+        for rec in self.repo.incomplete():
+            path = absolute(self.root, rec.file_path)
+            if self._live(path):
+                self.result.skipped_live += 1
+                continue
+            self._guard("repairing", path, lambda rec=rec, path=path: self._repair(rec, path))
+
+    def _repair(self, rec: Recording, path: str) -> None:
+        info = self.probe(path) if os.path.exists(path) else None
+        if info is None:
+            # no playable frame (or no file): nothing to keep
+            self.result.files_removed += int(os.path.exists(path))
+            unlink_segment(self.root, path)
+            self.repo.remove(rec.id)
+            prune_empty_parents(self.root, path)
+            self.result.rows_removed += 1
+            log.warning("recording %d (%s) held no playable frame: removed", rec.id, path)
+            return
+        self.repo.repair(rec.id, rec.start_time + info.duration, os.path.getsize(path))
+        if rec.width == 0 or not rec.codec:
+            self.repo.update_media(rec.id, info.width, info.height, info.fps, info.codec)
+        self.result.rows_repaired += 1
+        log.info("recording %d (%s) repaired from its file: %.1f s", rec.id, path,
+                 info.duration)
+
+    def missing_files(self) -> None:
+        """Step 3: rows whose files are gone are removed."""
+        for rec in self.repo.all():
+            if rec.deleting or not rec.is_complete:
+                continue
+            path = absolute(self.root, rec.file_path)
+            if not os.path.exists(path):
+                def drop(rec: Recording = rec, path: str = path) -> None:
+                    unlink_segment(self.root, path)  # stray thumbnails
+                    self.repo.remove(rec.id)
+                    self.result.rows_removed += 1
+                    log.warning("recording %d: file %s is gone, row removed", rec.id, path)
+                self._guard("removing row of", path, drop)
+
+    def unknown_files(self) -> None:
+        """Step 4: files with no row are registered (probed), or removed if unplayable."""
+        known = {absolute(self.root, p) for p in self.repo.all_paths()}
+        for path in segment_files(self.root, self.excludes):
+            if os.path.normpath(path) in known or self._live(path):
+                continue
+            self._guard("registering", path, lambda path=path: self._register(path))
+
+    def _register(self, path: str) -> None:
+        info = self.probe(path)
+        if info is None:
+            unlink_segment(self.root, path)
+            prune_empty_parents(self.root, path)
+            self.result.files_removed += 1
+            log.warning("file %s has no row and no playable frame: removed", path)
+            return
+        seg = SegmentOpened(stream_name=stream_of(self.root, path), file_path=path,
+                            start_time=info.start_time, width=info.width, height=info.height,
+                            fps=info.fps, codec=info.codec)
+        self.repo.register(seg, info.end_time, os.path.getsize(path))
+        self.result.files_registered += 1
+        log.info("file %s had no row: registered for stream %s", path, seg.stream_name)
+
+    def stray_thumbnails(self) -> None:
+        """Step 5: thumbnails whose segment is gone are removed."""
+        for thumb in orphan_thumbnails(self.root, self.excludes):
+            try:
+                os.unlink(thumb)
+                self.result.thumbnails_removed += 1
+            except FileNotFoundError:
+                pass
+
+    def empty_dirs(self) -> None:
+        """Step 6: empty date directories are removed."""
+        for d in empty_date_dirs(self.root, self.excludes):
+            try:
+                os.rmdir(d)
+                self.result.dirs_removed += 1 + prune_empty_parents(self.root, d)
+            except OSError:
+                pass
