@@ -157,21 +157,18 @@ class BackupThread:
             log.info("thread db-backup exiting")
 
 
-def backup_main(argv: list[str]) -> int:
-    """``lightnvr backup [-c CONFIG] [--dest DIR] [--keep N]``: one online backup now."""
-    parser = argparse.ArgumentParser(prog="lightnvr backup",
-                                     description="Write an online backup of the database.")
-    parser.add_argument("-c", "--config", help="configuration file")
-    parser.add_argument("--dest", help="backup directory (default: [database] backup_path)")
-    parser.add_argument("--keep", type=int, help="backups to keep "
-                        "(default: [database] backup_retention_count)")
-    args = parser.parse_args(argv)
-    from lightnvr.core.config import load_config  # the CLI needs config; the library does not
+def backup_command(config_path: str | None, dest: str | None, keep: int | None) -> int:
+    """One online backup of the configured database; prints its path; returns the exit code."""
+    from lightnvr.core.config import ConfigError, load_config  # the CLI needs config
 
-    cfg = load_config(args.config).database
-    dest = args.dest or getattr(cfg, "backup_path", "") or os.path.join(
+    try:
+        cfg = load_config(config_path).database
+    except ConfigError as e:
+        print(f"lightnvr backup: configuration error: {e}")
+        return 2
+    dest = dest or cfg.backup_path or os.path.join(
         os.path.dirname(os.path.abspath(cfg.path)), "backups")
-    keep = args.keep if args.keep is not None else cfg.backup_retention_count
+    keep = keep if keep is not None else cfg.backup_retention_count
     if not os.path.exists(cfg.path):
         print(f"lightnvr backup: no database at {cfg.path} ([database] path)")
         return 1
@@ -182,3 +179,15 @@ def backup_main(argv: list[str]) -> int:
         return 1
     print(path)
     return 0
+
+
+def backup_main(argv: list[str]) -> int:
+    """``lightnvr backup [-c CONFIG] [--dest DIR] [--keep N]``: one online backup now."""
+    parser = argparse.ArgumentParser(prog="lightnvr backup",
+                                     description="Write an online backup of the database.")
+    parser.add_argument("-c", "--config", help="configuration file")
+    parser.add_argument("--dest", help="backup directory (default: [database] backup_path)")
+    parser.add_argument("--keep", type=int, help="backups to keep "
+                        "(default: [database] backup_retention_count)")
+    args = parser.parse_args(argv)
+    return backup_command(args.config, args.dest, args.keep)

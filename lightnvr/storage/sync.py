@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.database.recordings import Recording, RecordingsRepo
@@ -100,7 +101,7 @@ class Reconciler:
             if self._live(path):
                 self.result.skipped_live += 1
                 continue
-            self._guard("repairing", path, lambda rec=rec, path=path: self._repair(rec, path))
+            self._guard("repairing", path, partial(self._repair, rec, path))
 
     def _repair(self, rec: Recording, path: str) -> None:
         info = self.probe(path) if os.path.exists(path) else None
@@ -140,7 +141,7 @@ class Reconciler:
         for path in segment_files(self.root, self.excludes):
             if os.path.normpath(path) in known or self._live(path):
                 continue
-            self._guard("registering", path, lambda path=path: self._register(path))
+            self._guard("registering", path, partial(self._register, path))
 
     def _register(self, path: str) -> None:
         info = self.probe(path)
