@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from lightnvr.core.recordings_store import SegmentOpened, TriggerType
 from lightnvr.database.manager import Database
 
-SORT_COLUMNS: tuple[str, ...]   # whitelist for sort=
+SORT_COLUMNS: tuple[str, ...]   # whitelist for sort= (query() raises ValueError otherwise)
+MAX_PAGE_SIZE: int
 
 class Recording:
     id: int
@@ -22,6 +23,8 @@ class Recording:
     protected: bool
     retention_override_days: int | None
     deleting: bool
+    @property
+    def duration(self) -> float: ...
     def to_dict(self) -> dict[str, object]: ...   # LightNVR API shape (times as epoch seconds)
 
 class RecordingQuery:
@@ -37,7 +40,8 @@ class RecordingQuery:
     tag: str | None
     has_detection: bool | None
     detection_label: str | None
-    include_incomplete: bool
+    include_incomplete: bool        # default False: only complete rows are listed
+    def validate(self) -> RecordingQuery: ...   # ValueError("field: what is allowed")
 
 class RecordingsRepo:
     def __init__(self, db: Database) -> None: ...
@@ -51,14 +55,21 @@ class RecordingsRepo:
     def query(self, q: RecordingQuery) -> tuple[list[Recording], int]: ...   # (page, total)
     def in_range(self, stream: str, start: float, end: float) -> list[Recording]: ...  # ordered by start
     def incomplete(self) -> list[Recording]: ...
+    def all(self) -> list[Recording]: ...               # every row, deleting ones too
     def all_paths(self) -> set[str]: ...
     def total_size(self, stream: str | None = None) -> int: ...
+    def count(self, stream: str | None = None) -> int: ...
+    def stream_names(self) -> list[str]: ...            # streams that have rows
+    def removable(self, stream: str | None = None, triggers: Sequence[str] | None = None,
+                  started_before: float | None = None, overridden: bool | None = False,
+                  limit: int = 500) -> list[Recording]: ...   # complete, unprotected, not deleting; oldest first
     # changes
     def set_protected(self, ids: Sequence[int], protected: bool) -> int: ...
     def set_retention_override(self, recording_id: int, days: int | None) -> bool: ...
     def register(self, segment: SegmentOpened, end_time: float, size_bytes: int) -> int: ...  # complete row
     def repair(self, recording_id: int, end_time: float, size_bytes: int) -> None: ...
-    def mark_deleting(self, recording_id: int) -> bool: ...
+    def update_media(self, recording_id: int, width: int, height: int, fps: int, codec: str) -> None: ...
+    def mark_deleting(self, recording_id: int) -> bool: ...   # False if unknown or already marked
     def remove(self, recording_id: int) -> None: ...
     def pending_deletions(self) -> list[Recording]: ...
     # tags

@@ -6,6 +6,11 @@ from lightnvr.core.clock import Clock
 from lightnvr.core.config import StorageConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.database.manager import Database
+from lightnvr.storage.probe import ProbeResult
+
+RESUME_MARGIN_PCT: float     # recording resumes this far above the emergency line
+
+def level_for(free_pct: float, config: StorageConfig) -> StorageLevel: ...
 
 class StorageLevel(IntEnum):
     NORMAL = 0
@@ -24,6 +29,7 @@ class StorageHealth:
     recording_paused: bool
     last_retention_at: float | None
     last_retention_deleted: int
+    def to_dict(self) -> dict[str, object]: ...   # /api/storage/health shape (level as lowercase name)
 
 class RetentionResult:
     deleted: int
@@ -35,16 +41,26 @@ class SyncResult:
     files_registered: int
     rows_repaired: int
     deletions_finished: int
+    files_removed: int          # files with no playable frame (and no row, or an incomplete row)
+    thumbnails_removed: int
+    dirs_removed: int
+    errors: int
+    skipped_live: int           # incomplete rows / files a running recorder is still writing
 
 class StorageManager:
     def __init__(self, config: StorageConfig, db: Database,
                  pause_recording: Callable[[str | None], None] | None = None,
                  heartbeats: HeartbeatRegistry | None = None,
-                 clock: Clock | None = None) -> None: ...
+                 clock: Clock | None = None,
+                 probe: Callable[[str], ProbeResult | None] | None = None,   # default: storage.probe.probe_segment
+                 statvfs: Callable[[str], object] | None = None) -> None: ...   # default: os.statvfs (tests inject)
     def start(self) -> None: ...                       # thread "storage"
     def stop(self, timeout: float) -> None: ...
     def health(self) -> StorageHealth: ...
     def run_retention(self) -> RetentionResult: ...    # synchronous pass (API cleanup, tests)
     def request_retention(self) -> None: ...           # nudge the thread
-    def reconcile(self) -> SyncResult: ...             # start-up and POST /api/recordings/sync
+    def heartbeat(self) -> StorageHealth: ...          # one statvfs check now (+ pressure steps if short)
+    @property
+    def pause_reason(self) -> str | None: ...          # why recording is paused, None when it is not
+    def reconcile(self, startup: bool = False) -> SyncResult: ...   # startup=True before recorders run; False for POST /api/recordings/sync (skips files written in the last 120 s)
     def delete_recording(self, recording_id: int) -> bool: ...   # crash-safe; False if unknown. A user delete ignores `protected` (that guards automatic removal only)

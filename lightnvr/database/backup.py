@@ -106,6 +106,9 @@ def _fsync_dir(path: str) -> None:
 class BackupThread:
     """Thread "db-backup": ``db.backup()`` every ``interval_minutes`` (0 disables it)."""
 
+    last_backup: str | None
+    failures: int
+
     def __init__(self, db: Database, interval_minutes: int, keep: int,
                  dest_dir: str | None = None, heartbeats: HeartbeatRegistry | None = None,
                  clock: Clock | None = None) -> None:

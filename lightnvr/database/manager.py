@@ -81,6 +81,8 @@ class Database:
     """A lightnvr SQLite database: call ``open()`` once, then ``reader()``/``writer()``."""
 
     path: str
+    backup_dir: str
+    restored_from: str | None
 
     def __init__(self, path: str, backup_dir: str | None = None) -> None:
         self.path = os.path.abspath(path)

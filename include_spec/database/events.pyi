@@ -1,0 +1,33 @@
+# System events (lightnvr/database/events.py).
+from enum import IntEnum
+from lightnvr.database.manager import Database
+
+class EventType(IntEnum):
+    INFO = 0
+    STREAM_STARTED = 1
+    STREAM_STOPPED = 2
+    STREAM_ERROR = 3
+    RECORDING_STARTED = 4
+    RECORDING_STOPPED = 5
+    DETECTION = 6
+    STORAGE = 7
+    SYSTEM = 8
+    AUTH = 9
+
+class Event:
+    id: int
+    type: int
+    timestamp: float
+    stream_name: str
+    description: str
+    details: str
+    def to_dict(self) -> dict[str, object]: ...
+
+class EventsRepo:
+    def __init__(self, db: Database) -> None: ...
+    def add(self, type: int, timestamp: float, description: str, stream_name: str = "",
+            details: str = "") -> int: ...
+    def list(self, start: float | None = None, end: float | None = None,
+             stream: str | None = None, type: int | None = None,
+             limit: int = 100) -> list[Event]: ...   # newest first
+    def prune(self, older_than: float) -> int: ...

@@ -1,0 +1,18 @@
+# Segment probe (lightnvr/storage/probe.py): the project's one PyAV probe of a recorded file.
+# Used by reconciliation, `lightnvr check`, tools/rebuild_recordings.py and the recorder's
+# crash recovery. Demux only (no decoding).
+
+class ProbeResult:
+    start_time: float      # wall clock epoch s: mp4 creation_time, else YYYYMMDD_HHMMSS in the name (local), else mtime - duration
+    duration: float        # seconds of video actually in the file (up to the last complete fragment)
+    size_bytes: int
+    width: int
+    height: int
+    fps: int
+    codec: str
+    video_packets: int
+    keyframes: int
+    @property
+    def end_time(self) -> float: ...
+
+def probe_segment(path: str) -> ProbeResult | None: ...   # None: cannot open, or no video keyframe packet ("no playable frame")
