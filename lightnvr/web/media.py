@@ -8,6 +8,7 @@ last descriptor closes); a request that arrives after the unlink gets 404.
 from __future__ import annotations
 
 import email.utils
+import logging
 import os
 import re
 import struct
@@ -283,3 +284,102 @@ class LayoutCache:
             while len(self._items) > self._capacity:
                 self._items.popitem(last=False)
         return layout
+
+
+# ---- thumbnails -------------------------------------------------------------------------------
+
+THUMB_WIDTH = 320
+
+
+def thumbnail_path(recording_path: str, idx: int) -> str:
+    """Where thumbnail `idx` of a recording is cached: `<file>.thumb<idx>.jpg`, beside it."""
+    return f"{recording_path}.thumb{idx}.jpg"
+
+
+def remove_thumbnails(recording_path: str, count: int) -> None:
+    """Remove the cached thumbnails 0..count-1 of a recording (missing ones are fine)."""
+    for idx in range(count):
+        try:
+            os.unlink(thumbnail_path(recording_path, idx))
+        except OSError:
+            pass
+
+
+def _decode_jpeg(path: str, at: float) -> bytes | None:
+    import fractions
+
+    import av  # only here: the web layer touches media for thumbnails alone
+
+    with av.open(path) as container:
+        if not container.streams.video:
+            return None
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1  # a thumbnail must not take every core
+        if at > 0 and stream.time_base:
+            container.seek(int(at / stream.time_base), stream=stream)
+        frame = next(iter(container.decode(stream)), None)
+        if frame is None or not frame.width:
+            return None
+        h = max(2, int(frame.height * THUMB_WIDTH / frame.width) // 2 * 2)
+        img = frame.reformat(width=THUMB_WIDTH, height=h, format="yuvj420p")
+        enc = av.CodecContext.create("mjpeg", "w")
+        enc.width, enc.height, enc.pix_fmt = THUMB_WIDTH, h, "yuvj420p"
+        enc.time_base = fractions.Fraction(1, 25)
+        packets = list(enc.encode(img)) + list(enc.encode(None))
+        return b"".join(bytes(p) for p in packets) or None
+
+
+class ThumbnailMaker:
+    """Decodes one frame per (recording, idx) at idx/n of its duration and caches it as JPEG.
+
+    Concurrent requests for the same thumbnail wait for one decode instead of repeating it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy: dict[str, threading.Lock] = {}
+
+    def get(self, recording_path: str, idx: int, count: int, duration: float) -> str | None:
+        """Path of the cached JPEG (made now if needed), or None if no frame can be decoded."""
+        out = thumbnail_path(recording_path, idx)
+        with self._lock:
+            lock = self._busy.setdefault(out, threading.Lock())
+        try:
+            with lock:
+                return self._make(recording_path, out, duration * idx / max(1, count))
+        finally:
+            # A late waiter may make a second lock and decode twice; the rename keeps it safe.
+            with self._lock:
+                self._busy.pop(out, None)
+
+    @staticmethod
+    def _make(recording_path: str, out: str, at: float) -> str | None:
+        log = logging.getLogger(__name__)
+        try:
+            src = os.stat(recording_path)
+            if os.stat(out).st_mtime_ns >= src.st_mtime_ns:
+                return out
+        except FileNotFoundError:
+            pass
+        except OSError:
+            return None
+        try:
+            jpeg = _decode_jpeg(recording_path, at)
+        except Exception:  # any decoder failure means "no thumbnail", never a 500
+            log.warning("thumbnail of %s failed", recording_path, exc_info=True)
+            return None
+        if jpeg is None:
+            return None
+        tmp = f"{out}.{threading.get_ident()}.tmp"
+        try:
+            with open(tmp, "wb") as f:
+                f.write(jpeg)
+            os.replace(tmp, out)
+        except OSError:
+            log.warning("cannot cache thumbnail %s", out, exc_info=True)
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            return None
+        return out

@@ -1,0 +1,165 @@
+"""Detection API: stored detection results, the model list, and external motion triggers.
+
+`POST /api/motion/trigger` follows the C project's docs/API.md: detections are stored (filtered
+by the stream's zones) and tags applied to the stream's open recording. Starting a
+detection-triggered recording needs a stream-manager entry point the video contract does not
+have yet, so `recording_triggered` is always false and a `warning` says why.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from typing import TYPE_CHECKING, Any
+
+from lightnvr.database.detections import DetectionsRepo, NewDetection
+from lightnvr.database.zones import ZonesRepo
+from lightnvr.web.api.recordings import MAX_TAG_LENGTH, parse_time
+from lightnvr.web.api.streams import _C_STATUS, path_stream
+from lightnvr.web.http import Access, HTTPError, Request, Response
+
+if TYPE_CHECKING:
+    from lightnvr.core.stream_config import StreamConfig
+    from lightnvr.web.context import WebContext
+    from lightnvr.web.router import Router
+
+MIN_DETECTION_AGE = 30.0  # live view keeps a box this long (C: MIN_DETECTION_AGE)
+MAX_OBJECTS = 20
+MAX_TRIGGER_TAGS = 16
+MAX_PULSE_MS = 600_000
+_NO_TRIGGER = ("recording triggers are not available in this build (the stream manager has no "
+               "detection-trigger entry point); the event was recorded")
+
+
+def _confidence(value: Any, field: str) -> float:
+    if value is None:
+        return 1.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise HTTPError(400, f"{field}: must be a number between 0 and 1")
+    return float(value)
+
+
+def _label(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= 64 \
+            or any(ord(c) < 32 for c in value):
+        raise HTTPError(400, f"{field}: must be a label of 1..64 printable characters")
+    return value.strip()
+
+
+def parse_objects(body: dict[str, Any]) -> list[tuple[str, float]]:
+    """(label, confidence) pairs from `label`/`objects`/`confidence` of a trigger body."""
+    default = _confidence(body.get("confidence"), "confidence")
+    out: list[tuple[str, float]] = []
+    if body.get("label") is not None:
+        out.append((_label(body["label"], "label"), default))
+    objects = body.get("objects")
+    if objects is not None:
+        if not isinstance(objects, list):
+            raise HTTPError(400, "objects: must be an array of labels or {label, confidence}")
+        for i, o in enumerate(objects):
+            if isinstance(o, dict):
+                out.append((_label(o.get("label"), f"objects[{i}].label"),
+                            _confidence(o.get("confidence", default), f"objects[{i}].confidence")))
+            else:
+                out.append((_label(o, f"objects[{i}]"), default))
+    return out[:MAX_OBJECTS]
+
+
+def _tags(body: dict[str, Any]) -> list[str]:
+    tags = body.get("tags")
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or len(tags) > MAX_TRIGGER_TAGS:
+        raise HTTPError(400, f"tags: must be an array of at most {MAX_TRIGGER_TAGS} strings")
+    for i, t in enumerate(tags):
+        if not isinstance(t, str) or not 0 < len(t.strip()) <= MAX_TAG_LENGTH:
+            raise HTTPError(400, f"tags[{i}]: must be 1..{MAX_TAG_LENGTH} characters")
+    return [t.strip() for t in tags]
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add /api/detection/results/{stream}, /api/detection/models, /api/motion/trigger."""
+    detections = DetectionsRepo(ctx.db)
+    zones = ZonesRepo(ctx.db)
+
+    def results(req: Request) -> Response:
+        cfg = path_stream(ctx, req, "stream")
+        start = parse_time(req.arg("start"), "start")
+        end = parse_time(req.arg("end"), "end")
+        now = time.time()
+        if start is None and end is None:  # live boxes: the last couple of detection rounds
+            start = now - max(MIN_DETECTION_AGE, cfg.detection_interval * 2.0)
+        rows = detections.in_range(cfg.name, start or 0.0, end if end is not None else now + 1,
+                                   limit=req.int_arg("limit", 1000, 1, 10000))
+        st = ctx.stream_manager.status(cfg.name)
+        return Response.json({
+            "detections": [{"label": d.label, "confidence": d.confidence, "x": d.x, "y": d.y,
+                            "width": d.width, "height": d.height, "timestamp": d.timestamp,
+                            "end_timestamp": d.timestamp, "recording_id": d.recording_id,
+                            "zone_id": d.zone_id} for d in rows],
+            "timestamp": datetime.datetime.fromtimestamp(now).strftime("%Y-%m-%d %H:%M:%S"),
+            "stream_status": _C_STATUS.get(st.state.value, "Unknown") if st else "Stopped"})
+
+    def models(req: Request) -> Response:
+        return Response.json({"models": [], "count": 0, "litert_available": False,
+                              "sod_available": False,
+                              "message": "No detection models are bundled with lightnvr"})
+
+    def store(cfg: StreamConfig, objects: list[tuple[str, float]], at: float) -> int:
+        active = [z for z in zones.list(cfg.name) if z.enabled]
+        keep: list[NewDetection] = []
+        for label, conf in objects:
+            # A trigger carries no box: it covers the whole frame, so zones filter by class.
+            zone = next((z for z in active if z.accepts(label, conf)), None)
+            if active and zone is None:
+                continue
+            keep.append(NewDetection(cfg.name, at, label, conf,
+                                     zone_id=zone.id if zone else None))
+        return detections.add_many(keep)
+
+    def open_recording(stream: str) -> int | None:
+        rows = [r for r in ctx.recordings.incomplete() if r.stream_name == stream]
+        return max(rows, key=lambda r: r.start_time).id if rows else None
+
+    def trigger(req: Request) -> Response:
+        body = req.json_object()
+        if not isinstance(body.get("stream"), str):
+            raise HTTPError(400, "stream: a stream name is required")
+        req.params["stream"] = body["stream"]
+        action = body.get("action")
+        if action not in ("start", "stop", "pulse"):
+            raise HTTPError(400, "action: must be start, stop or pulse")
+        duration = body.get("duration_ms")
+        if duration is not None and action != "pulse":
+            raise HTTPError(400, "duration_ms: only valid with action 'pulse'")
+        if duration is None:
+            duration = 2000
+        if isinstance(duration, bool) or not isinstance(duration, int) \
+                or not 0 < duration <= MAX_PULSE_MS:
+            raise HTTPError(400, f"duration_ms: must be an integer 1..{MAX_PULSE_MS}")
+        objects = parse_objects(body)
+        tags = _tags(body)
+        cfg = path_stream(ctx, req, "stream")
+        stored = store(cfg, objects, time.time()) if action != "stop" else 0
+        applied = 0
+        rid = open_recording(cfg.name) if tags else None
+        if rid is not None:
+            ctx.recordings.set_tags(rid, [*ctx.recordings.tags(rid), *tags])
+            applied = len(tags)
+        out: dict[str, Any] = {"success": True, "stream": cfg.name, "action": action,
+                               "recording_triggered": False, "detections_stored": stored,
+                               "tags_applied": applied}
+        if action == "pulse":
+            out["duration_ms"] = duration
+        if cfg.detection_based_recording:
+            out["warning"] = _NO_TRIGGER
+        else:
+            out["warning"] = ("Stream does not have detection-based recording enabled; the "
+                              "event was recorded but no recording was triggered")
+        return Response.json(out, 202)
+
+    router.add("GET", "/api/detection/results/{stream}", results, Access.READ,
+               "Stored detections of a stream (recent, or ?start=&end=)")
+    router.add("GET", "/api/detection/models", models, Access.READ, "Detection models")
+    router.add("POST", "/api/motion/trigger", trigger, Access.WRITE,
+               "External motion event: store detections, tag the open recording")

@@ -1,0 +1,290 @@
+"""Recordings API: list with filters and paging, get, delete, play, download, thumbnails, protect,
+retention override, tags, sync (batch jobs live in recordings_batch.py).
+
+List items follow the C project's shape (api_handlers_recordings_list.c): `stream`, ISO 8601
+`start_time`/`end_time` plus `*_unix` epochs, `duration`, human `size`, `capture_method`,
+`has_detection`, `detection_labels`, `tags`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from typing import TYPE_CHECKING, Any
+
+from lightnvr.database.detections import DetectionsRepo
+from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
+from lightnvr.web import media
+from lightnvr.web.http import Access, HTTPError, Request, Response
+
+if TYPE_CHECKING:
+    from lightnvr.database.recordings import Recording
+    from lightnvr.web.context import WebContext
+    from lightnvr.web.router import Router
+
+MAX_LIMIT = 1000
+MAX_TAGS = 32
+MAX_TAG_LENGTH = 64
+_MAX_ID = 2**63 - 1
+
+
+def parse_time(raw: str | None, name: str) -> float | None:
+    """Query time `raw` (epoch seconds or ISO 8601; naive means UTC) or None; 400 otherwise."""
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(value) or not 0 <= value < 1e11:
+            raise HTTPError(400, f"query parameter '{name}' is out of range")
+        return value
+    try:
+        dt = datetime.datetime.fromisoformat(raw.replace(" ", "T") if "T" not in raw else raw)
+    except ValueError:
+        raise HTTPError(400, f"query parameter '{name}' must be epoch seconds or ISO 8601 "
+                             "(e.g. 2024-05-01T12:00:00Z)") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=datetime.UTC)  # the C API treats zone-less times as UTC
+    return dt.timestamp()
+
+
+def iso(ts: float | None) -> str:
+    if ts is None:
+        return ""
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def recording_id(req: Request, key: str = "id") -> int:
+    raw = req.params.get(key, "")
+    if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
+        raise HTTPError(400, f"invalid recording id '{raw[:40]}': a positive integer is required")
+    return int(raw)
+
+
+def get_recording(ctx: WebContext, rid: int) -> Recording:
+    rec = ctx.recordings.get(rid)
+    if rec is None or rec.deleting:
+        raise HTTPError(404, f"recording {rid} not found")
+    return rec
+
+
+def recording_file(ctx: WebContext, rec: Recording) -> str:
+    """The recording's file path, refused (404) if it lies outside the recordings root."""
+    if not media.is_within(ctx.config.storage.path, rec.file_path):
+        raise HTTPError(404, f"recording {rec.id} has no file under the storage path")
+    return rec.file_path
+
+
+def recording_json(rec: Recording, tags: list[str],
+                   labels: list[tuple[str, int]]) -> dict[str, Any]:
+    d = rec.to_dict()
+    end = rec.end_time if rec.end_time is not None else rec.start_time
+    d.update({
+        "stream": rec.stream_name, "start_time": iso(rec.start_time), "end_time": iso(end),
+        "start_time_unix": rec.start_time, "end_time_unix": end,
+        "duration": round(max(0.0, end - rec.start_time)),
+        "capture_method": rec.trigger_type,
+        "has_detection": rec.trigger_type == "detection" or bool(labels),
+        "detection_labels": [{"label": lb, "count": n} for lb, n in labels],
+        "tags": tags,
+    })
+    return d
+
+
+def _tri(req: Request, name: str, true: tuple[str, ...], false: tuple[str, ...]) -> bool | None:
+    raw = (req.arg(name) or "").strip().lower()
+    if raw in ("", "0", "all") and "0" not in false:
+        return None
+    if raw in true:
+        return True
+    if raw in false:
+        return False
+    if raw == "":
+        return None
+    raise HTTPError(400, f"query parameter '{name}' must be one of "
+                         f"{', '.join(true + false)}")
+
+
+def build_query(req: Request) -> RecordingQuery:
+    """The RecordingQuery of `GET /api/recordings`; 400 naming any bad parameter."""
+    limit_raw = (req.arg("limit") or "").strip().lower()
+    limit = MAX_LIMIT if limit_raw == "all" else req.int_arg("limit", 20, 1, MAX_LIMIT)
+    sort = req.arg("sort") or "start_time"
+    if sort not in SORT_COLUMNS:
+        raise HTTPError(400, f"query parameter 'sort' must be one of {', '.join(SORT_COLUMNS)}")
+    order = (req.arg("order") or "desc").lower()
+    if order not in ("asc", "desc"):
+        raise HTTPError(400, "query parameter 'order' must be 'asc' or 'desc'")
+    trigger = req.arg("capture_method") or req.arg("trigger_type") or None
+    q = RecordingQuery(
+        stream=req.arg("stream") or None, start=parse_time(req.arg("start"), "start"),
+        end=parse_time(req.arg("end"), "end"), page=req.int_arg("page", 1, 1, 1_000_000),
+        limit=limit, sort=sort, order=order,
+        protected=_tri(req, "protected", ("1", "true"), ("0", "false")),
+        trigger_type=trigger, tag=req.arg("tag") or None,
+        has_detection=_tri(req, "has_detection", ("1", "true"), ("-1", "false")),
+        detection_label=req.arg("detection_label") or None,
+        include_incomplete=(req.arg("include_incomplete") or "").lower() in ("1", "true"))
+    try:
+        return q.validate()
+    except ValueError as exc:
+        raise HTTPError(400, f"invalid query: {exc}") from None
+
+
+def _tags_from(body: dict[str, Any]) -> list[str]:
+    tags = body.get("tags")
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS:
+        raise HTTPError(400, f"tags: an array of at most {MAX_TAGS} strings is required")
+    for t in tags:
+        if not isinstance(t, str) or not 0 < len(t.strip()) <= MAX_TAG_LENGTH \
+                or any(ord(c) < 32 for c in t):
+            raise HTTPError(400, f"tags: each tag must be 1..{MAX_TAG_LENGTH} printable "
+                                 "characters")
+    return [t.strip() for t in tags]
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add the /api/recordings routes (literal paths before `{id}` ones: first match wins)."""
+    detections = DetectionsRepo(ctx.db)
+    thumbs = media.ThumbnailMaker()
+
+    def item(rec: Recording) -> dict[str, Any]:
+        end = rec.end_time if rec.end_time is not None else rec.start_time
+        return recording_json(rec, ctx.recordings.tags(rec.id),
+                              detections.labels_summary(rec.stream_name, rec.start_time, end))
+
+    def list_recordings(req: Request) -> Response:
+        q = build_query(req)
+        rows, total = ctx.recordings.query(q)
+        return Response.json({
+            "recordings": [item(r) for r in rows],
+            "pagination": {"page": q.page, "limit": q.limit, "total": total,
+                           "pages": (total + q.limit - 1) // q.limit}})
+
+    def get_one(req: Request) -> Response:
+        return Response.json(item(get_recording(ctx, recording_id(req))))
+
+    def delete_one(req: Request) -> Response:
+        rid = recording_id(req)
+        rec = get_recording(ctx, rid)
+        if not ctx.storage.delete_recording(rid):
+            raise HTTPError(404, f"recording {rid} not found")
+        media.remove_thumbnails(rec.file_path, max(1, ctx.config.storage.thumbnails_per_recording))
+        return Response.json({"success": True, "id": rid})
+
+    def play(req: Request) -> Response:
+        rec = get_recording(ctx, recording_id(req))
+        return media.serve_file(req, recording_file(ctx, rec), "video/mp4",
+                                headers={"Cache-Control": "private, max-age=60"})
+
+    def download(req: Request) -> Response:
+        rec = get_recording(ctx, recording_id(req))
+        path = recording_file(ctx, rec)
+        name = f"{rec.stream_name}_{iso(rec.start_time).replace(':', '-')}.mp4"
+        return media.serve_file(req, path, "video/mp4", download_name=name)
+
+    def thumbnail(req: Request) -> Response:
+        rec = get_recording(ctx, recording_id(req))
+        n = max(1, ctx.config.storage.thumbnails_per_recording)
+        raw = req.params.get("idx", "")
+        if not raw.isdigit() or int(raw) >= n:
+            raise HTTPError(400, f"thumbnail index must be 0..{n - 1}")
+        path = recording_file(ctx, rec)
+        end = rec.end_time if rec.end_time is not None else rec.start_time
+        jpeg = thumbs.get(path, int(raw), n, max(0.0, end - rec.start_time))
+        if jpeg is None:
+            raise HTTPError(404, f"recording {rec.id} has no decodable frame for a thumbnail")
+        return media.serve_file(req, jpeg, "image/jpeg",
+                                headers={"Cache-Control": "private, max-age=3600"})
+
+    def protect(req: Request) -> Response:
+        rid = recording_id(req)
+        value = req.json_object().get("protected")
+        if not isinstance(value, bool):
+            raise HTTPError(400, "protected: true or false is required")
+        get_recording(ctx, rid)
+        if ctx.recordings.set_protected([rid], value) == 0:
+            raise HTTPError(404, f"recording {rid} not found")
+        return Response.json({"success": True, "id": rid, "protected": value,
+                              "message": "Recording protected" if value
+                              else "Recording unprotected"})
+
+    def retention(req: Request) -> Response:
+        rid = recording_id(req)
+        days = req.json_object().get("retention_days")
+        if isinstance(days, bool) or not isinstance(days, int) or not -1 <= days <= 36500:
+            raise HTTPError(400, "retention_days: an integer -1..36500 is required "
+                                 "(-1 removes the override)")
+        get_recording(ctx, rid)
+        if not ctx.recordings.set_retention_override(rid, None if days < 0 else days):
+            raise HTTPError(404, f"recording {rid} not found")
+        return Response.json({"success": True, "id": rid, "retention_days": days,
+                              "message": "Retention override removed, using stream default"
+                              if days < 0 else "Custom retention set"})
+
+    def get_tags(req: Request) -> Response:
+        rid = recording_id(req)
+        get_recording(ctx, rid)
+        return Response.json({"id": rid, "tags": ctx.recordings.tags(rid)})
+
+    def put_tags(req: Request) -> Response:
+        rid = recording_id(req)
+        tags = _tags_from(req.json_object())
+        get_recording(ctx, rid)
+        ctx.recordings.set_tags(rid, tags)
+        return Response.json({"success": True, "id": rid, "tags": ctx.recordings.tags(rid)})
+
+    def all_tags(req: Request) -> Response:
+        return Response.json({"tags": ctx.recordings.all_tags()})
+
+    def protected(req: Request) -> Response:
+        stream = req.arg("stream") or None
+        _, total = ctx.recordings.query(RecordingQuery(stream=stream, protected=True, limit=1))
+        return Response.json({"protected_count": total,
+                              **({"stream_name": stream} if stream else {})})
+
+    def batch_protect(req: Request) -> Response:
+        body = req.json_object()
+        ids, value = body.get("ids"), body.get("protected")
+        if not isinstance(ids, list) or not 0 < len(ids) <= 10000:
+            raise HTTPError(400, "ids: an array of 1..10000 recording ids is required")
+        if not isinstance(value, bool):
+            raise HTTPError(400, "protected: true or false is required")
+        good = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)
+                and 0 < i <= _MAX_ID]
+        done = ctx.recordings.set_protected(good, value) if good else 0
+        return Response.json({"success": True, "success_count": done,
+                              "fail_count": len(ids) - done, "protected": value,
+                              "message": "Recordings protected" if value
+                              else "Recordings unprotected"})
+
+    def sync(req: Request) -> Response:
+        r = ctx.storage.reconcile()
+        return Response.json({"success": True, "rows_removed": r.rows_removed,
+                              "files_registered": r.files_registered,
+                              "rows_repaired": r.rows_repaired,
+                              "deletions_finished": r.deletions_finished})
+
+    add = router.add
+    add("GET", "/api/recordings", list_recordings, Access.READ, "List recordings")
+    add("GET", "/api/recordings/tags", all_tags, Access.READ, "Every recording tag in use")
+    add("GET", "/api/recordings/protected", protected, Access.READ, "Count protected recordings")
+    add("POST", "/api/recordings/batch-protect", batch_protect, Access.WRITE,
+        "Protect or unprotect many recordings")
+    add("POST", "/api/recordings/sync", sync, Access.WRITE, "Reconcile files and database")
+    add("GET", "/api/recordings/play/{id}", play, Access.READ, "Play a recording (Range)")
+    add("GET", "/api/recordings/download/{id}", download, Access.READ,
+        "Download a recording (Range)")
+    add("GET", "/api/recordings/thumbnail/{id}/{idx}", thumbnail, Access.READ,
+        "A JPEG thumbnail of a recording")
+    add("GET", "/api/recordings/{id}", get_one, Access.READ, "Get a recording")
+    add("DELETE", "/api/recordings/{id}", delete_one, Access.WRITE, "Delete a recording")
+    add("PUT", "/api/recordings/{id}/protect", protect, Access.WRITE, "Protect a recording")
+    add("PUT", "/api/recordings/{id}/retention", retention, Access.WRITE,
+        "Set a recording's retention override")
+    add("GET", "/api/recordings/{id}/tags", get_tags, Access.READ, "Tags of a recording")
+    add("PUT", "/api/recordings/{id}/tags", put_tags, Access.WRITE,
+        "Replace the tags of a recording")

@@ -1,0 +1,40 @@
+"""Storage API: disk health (the storage manager's view) and an on-demand retention pass."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lightnvr.web.http import Access, Request, Response
+
+if TYPE_CHECKING:
+    from lightnvr.web.context import WebContext
+    from lightnvr.web.router import Router
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add GET /api/storage/health and POST /api/storage/cleanup."""
+
+    def health(req: Request) -> Response:
+        h = ctx.storage.health()
+        used = max(0, h.total_bytes - h.free_bytes)
+        return Response.json({
+            # the C project's keys (api_handlers_storage.c) ...
+            "pressure_level": h.level.name.lower(), "pressure_level_num": int(h.level),
+            "free_space_pct": round(h.free_pct, 2), "free_space_bytes": h.free_bytes,
+            "total_space_bytes": h.total_bytes, "used_space_bytes": used,
+            "last_cleanup_time": h.last_retention_at or 0,
+            "last_cleanup_deleted": h.last_retention_deleted,
+            "capacity_target_free_pct": ctx.config.storage.min_free_pct,
+            # ... and ours
+            "path": h.path, "recordings_bytes": h.recordings_bytes,
+            "recordings_count": h.recordings_count, "recording_paused": h.recording_paused,
+        })
+
+    def cleanup(req: Request) -> Response:
+        r = ctx.storage.run_retention()
+        return Response.json({"success": True, "aggressive": False,
+                              "message": "Cleanup finished", "deleted": r.deleted,
+                              "freed_bytes": r.freed_bytes, "errors": r.errors})
+
+    router.add("GET", "/api/storage/health", health, Access.READ, "Disk space and pressure")
+    router.add("POST", "/api/storage/cleanup", cleanup, Access.WRITE, "Run a retention pass now")

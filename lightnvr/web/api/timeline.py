@@ -1,0 +1,170 @@
+"""Timeline API: recorded segments of a stream, an HLS VOD playlist over them, and play-at-time.
+
+The manifest: our recordings are fragmented MP4 files (init section, then moof+mdat pairs), so
+each recording becomes an `#EXT-X-MAP` (its init bytes) plus one `#EXT-X-BYTERANGE` media
+segment per group of fragments (~TARGET_SEGMENT seconds), all addressed on
+`/api/recordings/play/{id}`; `#EXT-X-DISCONTINUITY` separates recordings. hls.js and Safari
+play fMP4 byte-range playlists (HLS version 7). A file that cannot be parsed is listed as one
+whole-file segment. The UI may also play the JSON segment list one recording after another.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+import time
+from typing import TYPE_CHECKING, Any
+
+from lightnvr.database.detections import DetectionsRepo
+from lightnvr.web import media
+from lightnvr.web.api.recordings import parse_time
+from lightnvr.web.api.streams import path_stream
+from lightnvr.web.http import Access, HTTPError, Request, Response
+
+if TYPE_CHECKING:
+    from lightnvr.database.recordings import Recording
+    from lightnvr.web.context import WebContext
+    from lightnvr.web.router import Router
+
+MAX_SEGMENTS = 8640  # a day of 10 s segments, as the C project
+MAX_MANIFEST_RECORDINGS = 100
+TARGET_SEGMENT = 6.0
+_DAY = 86400.0
+
+
+def _local(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _range(req: Request) -> tuple[float, float]:
+    start = parse_time(req.arg("start"), "start")
+    end = parse_time(req.arg("end"), "end")
+    raw_end = (req.arg("end") or "").strip()
+    now = time.time()
+    if end is not None and len(raw_end) == 10 and raw_end[4] == "-":
+        end += _DAY - 1  # a date-only end means the whole day, as the C project
+    start = now - _DAY if start is None else start
+    end = now if end is None else end
+    if end < start:
+        raise HTTPError(400, "query parameter 'end' must not be before 'start'")
+    return start, end
+
+
+def _stream_arg(ctx: WebContext, req: Request) -> str:
+    name = req.arg("stream")
+    if not name:
+        raise HTTPError(400, "missing required query parameter: stream")
+    req.params.setdefault("stream", name)
+    return path_stream(ctx, req, "stream").name
+
+
+def _segments(ctx: WebContext, stream: str, start: float, end: float) -> list[Recording]:
+    rows = [r for r in ctx.recordings.in_range(stream, start, end)
+            if r.is_complete and r.end_time is not None]
+    return rows[:MAX_SEGMENTS]
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add the /api/timeline routes."""
+    detections = DetectionsRepo(ctx.db)
+    layouts = media.LayoutCache()
+
+    def segments(req: Request) -> Response:
+        stream = _stream_arg(ctx, req)
+        start, end = _range(req)
+        rows = _segments(ctx, stream, start, end)
+        marks = detections.timestamps(stream, start - 86400, end + 86400) if rows else []
+        out: list[dict[str, Any]] = []
+        for r in rows:
+            r_end = r.end_time or r.start_time
+            i = bisect.bisect_left(marks, r.start_time)
+            has_det = r.trigger_type == "detection" or (i < len(marks) and marks[i] <= r_end)
+            out.append({
+                "id": r.id, "stream": r.stream_name, "start_time": _local(r.start_time),
+                "end_time": _local(r_end), "duration": round(r_end - r.start_time),
+                "size": r.to_dict()["size"], "size_bytes": r.size_bytes,
+                "has_detection": has_det, "capture_method": r.trigger_type,
+                "start_timestamp": r.start_time, "end_timestamp": r_end,
+                "local_start_timestamp": r.start_time, "local_end_timestamp": r_end,
+            })
+        return Response.json({"segments": out, "stream": stream, "start_time": _local(start),
+                              "end_time": _local(end), "segment_count": len(out)})
+
+    def manifest(req: Request) -> Response:
+        stream = _stream_arg(ctx, req)
+        start, end = _range(req)
+        rows = _segments(ctx, stream, start, end)[:MAX_MANIFEST_RECORDINGS]
+        if not rows:
+            raise HTTPError(404, "no recordings found for the specified time range")
+        text = build_playlist(ctx, rows, layouts)
+        return Response.text(text, content_type="application/vnd.apple.mpegurl",
+                             headers={"Cache-Control": "no-cache"})
+
+    def play(req: Request) -> Response:
+        stream = _stream_arg(ctx, req)
+        at = parse_time(req.arg("t") or req.arg("start"), "t")
+        at = time.time() if at is None else at
+        rows = _segments(ctx, stream, at - 3600, at + 3600)
+        if not rows:
+            raise HTTPError(404, "no recording found near the requested time")
+
+        def distance(r: Recording) -> float:
+            r_end = r.end_time or r.start_time
+            return 0.0 if r.start_time <= at <= r_end else min(abs(at - r.start_time),
+                                                               abs(at - r_end))
+        best = min(rows, key=distance)
+        offset = max(0.0, at - best.start_time)
+        return Response.redirect(f"/api/recordings/play/{best.id}#t={offset:.1f}")
+
+    router.add("GET", "/api/timeline/segments", segments, Access.READ,
+               "Recorded segments of a stream in a time range")
+    router.add("GET", "/api/timeline/manifest", manifest, Access.READ,
+               "HLS VOD playlist (fMP4 byte ranges) over recorded segments")
+    router.add("GET", "/api/timeline/play", play, Access.READ,
+               "Redirect to the recording covering ?stream=&t=")
+
+
+def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.LayoutCache) -> str:
+    """An HLS v7 VOD playlist over `rows` (complete recordings, by start time)."""
+    body: list[str] = []
+    longest = 1.0
+    for n, r in enumerate(rows):
+        url = f"/api/recordings/play/{r.id}"
+        duration = max(0.001, (r.end_time or r.start_time) - r.start_time)
+        layout = layouts.get(r.file_path) if media.is_within(ctx.config.storage.path,
+                                                             r.file_path) else None
+        if n:
+            body.append("#EXT-X-DISCONTINUITY")
+        body.append(f"#EXT-X-PROGRAM-DATE-TIME:"
+                    f"{datetime.datetime.fromtimestamp(r.start_time, datetime.UTC).isoformat()}")
+        if layout is None:
+            body += [f"#EXTINF:{duration:.3f},", url]
+            longest = max(longest, duration)
+            continue
+        body.append(f'#EXT-X-MAP:URI="{url}",BYTERANGE="{layout.init_length}@0"')
+        for seg_start, offset, length, seg_dur in _groups(layout, duration):
+            del seg_start
+            body += [f"#EXTINF:{seg_dur:.3f},", f"#EXT-X-BYTERANGE:{length}@{offset}", url]
+            longest = max(longest, seg_dur)
+    head = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-PLAYLIST-TYPE:VOD",
+            f"#EXT-X-TARGETDURATION:{int(longest) + 1}", "#EXT-X-MEDIA-SEQUENCE:0",
+            "#EXT-X-INDEPENDENT-SEGMENTS"]
+    return "\n".join([*head, *body, "#EXT-X-ENDLIST", ""])
+
+
+def _groups(layout: media.Fmp4Layout,
+            duration: float) -> list[tuple[float, int, int, float]]:
+    """(start, offset, length, duration) of fragment groups of about TARGET_SEGMENT seconds."""
+    frags = layout.fragments
+    out: list[tuple[float, int, int, float]] = []
+    i = 0
+    while i < len(frags):
+        j = i + 1
+        while j < len(frags) and frags[j].start - frags[i].start < TARGET_SEGMENT:
+            j += 1
+        end_t = frags[j].start if j < len(frags) else max(duration, frags[i].start)
+        last = frags[j - 1]
+        out.append((frags[i].start, frags[i].offset, last.offset + last.length - frags[i].offset,
+                    max(0.001, end_t - frags[i].start)))
+        i = j
+    return out
