@@ -19,7 +19,7 @@ class ShutdownReport:
 
 class ShutdownCoordinator:
     def __init__(self, global_deadline: float = 30.0, clock: Clock | None = None) -> None: ...
-    def register(self, name: str, priority: int, stop: Callable[[float], None],
+    def register(self, name: str, priority: int, stop: Callable[[float], object],
                  deadline: float = 5.0) -> None: ...   # stop(seconds_allowed); names are unique
     def unregister(self, name: str) -> None: ...
     def registered(self) -> list[str]: ...              # in stop order

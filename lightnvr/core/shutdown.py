@@ -44,7 +44,7 @@ class ShutdownReport:
 class _Component:
     name: str
     priority: int
-    stop: Callable[[float], None]
+    stop: Callable[[float], object]
     deadline: float
     order: int
 
@@ -71,7 +71,7 @@ class ShutdownCoordinator:
     def global_deadline(self) -> float:
         return self._global_deadline
 
-    def register(self, name: str, priority: int, stop: Callable[[float], None],
+    def register(self, name: str, priority: int, stop: Callable[[float], object],
                  deadline: float = 5.0) -> None:
         """Add a component; `stop(seconds_allowed)` must return within that time."""
         with self._lock:

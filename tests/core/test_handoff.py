@@ -54,7 +54,7 @@ class Source:
 
 
 def drain(q: HandoffQueue[Item]) -> list[Item]:
-    out = []
+    out: list[Item] = []
     while True:
         got = q.get(timeout=0)
         if not isinstance(got, Item):
@@ -240,7 +240,8 @@ def test_queue_invariants(capacity: int, script: list[tuple[str, object]]) -> No
             if isinstance(got, Item):
                 delivered.append(got)
         else:
-            q.set_drop_level(DropLevel(arg))  # type: ignore[call-overload]
+            assert isinstance(arg, DropLevel)
+            q.set_drop_level(arg)
         assert len(q) <= capacity
     q.close()
     while isinstance(got := q.get(timeout=0), Item):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import pytest
@@ -23,7 +24,8 @@ def test_stops_highest_priority_first() -> None:
     for name, prio in [("db", sd.PRIORITY_DATABASE), ("web", sd.PRIORITY_WEB),
                        ("rec", sd.PRIORITY_RECORDERS), ("reader:a", sd.PRIORITY_READERS),
                        ("reader:b", sd.PRIORITY_READERS)]:
-        c.register(name, prio, lambda allowed, n=name: stopped.append(n), deadline=1)
+        c.register(name, prio, functools.partial(lambda n, allowed: stopped.append(n), name),
+                   deadline=1)
     assert c.registered() == ["web", "reader:b", "reader:a", "rec", "db"]
     assert not c.stopping
     report = c.shutdown()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import threading
 import time
 
@@ -12,7 +14,7 @@ def test_starts_in_order_with_delay_and_isolates_failures() -> None:
     times: list[tuple[str, float]] = []
     s = StaggeredStarter(0.05)
     for name in ("a", "b", "c"):
-        s.add(name, lambda n=name: times.append((n, time.monotonic())))
+        s.add(name, functools.partial(lambda n: times.append((n, time.monotonic())), name))
 
     def broken() -> None:
         raise RuntimeError("camera said no")
@@ -21,7 +23,7 @@ def test_starts_in_order_with_delay_and_isolates_failures() -> None:
     s.add("d", lambda: times.append(("d", time.monotonic())))
     assert s.run() == ["a", "b", "c", "d"]
     assert s.failed() == ["bad"] and s.pending() == []
-    gaps = [b[1] - a[1] for a, b in zip(times, times[1:])]
+    gaps = [b[1] - a[1] for a, b in itertools.pairwise(times)]
     assert all(g >= 0.045 for g in gaps), gaps
 
 
@@ -30,7 +32,7 @@ def test_stop_interrupts_the_delay_in_the_background_thread() -> None:
     started: list[str] = []
     s = StaggeredStarter(30.0)
     for name in ("a", "b", "c"):
-        s.add(name, lambda n=name: started.append(n))
+        s.add(name, functools.partial(started.append, name))
     s.start()
     for _ in range(100):
         if started:

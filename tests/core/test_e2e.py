@@ -1,0 +1,194 @@
+"""The real daemon process: sd_notify sequence over a real socket, SIGTERM, pid file, CLI."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.core.notify_socket import NotifySocket
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write_conf(tmp_path: Path, extra: str = "") -> Path:
+    conf = tmp_path / "test.conf"
+    conf.write_text(
+        "[general]\n"
+        f"pid_file = {tmp_path / 'lightnvr.pid'}\n"
+        f"log_file = {tmp_path / 'lightnvr.log'}\n"
+        "log_level = 3\n"
+        "[storage]\n"
+        f"path = {tmp_path / 'rec'}\n"
+        f"path_hls = {tmp_path / 'hls'}\n"
+        "[database]\n"
+        f"path = {tmp_path / 'db.sqlite'}\n" + extra)
+    return conf
+
+
+def env_for(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+           and not k.startswith("LIGHTNVR_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def lightnvr(*args: str, **kw: object) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "lightnvr", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def notify(tmp_path: Path) -> Iterator[NotifySocket]:
+    sock = NotifySocket(tmp_path)
+    yield sock
+    sock.close()
+
+
+def test_ready_watchdog_stopping_then_clean_exit(tmp_path: Path, notify: NotifySocket) -> None:
+    conf = write_conf(tmp_path)
+    proc = lightnvr("-c", str(conf),
+                    env=env_for(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="400000"))
+    try:
+        assert notify.wait_for("READY=1", 20), (notify.messages, proc.poll())
+        assert notify.wait_for("WATCHDOG=1", 2), notify.messages
+        assert notify.wait_for("WATCHDOG=1", 2), notify.messages
+        assert (tmp_path / "lightnvr.pid").read_text().strip() == str(proc.pid)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert notify.wait_for("STOPPING=1", 5), notify.messages
+        code = proc.wait(10)
+        assert code == 0, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() - t0 < 5
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    order = [m for m in notify.messages if m in ("READY=1", "WATCHDOG=1", "STOPPING=1")]
+    assert order[0] == "READY=1" and order[-1] == "STOPPING=1" and "WATCHDOG=1" in order
+    assert not (tmp_path / "lightnvr.pid").exists()
+    log = (tmp_path / "lightnvr.log").read_text()
+    assert "ready" in log and "shutdown: done" in log and "exiting with code 0" in log
+
+
+def test_without_notify_socket_sigint_exits_zero(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path)
+    proc = lightnvr("-c", str(conf), env=env_for())
+    try:
+        deadline = time.monotonic() + 20
+        log = tmp_path / "lightnvr.log"
+        while time.monotonic() < deadline and not (log.exists() and "ready" in log.read_text()):
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_pid(pidfile: Path, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            text = pidfile.read_text().strip()
+        except FileNotFoundError:
+            text = ""
+        if text and psutil.pid_exists(int(text)):
+            return int(text)
+        time.sleep(0.05)
+    raise AssertionError(f"no live pid in {pidfile}")
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_daemonize_pidfile_refuses_second_instance(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path)
+    pidfile = tmp_path / "lightnvr.pid"
+    first = lightnvr("-c", str(conf), "-d", env=env_for())
+    assert first.wait(20) == 0          # the foreground parent returns at once
+    pid = _wait_pid(pidfile, 20)
+    try:
+        assert pid != first.pid
+        assert psutil.Process(pid).ppid() != first.pid
+        second = lightnvr("-c", str(conf), "-d", env=env_for())
+        _, err = second.communicate(timeout=20)
+        assert second.returncode != 0
+        assert "held by a running instance" in err and str(pid) in err
+        # Foreground start is refused as well (same data, same pid file).
+        third = lightnvr("-c", str(conf), env=env_for())
+        _, err3 = third.communicate(timeout=20)
+        assert third.returncode != 0 and "held by a running instance" in err3
+        assert pidfile.read_text().strip() == str(pid)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        assert _gone(pid, 10)
+    assert not pidfile.exists()
+
+
+def test_stale_pidfile_of_dead_process_is_taken_over(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path)
+    (tmp_path / "lightnvr.pid").write_text("999999\n")
+    proc = lightnvr("-c", str(conf), env=env_for())
+    try:
+        assert _wait_pid(tmp_path / "lightnvr.pid", 20) == proc.pid
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path, "[web]\nport = 99999\n")
+    proc = lightnvr("-c", str(conf), env=env_for())
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert str(conf) in lines[0] and "[web] port" in lines[0] and "'99999'" in lines[0]
+    assert "1 to 65535" in lines[0]
+
+
+def test_check_config_prints_effective_config(tmp_path: Path) -> None:
+    conf = write_conf(tmp_path, "[web]\npassword = s3cret\n[go2rtc]\nx = 1\n")
+    proc = lightnvr("check-config", str(conf), env=env_for(LIGHTNVR_WEB_PORT="8099"))
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "port = 8099" in out and "[mqtt]" in out and f"path = {tmp_path / 'rec'}" in out
+    assert "s3cret" not in out and "password = ********" in out
+    assert "unknown section [go2rtc]" in err
+    bad = lightnvr("check-config", str(tmp_path / "missing.conf"), env=env_for())
+    _, err = bad.communicate(timeout=20)
+    assert bad.returncode == 2 and "missing.conf" in err
+
+
+def test_version_and_help() -> None:
+    out = subprocess.run([sys.executable, "-m", "lightnvr", "--version"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=20, env=env_for())
+    assert out.returncode == 0 and out.stdout.startswith("lightnvr ")
+    out = subprocess.run([sys.executable, "-m", "lightnvr", "-h"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=20, env=env_for())
+    assert out.returncode == 0
+    for option in ("--config", "--daemon", "--version", "--verbose", "check-config"):
+        assert option in out.stdout
