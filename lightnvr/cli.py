@@ -18,6 +18,7 @@ import importlib
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -144,6 +145,13 @@ def _run_daemon(args: argparse.Namespace) -> int:
     finally:
         if pidfile is not None:
             pidfile.release()
+    leftover = [t.name for t in threading.enumerate()
+                if t is not threading.main_thread() and not t.daemon]
+    if leftover:
+        log.error("threads still running after shutdown: %s", ", ".join(leftover))
+        code = code or 1
+    else:
+        log.info("no threads left after shutdown")
     log.info("lightnvr exiting with code %d", code)
     if code != 0:
         # A component may have overrun its stop deadline and still hold a non-daemon

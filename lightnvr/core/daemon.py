@@ -95,6 +95,9 @@ class Daemon:
                 os.write(2, b"lightnvr: second termination signal, exiting immediately\n")
                 self._exit(EXIT_FAILURE)
                 return
+            # Also set the stop event right away, so start-up helpers watching it (stagger)
+            # stop before the main loop runs; the loop logs the signal when it drains it.
+            self._stop_requested.set()
         self._signals.put(signum)
         self._wake.set()
 
@@ -149,6 +152,7 @@ class Daemon:
         except Exception:
             log.critical("main loop failed; shutting down", exc_info=True)
             self._fatal = "main loop failed"
+        self._drain_signals()  # log a signal that ended the loop; SIGHUP still applies
         return self._finish()
 
     def _tick(self, watchdog: bool) -> None:

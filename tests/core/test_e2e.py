@@ -78,6 +78,7 @@ def test_ready_watchdog_stopping_then_clean_exit(tmp_path: Path, notify: NotifyS
     assert not (tmp_path / "lightnvr.pid").exists()
     log = (tmp_path / "lightnvr.log").read_text()
     assert "ready" in log and "shutdown: done" in log and "exiting with code 0" in log
+    assert "no threads left after shutdown" in log
 
 
 def test_without_notify_socket_sigint_exits_zero(tmp_path: Path) -> None:
