@@ -120,6 +120,7 @@ class Config:
     warnings: list[str]       # unknown keys etc., logged at start-up
 
 SEARCH_PATHS: tuple[str, ...]
+ENV_PREFIX: str   # "LIGHTNVR_"; variables are LIGHTNVR_<SECTION>_<KEY>, e.g. LIGHTNVR_WEB_PORT
 
 def find_config_file(explicit: str | None = None) -> str | None: ...
 def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> Config: ...

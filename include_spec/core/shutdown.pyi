@@ -26,3 +26,7 @@ class ShutdownCoordinator:
     def shutdown(self) -> ShutdownReport: ...           # idempotent; second call returns first report
     @property
     def stopping(self) -> bool: ...
+    @property
+    def global_deadline(self) -> float: ...
+    @property
+    def current(self) -> str | None: ...          # component being stopped now

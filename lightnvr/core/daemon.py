@@ -52,6 +52,14 @@ _HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 class Daemon:
     """Holds the coordinator, heartbeats and notifier, and runs the main loop."""
 
+    config: Config
+    config_path: str | None
+    verbose: bool
+    notifier: Notifier
+    heartbeats: HeartbeatRegistry
+    coordinator: ShutdownCoordinator
+    period: float
+
     def __init__(self, config: Config, *, config_path: str | None = None,
                  verbose: bool = False, notifier: Notifier | None = None,
                  heartbeats: HeartbeatRegistry | None = None, period: float = 1.0,
@@ -240,6 +248,8 @@ class PidFile:
     The kernel drops the lock when the holder dies, so a stale file left by a crash never
     blocks a restart.
     """
+
+    path: str
 
     def __init__(self, path: str) -> None:
         self.path = path

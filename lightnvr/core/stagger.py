@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 class StaggeredStarter:
     """Start callables one at a time, `delay` seconds apart, until done or stopped."""
 
+    delay: float
+
     def __init__(self, delay: float, stop_event: threading.Event | None = None) -> None:
         if delay < 0:
             raise ValueError(f"stagger delay must be >= 0, got {delay}")

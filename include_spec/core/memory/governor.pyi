@@ -27,6 +27,8 @@ class MemoryLimits:
     available_critical_bytes: int
     pool_pressure: float           # pool utilization at/above this -> PRESSURE
     pool_critical: float
+    @classmethod
+    def from_config(cls, memory: Any) -> MemoryLimits: ...   # from [memory] (MB)
 
 def read_process_memory() -> MemoryReading: ...   # psutil: this process's RSS, system available
 
