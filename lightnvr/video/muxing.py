@@ -1,0 +1,51 @@
+"""Stream-copy muxing helpers shared by the recorder and the live writer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from lightnvr.video.packet import MediaPacket, StreamInfo
+
+log = logging.getLogger(__name__)
+
+# Fragmented MP4 that survives SIGKILL: moov first, a fragment per keyframe and at least every
+# second, each written through at once -> a crash loses at most ~1 s (docs/storage.md).
+FRAGMENTED_MP4_OPTIONS = {
+    "movflags": "frag_keyframe+empty_moov+default_base_moof",
+    "flush_packets": "1",
+    "frag_duration": "1000000",
+}
+
+
+def add_streams(out: Any, info: StreamInfo, with_audio: bool, what: str) -> tuple[Any, Any]:
+    """(video stream, audio stream or None) added to the output container `out`.
+
+    H.265 is tagged `hvc1` (FFmpeg's default `hev1` is refused by Safari/Chromium and some
+    players). Audio the container cannot take is left out with a warning: never breaks video.
+    """
+    video = out.add_stream_from_template(info.video_template, opaque=True)
+    if info.video_codec == "hevc":
+        video.codec_context.codec_tag = "hvc1"
+    audio = None
+    if with_audio and info.audio_template is not None:
+        try:
+            audio = out.add_stream_from_template(info.audio_template, opaque=True)
+        except ValueError as exc:
+            log.warning("%s: audio %s left out: %s", what, info.audio_codec, exc)
+    return video, audio
+
+
+def make_packet(item: MediaPacket, stream: Any) -> Any:
+    """A fresh PyAV packet for `stream` (mux() rewrites packets in place, so never share)."""
+    import av
+
+    pkt = av.Packet(item.buffer.view())  # type: ignore[arg-type]  # any buffer works
+    pkt.stream = stream
+    pkt.time_base = item.info.time_base(item.is_video)
+    pkt.pts = item.pts
+    pkt.dts = item.dts
+    if item.duration:
+        pkt.duration = item.duration
+    pkt.is_keyframe = item.is_keyframe
+    return pkt

@@ -1,0 +1,336 @@
+"""Continuous recording of one stream into crash-safe fragmented MP4 segments.
+
+Design: `Recorder` owns one thread, `recorder:<stream>`, fed by its HandoffQueue (governor
+role RECORDING: never throttled, only its capacity drops whole GOPs). It stream-copies video
+(and AAC audio when `record_audio`) into segments of `segment_duration` seconds, each starting
+on a keyframe; the keyframe that ends one segment is the first packet of the next, so there is
+neither gap nor overlap. The crash-safety protocol is numbered in docs/storage.md ("Recording
+a segment", steps 1-7); the code below cites the step it implements. The thread exits when the
+queue is closed and drained (the reader's stop closes it), finishing the open segment first.
+
+Pausing (storage emergency) and manual recording are flags read by the thread on each packet
+and on idle ticks, so every file operation happens in this one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
+from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, TriggerType
+from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS, add_streams, make_packet
+from lightnvr.video.packet import MediaPacket, StreamInfo
+
+log = logging.getLogger(__name__)
+
+DIRECTORY_FORMATS = {"year_month_day": "%Y/%m/%d", "year_month": "%Y/%m", "flat": ""}
+
+
+@dataclass(frozen=True, slots=True)
+class RecorderSettings:
+    storage_path: str
+    mp4_directory_format: str = "year_month_day"
+    fsync_interval_seconds: float = 5.0
+    idle_close_seconds: float = 5.0  # no packet for this long: finish the segment (outage)
+
+
+def segment_path(root: str, stream: str, start_wall: float, directory_format: str) -> str:
+    """<root>/<stream>/<YYYY>/<MM>/<DD>/<stream>_<YYYYMMDD>_<HHMMSS>.mp4 (local time)."""
+    lt = time.localtime(start_wall)
+    sub = time.strftime(DIRECTORY_FORMATS.get(directory_format, "%Y/%m/%d"), lt)
+    name = f"{stream}_{time.strftime('%Y%m%d_%H%M%S', lt)}.mp4"
+    return os.path.join(root, stream, sub, name) if sub else os.path.join(root, stream, name)
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(path: str) -> None:
+    """mkdir -p, fsyncing the parent of each created directory (it must survive power loss)."""
+    missing = []
+    p = path
+    while not os.path.isdir(p):
+        missing.append(p)
+        p = os.path.dirname(p)
+    for d in reversed(missing):
+        os.makedirs(d, exist_ok=True)
+        _fsync_dir(os.path.dirname(d))
+
+
+@dataclass(slots=True)
+class _Segment:
+    """The open segment's file, streams and timeline (recorder thread only)."""
+
+    info: StreamInfo
+    path: str
+    start_wall: float
+    first_dts: int
+    cut_ticks: int
+    time_base: Fraction
+    last_dts: int = 0
+    last_wall: float = 0.0
+    next_sync: float = 0.0
+    step: int = 0
+    frames: int = 0
+    container: Any = None
+    vstream: Any = None
+    astream: Any = None
+    sync_fd: int = -1
+    rec_id: int | None = None
+
+
+class Recorder:
+    """Writes one stream's segments; see the module doc."""
+
+    def __init__(self, config: StreamConfig, settings: RecorderSettings,
+                 store: RecordingsStore, queue: HandoffQueue[MediaPacket],
+                 trigger_type: TriggerType = "scheduled") -> None:
+        self.config = config
+        self.name = config.name
+        self.settings = settings
+        self._store = store
+        self.queue = queue
+        self._thread: threading.Thread | None = None
+        self._seg: _Segment | None = None
+        self._next_start: float | None = None  # chained start time of the next segment
+        self.enabled = True
+        self.trigger_type: TriggerType = trigger_type
+        self.paused_reason = ""
+        self.segments_written = 0
+        self.errors = 0
+        self.current_path = ""
+
+    @property
+    def recording(self) -> bool:
+        return self._seg is not None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"recorder:{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Close the queue, let the thread finish its segment; False if it overran."""
+        self.queue.close()
+        if self._thread is None:
+            return True
+        self._thread.join(max(0.0, timeout))
+        if self._thread.is_alive():
+            log.warning("recorder:%s did not stop within %.1f s", self.name, timeout)
+            return False
+        return True
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- the thread ------------------------------------------------------------------------
+    def _run(self) -> None:
+        log.info("recorder:%s started (%s s segments)", self.name, self.config.segment_duration)
+        get = self.queue.get
+        try:
+            while True:
+                item = get(1.0)
+                if item is QueueSignal.TIMEOUT:
+                    self._idle()
+                    continue
+                if item is QueueSignal.CLOSED:
+                    break
+                try:
+                    self._handle(item)  # type: ignore[arg-type]
+                except Exception:
+                    self._on_error()
+                finally:
+                    item.release()  # type: ignore[union-attr]
+        finally:
+            self._finish(None)
+            self.queue.discard_all()
+            log.info("recorder:%s exited (%d segments written)", self.name,
+                     self.segments_written)
+
+    def _on_error(self) -> None:
+        self.errors += 1
+        if self.errors <= 3 or self.errors % 100 == 0:
+            log.warning("recorder:%s: packet not written (error %d)", self.name, self.errors,
+                        exc_info=True)
+        seg = self._seg
+        if seg is not None and self.errors % 10 == 0:
+            self._finish(None)  # persistent failure: start afresh at the next keyframe
+
+    def _idle(self) -> None:
+        seg = self._seg
+        if seg is None:
+            return
+        now = time.time()
+        if not self.enabled or self.paused_reason:
+            self._finish(None)
+        elif now - seg.last_wall >= self.settings.idle_close_seconds:
+            log.info("recorder:%s: no packets for %.0f s, finishing %s", self.name,
+                     now - seg.last_wall, seg.path)
+            self._finish(None)
+            self._next_start = None
+        elif now >= seg.next_sync:
+            self._sync(seg, now)
+
+    def _handle(self, item: MediaPacket) -> None:
+        seg = self._seg
+        if not self.enabled or self.paused_reason:
+            if seg is not None:
+                self._finish(None)
+                self._next_start = None
+            return
+        if item.is_video:
+            if item.is_keyframe and (seg is None or seg.info is not item.info
+                                     or item.dts - seg.first_dts >= seg.cut_ticks):
+                if seg is not None:
+                    self._finish(item if seg.info is item.info else None)
+                seg = self._open(item)
+                if seg is None:
+                    return
+            elif seg is None:
+                return
+            elif seg.info is not item.info:
+                self._finish(None)
+                return
+            stream = seg.vstream
+            d = item.dts - seg.last_dts
+            if d > 0:
+                seg.step = d
+            seg.last_dts = item.dts
+            seg.frames += 1
+        else:
+            if seg is None or seg.astream is None or seg.info is not item.info:
+                return
+            stream = seg.astream
+        seg.container.mux(make_packet(item, stream))
+        seg.last_wall = item.wall
+        if item.wall >= seg.next_sync:
+            self._sync(seg, item.wall)
+
+    # -- segment lifecycle (docs/storage.md, "Recording a segment") -------------------------
+    def _open(self, key: MediaPacket) -> _Segment | None:
+        import av
+
+        info = key.info
+        # Chained start: the previous segment ended exactly here (no gap, no overlap).
+        start = self._next_start if self._next_start is not None else key.wall
+        seg = _Segment(info, self._unique_path(start), start, key.dts,
+                       int(self.config.segment_duration / info.video_time_base),
+                       info.video_time_base, last_dts=key.dts, last_wall=key.wall)
+        # Step 1: directories exist and are durable.
+        _make_dirs(os.path.dirname(seg.path))
+        # Step 2: the row exists (is_complete=0) before the file does.
+        try:
+            seg.rec_id = self._store.segment_opened(SegmentOpened(
+                self.name, seg.path, seg.start_wall, info.width, info.height, int(info.fps),
+                info.video_codec, self.trigger_type))
+        except Exception:
+            log.error("recorder:%s: cannot register %s (recording anyway; start-up "
+                      "reconciliation will register the file)", self.name, seg.path,
+                      exc_info=True)
+        # Step 3: fragmented MP4, moov first, fragments written through.
+        try:
+            seg.container = av.open(seg.path, "w", format="mp4",
+                                    options=dict(FRAGMENTED_MP4_OPTIONS))
+            seg.vstream, seg.astream = add_streams(
+                seg.container, info, self.config.record_audio, f"recorder:{self.name}")
+            seg.container.start_encoding()  # creates the file and writes the empty moov
+            seg.sync_fd = os.open(seg.path, os.O_RDONLY)
+        except Exception:
+            log.error("recorder:%s: cannot create %s", self.name, seg.path, exc_info=True)
+            self._abandon(seg)
+            return None
+        seg.next_sync = key.wall + self.settings.fsync_interval_seconds
+        self._seg = seg
+        self.current_path = seg.path
+        log.info("recorder:%s: segment %s opened", self.name, seg.path)
+        return seg
+
+    def _unique_path(self, start_wall: float) -> str:
+        path = segment_path(self.settings.storage_path, self.name, start_wall,
+                            self.settings.mp4_directory_format)
+        base, n = path[:-4], 1
+        while os.path.exists(path):
+            path = f"{base}_{n}.mp4"
+            n += 1
+        return path
+
+    def _sync(self, seg: _Segment, now: float) -> None:
+        """Step 4: bound what a power loss can take (the muxer wrote through already)."""
+        seg.next_sync = now + self.settings.fsync_interval_seconds
+        try:
+            os.fdatasync(seg.sync_fd)
+        except OSError:
+            log.warning("recorder:%s: fdatasync failed", self.name, exc_info=True)
+
+    def _finish(self, next_key: MediaPacket | None) -> None:
+        """Steps 5-7: close, fsync file and directory, then complete (or discard) the row.
+
+        `next_key` is the keyframe that starts the next segment: this one ends at its time.
+        """
+        seg, self._seg = self._seg, None
+        if seg is None:
+            return
+        self.current_path = ""
+        if next_key is not None:
+            end_dts = next_key.dts
+        else:
+            end_dts = seg.last_dts + (seg.step or int(1 / (15 * seg.time_base)))
+        end_time = seg.start_wall + float((end_dts - seg.first_dts) * seg.time_base)
+        self._next_start = end_time if next_key is not None else None
+        try:
+            seg.container.close()  # Step 5: last fragment and trailer written
+        except Exception:
+            log.error("recorder:%s: closing %s failed", self.name, seg.path, exc_info=True)
+        try:
+            os.fsync(seg.sync_fd)  # Step 6: file, then its directory entry, are durable
+            _fsync_dir(os.path.dirname(seg.path))
+        except OSError:
+            log.warning("recorder:%s: fsync of %s failed", self.name, seg.path, exc_info=True)
+        finally:
+            os.close(seg.sync_fd)
+        if seg.frames == 0:
+            self._abandon(seg)
+            return
+        size = os.path.getsize(seg.path)
+        self.segments_written += 1
+        log.info("recorder:%s: segment %s closed (%.1f s, %d bytes)", self.name, seg.path,
+                 end_time - seg.start_wall, size)
+        if seg.rec_id is not None:
+            try:
+                self._store.segment_closed(seg.rec_id, end_time, size)  # Step 7: row complete
+            except Exception:
+                log.error("recorder:%s: cannot complete the row of %s (start-up "
+                          "reconciliation will)", self.name, seg.path, exc_info=True)
+
+    def _abandon(self, seg: _Segment) -> None:
+        """Step 7 (no playable frame): remove the file, then the row."""
+        if seg.container is not None:
+            try:
+                seg.container.close()
+            except Exception:
+                log.debug("closing abandoned %s", seg.path, exc_info=True)
+        try:
+            os.unlink(seg.path)
+            _fsync_dir(os.path.dirname(seg.path))
+        except FileNotFoundError:
+            pass
+        except OSError:
+            log.warning("recorder:%s: cannot remove %s", self.name, seg.path, exc_info=True)
+        if seg.rec_id is not None:
+            try:
+                self._store.segment_discarded(seg.rec_id)
+            except Exception:
+                log.error("recorder:%s: cannot discard row %s", self.name, seg.rec_id,
+                          exc_info=True)

@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""A real RTSP test camera on loopback: Debian's GStreamer RTSP server with live and looped mounts.
+
+Run it with Debian's ``/usr/bin/python3`` (it needs ``gi``; the project venv does not have it):
+
+    /usr/bin/python3 tools/test_camera.py --port 8554 --media-dir .cache/test-media
+
+Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
+
+- ``live264``  videotestsrc (moving ball + clock) -> x264enc, GOP 30, + AAC audio
+- ``live265``  the same picture -> x265enc, + AAC audio
+- ``live264na`` H.264 only (no audio track)
+- ``file264``  ``<media-dir>/clip264.mp4`` (H.264 + AAC) looped WITHOUT re-encoding
+- ``file265``  ``<media-dir>/clip265.mp4`` (H.265 + AAC) looped without re-encoding
+  (file mounts exist only when the clip is there; make clips with tools/make_test_clips.py)
+
+Prints ``READY rtsp://127.0.0.1:PORT/`` on stdout once it is listening. Several clients may
+read a mount at once (one shared pipeline per mount). Stop it (SIGTERM/SIGINT) and start it
+again on the same port to simulate a camera outage.
+
+Design: one GLib main loop thread (this process's main thread) runs the server. File mounts
+loop gaplessly: a flushing SEGMENT seek once the media is prepared, then a NON-flushing segment
+seek on every SEGMENT_DONE, so the running time (and RTP timestamps) keeps increasing and
+clients never see EOS / RTCP BYE. Their publish clock mode is CLOCK_AND_OFFSET so that a new
+client's ``PLAY Range: npt=0-`` does not rewind the shared pipeline for everyone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+# Before any subclass of a GStreamer type is defined: otherwise GstMessage is not yet a
+# registered type, RTSPMedia's signals break and every mount answers 503.
+Gst.init(None)
+
+
+def _video_source(width: int, height: int, fps: int) -> str:
+    return (
+        f"videotestsrc is-live=true pattern=ball ! "
+        f"video/x-raw,width={width},height={height},framerate={fps}/1 ! "
+        "clockoverlay ! videoconvert ! video/x-raw,format=I420"
+    )
+
+
+_AUDIO = (
+    "audiotestsrc is-live=true wave=sine volume=0.2 ! audio/x-raw,rate=48000,channels=1 ! "
+    "audioconvert ! voaacenc bitrate=64000 ! rtpmp4gpay name=pay1 pt=97"
+)
+
+
+def live_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, str]:
+    """Launch lines of the live (encoded on the fly) mounts."""
+    v = _video_source(width, height, fps)
+    gop = max(1, fps * 2)
+    x264 = (f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} key-int-max={gop} ! "
+            "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1")
+    x265 = (f"x265enc tune=zerolatency speed-preset=ultrafast bitrate={max(kbps // 2, 200)} "
+            f"key-int-max={gop} ! rtph265pay name=pay0 pt=96 config-interval=-1")
+    return {
+        "live264": f"( {v} ! {x264} {_AUDIO} )",
+        "live265": f"( {v} ! {x265} {_AUDIO} )",
+        "live264na": f"( {v} ! {x264} )",
+    }
+
+
+def file_launch(path: str, vcodec: str) -> str:
+    """Launch line that sends a clip's video and audio without re-encoding."""
+    return (
+        f"( filesrc location={path} ! qtdemux name=d "
+        f"d.video_0 ! queue ! {vcodec}parse ! rtp{vcodec}pay name=pay0 pt=96 config-interval=-1 "
+        "d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97 )"
+    )
+
+
+class LoopMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
+    """A file media that loops gaplessly (see the module's Design paragraph)."""
+
+    def do_prepared(self):  # type: ignore[no-untyped-def]  # GObject vfunc: no annotations
+        self.get_element().seek(
+            1.0, Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.SEGMENT,
+            Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
+
+    def do_handle_message(self, message):  # type: ignore[no-untyped-def]
+        if message.type == Gst.MessageType.SEGMENT_DONE:
+            # Non-flushing: running time keeps growing, so RTP timestamps stay monotonic.
+            self.get_element().seek(
+                1.0, Gst.Format.TIME, Gst.SeekFlags.SEGMENT,
+                Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1)
+            return True
+        return bool(GstRtspServer.RTSPMedia.do_handle_message(self, message))
+
+
+def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
+    server = GstRtspServer.RTSPServer()
+    server.set_address(args.address)
+    server.set_service(str(args.port))
+    mounts = server.get_mount_points()
+    width, height = (int(x) for x in args.size.split("x"))
+    for name, launch in live_launches(width, height, args.fps, args.kbps).items():
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        factory.set_shared(True)  # one encoder per mount, whatever the number of clients
+        mounts.add_factory("/" + name, factory)
+    media_dir = os.path.abspath(args.media_dir) if args.media_dir else ""
+    for name, clip, vcodec in (("file264", "clip264.mp4", "h264"),
+                               ("file265", "clip265.mp4", "h265")):
+        path = os.path.join(media_dir, clip)
+        if not media_dir or not os.path.isfile(path):
+            continue
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(file_launch(path, vcodec))
+        factory.set_shared(True)
+        factory.set_media_gtype(LoopMedia)
+        factory.set_publish_clock_mode(GstRtspServer.RTSPPublishClockMode.CLOCK_AND_OFFSET)
+        mounts.add_factory("/" + name, factory)
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=8554)
+    ap.add_argument("--address", default="127.0.0.1")
+    ap.add_argument("--media-dir", default="", help="folder with clip264.mp4 / clip265.mp4")
+    ap.add_argument("--size", default="1280x720", help="live mounts' picture size WxH")
+    ap.add_argument("--fps", type=int, default=15)
+    ap.add_argument("--kbps", type=int, default=2000, help="live H.264 bitrate")
+    args = ap.parse_args(argv)
+    server = build_server(args)
+    if server.attach(None) == 0:
+        print(f"ERROR cannot listen on {args.address}:{args.port}", file=sys.stderr, flush=True)
+        return 1
+    loop = GLib.MainLoop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, loop.quit)
+    print(f"READY rtsp://{args.address}:{args.port}/", flush=True)
+    loop.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
