@@ -1,0 +1,33 @@
+"""GET /api/health: unauthenticated, cheap liveness answer for load balancers and scripts."""
+
+from __future__ import annotations
+
+import time
+
+import lightnvr
+from lightnvr.web import openapi as oa
+from lightnvr.web.context import WebContext
+from lightnvr.web.http import Access, Request, Response
+from lightnvr.web.router import Router
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    def health(req: Request) -> Response:
+        # One trivial query proves the database answers; nothing heavier runs here.
+        db_ok = True
+        try:
+            with ctx.db.reader() as conn:
+                conn.execute("SELECT 1").fetchone()
+        except Exception:
+            db_ok = False
+        body = {"status": "ok" if db_ok else "degraded", "healthy": db_ok,
+                "database": "ok" if db_ok else "unavailable",
+                "version": lightnvr.__version__,
+                "uptime": round(max(0.0, time.time() - ctx.started_at), 1),
+                "timestamp": int(time.time())}
+        return Response.json(body, 200 if db_ok else 503)
+
+    router.add("GET", "/api/health", health, Access.PUBLIC, "Liveness (no authentication)")
+    oa.describe("GET", "/api/health", responses={
+        200: oa.obj({"status": oa.STRING, "healthy": oa.BOOLEAN, "version": oa.STRING,
+                     "uptime": oa.NUMBER}, required=["status", "healthy"])})
