@@ -59,7 +59,7 @@ def make_clip(dest: Path, seconds: int = 6, gop: int = 10, fps: int = 10) -> Pat
     return dest
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     """The contract's StreamState values."""
 
     INACTIVE = "inactive"

@@ -147,12 +147,12 @@ def test_manual_recording_control(env: ApiEnv) -> None:
     env.add_stream("man", record=False)
     for n in ("cont", "man"):
         env.manager.apply(env.streams.get(n))  # type: ignore[arg-type]
-    status, body = env.admin.json("POST", "/api/streams/cont/recording", {"action": "start"})
+    status, _ = env.admin.json("POST", "/api/streams/cont/recording", {"action": "start"})
     assert status == 409
     _, state = env.admin.json("GET", "/api/streams/man/recording")
     assert state["state"] == "idle" and state["manual_control_allowed"] is True
     assert env.admin.json("POST", "/api/streams/man/recording", {"action": "stop"})[0] == 409
-    status, body = env.admin.json("POST", "/api/streams/man/recording", {"action": "start"})
+    status, _body = env.admin.json("POST", "/api/streams/man/recording", {"action": "start"})
     assert status == 202 and env.manager.manual["man"] is True
     _, state = env.admin.json("GET", "/api/streams/man/recording")
     assert state["state"] == "recording" and state["capture_method"] == "manual"
