@@ -105,6 +105,11 @@ class _Closing:
 class WebApp:
     """The WSGI callable. Build once per daemon; safe to call from many worker threads."""
 
+    ctx: WebContext
+    auth: Auth
+    router: Router
+    static: StaticFiles
+
     def __init__(self, ctx: WebContext, router: Router | None = None,
                  static: StaticFiles | None = None) -> None:
         from lightnvr.web.routes import build_router  # routes imports every API module

@@ -88,6 +88,10 @@ def check_password_policy(password: object) -> str | None:
 class LoginRateLimiter:
     """Failed logins per username within a sliding window ([web] login_rate_limit_*)."""
 
+    enabled: bool
+    max_attempts: int
+    window: float
+
     def __init__(self, enabled: bool, max_attempts: int, window_seconds: float,
                  now: Callable[[], float] = time.monotonic) -> None:
         self.enabled = enabled
@@ -138,6 +142,11 @@ class LoginResult:
 
 class Auth:
     """Users, sessions and credentials; one instance per daemon, safe from any thread."""
+
+    web: WebConfig
+    users: UsersRepo
+    sessions: SessionsRepo
+    limiter: LoginRateLimiter
 
     def __init__(self, web: WebConfig, users: UsersRepo, sessions: SessionsRepo,
                  data_dir: str, wall: Callable[[], float] = time.time,

@@ -53,6 +53,8 @@ def _file_chunks(path: str) -> Iterator[bytes]:
 class StaticFiles:
     """Serves `root` (and allowlisted `root/node_modules/<pkg>`) read-only."""
 
+    root: str
+
     def __init__(self, root: str, node_modules: str | None = None,
                  allow: Collection[str] = NODE_MODULES_ALLOWLIST) -> None:
         self.root = os.path.realpath(root)

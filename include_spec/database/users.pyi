@@ -1,0 +1,39 @@
+# Users (lightnvr/database/users.py). API keys are stored as SHA-256 hex digests only.
+from lightnvr.database.manager import Database
+
+class UserExists(Exception): ...
+
+class User:
+    id: int
+    username: str
+    password_hash: str        # "scrypt$N$r$p$hex" (lightnvr/web/auth.py)
+    salt: str                 # hex
+    role: int                 # 0 admin, 1 user, 2 viewer, 3 api
+    email: str
+    api_key_hash: str | None
+    created_at: int
+    updated_at: int
+    last_login: int | None
+    is_active: bool
+    password_change_required: bool
+    totp_secret: str | None
+    totp_enabled: bool
+
+class UsersRepo:
+    def __init__(self, db: Database) -> None: ...
+    def list(self) -> list[User]: ...
+    def get(self, user_id: int) -> User | None: ...
+    def get_by_username(self, username: str) -> User | None: ...
+    def get_by_api_key_hash(self, key_hash: str) -> User | None: ...
+    def count(self) -> int: ...
+    def count_admins(self, active_only: bool = True) -> int: ...
+    def create(self, username: str, password_hash: str, salt: str, role: int, email: str = "",
+               is_active: bool = True, password_change_required: bool = False) -> int: ...  # UserExists
+    def update(self, user_id: int, username: str | None = None, email: str | None = None,
+               role: int | None = None, is_active: bool | None = None) -> bool: ...  # UserExists
+    def set_password(self, user_id: int, password_hash: str, salt: str,
+                     change_required: bool = False) -> bool: ...
+    def set_api_key_hash(self, user_id: int, key_hash: str | None) -> bool: ...
+    def set_totp(self, user_id: int, secret: str | None, enabled: bool) -> bool: ...
+    def record_login(self, user_id: int, when: int) -> None: ...
+    def delete(self, user_id: int) -> bool: ...     # and the user's sessions

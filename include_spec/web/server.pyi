@@ -1,0 +1,20 @@
+# cheroot WSGI server thread "web" (lightnvr/web/server.py).
+from typing import Any
+from lightnvr.core.config import WebConfig
+from lightnvr.core.shutdown import ShutdownCoordinator
+
+MAX_HEADER_BYTES: int
+SOCKET_TIMEOUT: float
+STOP_DEADLINE: float
+
+class WebServer:
+    def __init__(self, config: WebConfig, app: Any, port: int | None = None,
+                 bind_ip: str | None = None) -> None: ...
+    @property
+    def bound_port(self) -> int: ...
+    @property
+    def bind_ip(self) -> str: ...
+    def start(self) -> None: ...                   # binds now (OSError names the address)
+    def stop(self, timeout: float = ...) -> None: ...   # returns within timeout
+    def register_shutdown(self, coordinator: ShutdownCoordinator,
+                          deadline: float = ...) -> None: ...   # "web" at PRIORITY_WEB
