@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +18,23 @@ import pytest
 from tests.core.notify_socket import NotifySocket
 
 ROOT = Path(__file__).resolve().parents[2]
+pause = threading.Event().wait  # polling helper (never set)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def write_conf(tmp_path: Path, extra: str = "") -> Path:
+    """A config whose every path is in tmp_path and whose web port is free, so the test also
+    holds once lightnvr.app (the full daemon) exists. `extra` may repeat a section: later
+    values win."""
     conf = tmp_path / "test.conf"
     conf.write_text(
+        "[web]\n"
+        f"port = {free_port()}\nbind_ip = 127.0.0.1\nroot = {ROOT / 'www'}\n"
         "[general]\n"
         f"pid_file = {tmp_path / 'lightnvr.pid'}\n"
         f"log_file = {tmp_path / 'lightnvr.log'}\n"
@@ -88,7 +102,7 @@ def test_without_notify_socket_sigint_exits_zero(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         log = tmp_path / "lightnvr.log"
         while time.monotonic() < deadline and not (log.exists() and "ready" in log.read_text()):
-            time.sleep(0.05)
+            pause(0.05)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
     finally:
@@ -106,7 +120,7 @@ def _wait_pid(pidfile: Path, timeout: float) -> int:
             text = ""
         if text and psutil.pid_exists(int(text)):
             return int(text)
-        time.sleep(0.05)
+        pause(0.05)
     raise AssertionError(f"no live pid in {pidfile}")
 
 
@@ -118,7 +132,7 @@ def _gone(pid: int, timeout: float) -> bool:
                 return True
         except psutil.NoSuchProcess:
             return True
-        time.sleep(0.05)
+        pause(0.05)
     return False
 
 
