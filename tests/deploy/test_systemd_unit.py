@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 UNIT = ROOT / "conf" / "lightnvr.service"
-DROPIN = ROOT / "buildroot" / "package" / "python-lightnvr" / "lightnvr.service.d" / "buildroot.conf"
+DROPIN = ROOT / "buildroot/package/python-lightnvr/lightnvr.service.d/buildroot.conf"
 _EXEC_START = re.compile(r"^(ExecStart=[-+!@:]*)(/\S+)", re.MULTILINE)
 
 pytestmark = pytest.mark.skipif(
