@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,7 +49,7 @@ def _stub_kconfig(tmp_path: Path) -> Path:
     return top
 
 
-def _load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> kconfiglib.Kconfig:
+def _load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("BR2_EXTERNAL_LIGHTNVR_PATH", str(TREE))
     top = _stub_kconfig(tmp_path)
     return kconfiglib.Kconfig(str(top), warn_to_stderr=False)
