@@ -21,8 +21,12 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lightnvr import __version__
+
+if TYPE_CHECKING:
+    from lightnvr.core.config import Config
 
 # Modules that register subcommands when imported (a missing module is skipped).
 COMMAND_MODULES: list[str] = []
@@ -104,9 +108,9 @@ register_command("check-config", "validate a configuration file and print the ef
 
 
 # -- the daemon ------------------------------------------------------------------------------
-def _run_daemon(args: argparse.Namespace) -> int:
+def _run_daemon(args: argparse.Namespace, as_program: bool) -> int:
     from lightnvr.core.config import ConfigError, load_config
-    from lightnvr.core.daemon import Daemon, PidFile, PidFileError, daemonize
+    from lightnvr.core.daemon import PidFile, PidFileError, daemonize
     from lightnvr.core.logger import setup_logging
 
     try:
@@ -131,20 +135,31 @@ def _run_daemon(args: argparse.Namespace) -> int:
     for warning in config.warnings:
         log.warning("%s", warning)
     try:
-        try:
-            app = importlib.import_module("lightnvr.app")
-        except ModuleNotFoundError as e:
-            if e.name != "lightnvr.app":
-                raise
-            log.warning("lightnvr.app not present: running the core daemon with no components")
-            daemon = Daemon(config, config_path=args.config, verbose=args.verbose)
-            daemon.install_signal_handlers()
-            code = daemon.run()
-        else:
-            code = int(app.run(config, args))
+        code = _run_app(config, args, log)
     finally:
         if pidfile is not None:
             pidfile.release()
+    return _exit_process(code, log) if as_program else code
+
+
+def _run_app(config: Config, args: argparse.Namespace, log: logging.Logger) -> int:
+    """`lightnvr.app.run`, or the bare core daemon while lightnvr/app.py does not exist."""
+    from lightnvr.core.daemon import Daemon
+
+    try:
+        app = importlib.import_module("lightnvr.app")
+    except ModuleNotFoundError as e:
+        if e.name != "lightnvr.app":
+            raise  # something app imports is missing: a real error, not "no app yet"
+        log.warning("lightnvr.app not present: running the core daemon with no components")
+        daemon = Daemon(config, config_path=args.config, verbose=args.verbose)
+        daemon.install_signal_handlers()
+        return daemon.run()
+    return int(app.run(config, args))
+
+
+def _exit_process(code: int, log: logging.Logger) -> int:
+    """Check that shutdown left no thread behind; exit hard if one is stuck or code != 0."""
     leftover = [t.name for t in threading.enumerate()
                 if t is not threading.main_thread() and not t.daemon]
     if leftover:
@@ -164,10 +179,14 @@ def _run_daemon(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `lightnvr` and `python -m lightnvr`; returns the exit code."""
+    """Entry point of `lightnvr` and `python -m lightnvr`; returns the exit code.
+
+    With `argv` None (run as the program) a daemon run ends the process hard (`os._exit`)
+    when it failed or left a thread behind; with an explicit `argv` (tests) it just returns.
+    """
     _load_command_modules()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command:
         return _COMMANDS[args.command].func(args)
-    return _run_daemon(args)
+    return _run_daemon(args, as_program=argv is None)

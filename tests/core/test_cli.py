@@ -61,7 +61,7 @@ def test_daemon_mode_hands_over_to_app_run(tmp_path: Path,
 
     def run(config: Config, args: argparse.Namespace) -> int:
         calls.append((config, args))
-        return 0
+        return 0 if len(calls) == 1 else 1
 
     fake.run = run  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "lightnvr.app", fake)
@@ -73,6 +73,8 @@ def test_daemon_mode_hands_over_to_app_run(tmp_path: Path,
     config, args = calls[0]
     assert config.web.port == 8111 and args.verbose is True and args.config == str(conf)
     assert not pid.exists()
+    # A failing app's code is returned (in-process the CLI never exits hard).
+    assert cli.main(["-c", str(conf)]) == 1
 
 
 def test_other_missing_module_inside_app_is_not_swallowed(
