@@ -90,7 +90,8 @@ def test_errors_are_json_and_never_500(web):
     r = api.get("/api/system/logs?count=abc")
     assert r.status == 400 and "count" in r.json["error"]
     for weird in ("/api/auth/users/%00", "/api/auth/users/-1", "/api/auth/users/1e9",
-                  "/api/auth/users/99999999999999999999999", "/api/%ff%fe", "/api/auth/users/%2e%2e"):
+                  "/api/auth/users/99999999999999999999999", "/api/%ff%fe",
+                  "/api/auth/users/%2e%2e"):
         assert web.api.get(weird).status in (400, 404), weird
 
 
