@@ -228,7 +228,7 @@ class StorageManager:
             with self._pass_lock:
                 p = self._new_pass()
                 p.min_free()
-                p.emergency()
+                p.emergency(RESUME_MARGIN_PCT)
                 self._settle_pause()
             if p.stats.deleted:
                 log.warning("disk pressure: removed %d recordings (%d bytes) on %s",
@@ -256,7 +256,7 @@ class StorageManager:
             p.global_quota()
             p.min_free()
             if level_for(self._free_pct(), self.config) == StorageLevel.EMERGENCY:
-                p.emergency()
+                p.emergency(RESUME_MARGIN_PCT)
             self._settle_pause()
             with self._state_lock:
                 self._last_retention_at = self._clock.wall()

@@ -188,15 +188,16 @@ class RetentionPass:
             log.warning("free space %.1f%% is under min_free_pct %d%%, but only protected or "
                         "kept recordings remain", self._free_pct(), target)
 
-    def emergency(self) -> bool:
+    def emergency(self, margin_pct: float = 0.0) -> bool:
         """Retention step 6: under EMERGENCY remove the oldest unprotected regardless of age
-        (overridden ones too) until free space is back over the emergency line.
+        (overridden ones too) until free space is ``margin_pct`` over the emergency line, so
+        the next segment does not cross it straight away.
 
-        False when nothing removable is left and the disk is still in EMERGENCY.
+        False when the disk is still under the emergency line (nothing removable was left).
         """
         line = self.settings.pressure_emergency_pct
-        if not self.settings.auto_delete_oldest:
-            return self._free_pct() >= line
-        return self._drain("emergency",
-                           lambda: self.repo.removable(overridden=None, limit=_BATCH),
-                           done=lambda: self._free_pct() >= line)
+        if self.settings.auto_delete_oldest:
+            self._drain("emergency",
+                        lambda: self.repo.removable(overridden=None, limit=_BATCH),
+                        done=lambda: self._free_pct() >= line + margin_pct)
+        return self._free_pct() >= line

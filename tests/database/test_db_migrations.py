@@ -96,7 +96,7 @@ def test_newer_database_refuses_to_start(tmp_path: Path) -> None:
     conn.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (9999, 0)")
     conn.commit()
     conn.close()
-    with pytest.raises(SchemaTooNew, match="9999.*newer lightnvr"):
+    with pytest.raises(SchemaTooNew, match=r"9999.*newer lightnvr"):
         _open(path)
 
 
@@ -111,7 +111,7 @@ def test_failed_migration_leaves_database_unchanged(tmp_path: Path) -> None:
         "CREATE TABLE half_done (x INTEGER);\n"
         "ALTER TABLE recordings ADD COLUMN extra INTEGER;\n"
         "INSERT INTO no_such_table VALUES (1);\n")
-    with pytest.raises(MigrationFailed, match="broken.*unchanged"):
+    with pytest.raises(MigrationFailed, match=r"broken.*unchanged"):
         _open(path, migrations)
     assert _schema(path) == before
     db = _open(path)  # the real code still opens it

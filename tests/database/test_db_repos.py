@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from lightnvr.core.recordings_store import SegmentOpened
+from lightnvr.core.recordings_store import SegmentOpened, TriggerType
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.events import EventsRepo, EventType
 from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
@@ -73,7 +73,7 @@ def _seed(testdb: TestDb) -> list[int]:
     ids = []
     for i in range(30):
         stream = "front" if i % 2 == 0 else "back"
-        trig = "detection" if i % 3 == 0 else "scheduled"
+        trig: TriggerType = "detection" if i % 3 == 0 else "scheduled"
         ids.append(testdb.add_recording(stream=stream, start=1000.0 + i * 100, duration=50,
                                         size=100 + i, trigger=trig, write_file=False).id)
     return ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from lightnvr.core.recordings_store import TriggerType
 from lightnvr.database.recordings import Recording
 from lightnvr.storage.manager import StorageManager
 from lightnvr.storage.retention import effective_days
@@ -22,7 +23,8 @@ def _fill(t: TestDb) -> dict[str, list[Recording]]:
     for stream in ("front", "back", "garage", "gone"):  # "gone": rows but no stream row
         recs = []
         for day in range(40):
-            trig = "detection" if day % 3 == 0 else ("manual" if day % 7 == 0 else "scheduled")
+            trig: TriggerType = ("detection" if day % 3 == 0 else
+                                 "manual" if day % 7 == 0 else "scheduled")
             recs.append(t.add_recording(stream=stream, start=t.now - (day + 0.5) * DAY,
                                         duration=600, size=100 * KB, trigger=trig))
         out[stream] = recs
