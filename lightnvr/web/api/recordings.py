@@ -57,8 +57,10 @@ def iso(ts: float | None) -> str:
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def recording_id(req: Request, key: str = "id") -> int:
+def recording_id(req: Request, key: str = "id", suffix: str = "") -> int:
     raw = req.params.get(key, "")
+    if suffix and raw.endswith(suffix):
+        raw = raw[:-len(suffix)]
     if not raw.isdigit() or not 0 < int(raw) <= _MAX_ID:
         raise HTTPError(400, f"invalid recording id '{raw[:40]}': a positive integer is required")
     return int(raw)
@@ -176,7 +178,8 @@ def register(router: Router, ctx: WebContext) -> None:
         return Response.json({"success": True, "id": rid})
 
     def play(req: Request) -> Response:
-        rec = get_recording(ctx, recording_id(req))
+        # `{id}.mp4` too: HLS clients such as ffmpeg only fetch segment URLs with an extension.
+        rec = get_recording(ctx, recording_id(req, suffix=".mp4"))
         return media.serve_file(req, recording_file(ctx, rec), "video/mp4",
                                 headers={"Cache-Control": "private, max-age=60"})
 

@@ -129,7 +129,7 @@ def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.Layout
     body: list[str] = []
     longest = 1.0
     for n, r in enumerate(rows):
-        url = f"/api/recordings/play/{r.id}"
+        url = f"/api/recordings/play/{r.id}.mp4"
         duration = max(0.001, (r.end_time or r.start_time) - r.start_time)
         layout = layouts.get(r.file_path) if media.is_within(ctx.config.storage.path,
                                                              r.file_path) else None
