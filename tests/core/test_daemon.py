@@ -107,7 +107,7 @@ def test_ready_status_watchdog_stopping_sequence(notify: NotifySocket) -> None:
 def test_watchdog_pings_stop_while_a_critical_heartbeat_is_stale(notify: NotifySocket) -> None:
     env = {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "100000"}
     d = Daemon(parse_config_text("", environ={}), notifier=Notifier(env), period=1.0)
-    hb = d.heartbeats.register("reader:front", max_age=0.3)
+    hb = d.heartbeats.register("reader:front", max_age=0.5)
     beating = threading.Event()
     beating.set()
     quit_beater = threading.Event()
@@ -122,11 +122,11 @@ def test_watchdog_pings_stop_while_a_critical_heartbeat_is_stale(notify: NotifyS
     t, result = run_in_thread(d)
     try:
         assert notify.wait_for("READY=1", 2)
-        healthy = notify.collect(0.3)
+        healthy = notify.collect(0.5)
         assert healthy.count("WATCHDOG=1") >= 3
         beating.clear()                 # the "reader" hangs
-        notify.collect(0.4)             # heartbeat goes stale within max_age
-        hung = notify.collect(0.5)
+        notify.collect(0.7)             # heartbeat goes stale after max_age
+        hung = notify.collect(0.6)
         assert "WATCHDOG=1" not in hung
         beating.set()                   # it recovers: pings resume
         assert notify.wait_for("WATCHDOG=1", 1)

@@ -99,16 +99,24 @@ def test_without_notify_socket_sigint_exits_zero(tmp_path: Path) -> None:
     conf = write_conf(tmp_path)
     proc = lightnvr("-c", str(conf), env=env_for())
     try:
-        deadline = time.monotonic() + 20
-        log = tmp_path / "lightnvr.log"
-        while time.monotonic() < deadline and not (log.exists() and "ready" in log.read_text()):
-            pause(0.05)
+        wait_ready(tmp_path)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def wait_ready(tmp_path: Path, timeout: float = 20) -> None:
+    """Until the daemon logged that start-up is complete (its signal handlers are in place)."""
+    log = tmp_path / "lightnvr.log"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and "] MainThread lightnvr.core.daemon: ready" in log.read_text():
+            return
+        pause(0.05)
+    raise AssertionError("daemon never logged ready")
 
 
 def _wait_pid(pidfile: Path, timeout: float) -> int:
@@ -142,6 +150,7 @@ def test_daemonize_pidfile_refuses_second_instance(tmp_path: Path) -> None:
     first = lightnvr("-c", str(conf), "-d", env=env_for())
     assert first.wait(20) == 0          # the foreground parent returns at once
     pid = _wait_pid(pidfile, 20)
+    wait_ready(tmp_path)
     try:
         assert pid != first.pid
         assert psutil.Process(pid).ppid() != first.pid
@@ -166,6 +175,7 @@ def test_stale_pidfile_of_dead_process_is_taken_over(tmp_path: Path) -> None:
     proc = lightnvr("-c", str(conf), env=env_for())
     try:
         assert _wait_pid(tmp_path / "lightnvr.pid", 20) == proc.pid
+        wait_ready(tmp_path)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
     finally:
