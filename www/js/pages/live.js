@@ -1,0 +1,130 @@
+// Live view: a grid of 1/4/9/16 HLS players with state badges, snapshots and manual recording.
+import {
+  html, useEffect, useRef, useState, useInterval, fetchStreams, post, enc, canWrite, toast, errText,
+} from '../lib.js';
+import { Badge, HlsPlayer, Icon, ErrorBox, Empty, Spinner } from '../components.js';
+
+const LAYOUTS = [1, 4, 9, 16];
+
+// What the badge says: a recording stream says "recording" even if its reader says "active".
+export function streamState(s) {
+  const raw = String(s.state ?? s.status ?? '').toLowerCase();
+  if (s.enabled === false) return 'disabled';
+  if (['error', 'failed', 'reconnecting', 'starting', 'connecting', 'stopping'].includes(raw)) return raw;
+  if (s.recording === true || s.is_recording === true) return 'recording';
+  return raw || 'inactive';
+}
+
+function Tile({ stream, user, onRecChange }) {
+  const tileRef = useRef(null);
+  const [play, setPlay] = useState('loading');
+  const [snapTick, setSnapTick] = useState(Date.now());
+  const [snapOk, setSnapOk] = useState(true);
+  const [busy, setBusy] = useState(false);
+  const name = stream.name;
+  const state = streamState(stream);
+  const live = stream.streaming_enabled !== false;
+  // Only a stream whose reader runs can have a playlist and a snapshot; asking earlier just
+  // produces 404s. Reconnecting keeps the player: hls.js rides out short gaps.
+  const running = ['active', 'recording', 'reconnecting'].includes(state);
+  const playing = play === 'playing';
+  // Refresh the still while the video is not playing (starting or camera down).
+  useInterval(() => { if (!playing && running) { setSnapOk(true); setSnapTick(Date.now()); } }, 10000, [playing, running]);
+  const errMsg = stream.error_message || stream.last_error || stream.error;
+
+  const fullscreen = () => {
+    const el = tileRef.current;
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else if (el && el.requestFullscreen) el.requestFullscreen().catch(() => {});
+  };
+  const manualActive = !!stream.manual_recording;
+  // Continuous recording already covers this stream; the server refuses a manual start then.
+  const continuous = !!stream.recording && !manualActive;
+  const toggleRec = async () => {
+    setBusy(true);
+    try {
+      await post(`/api/streams/${enc(name)}/recording`, { action: manualActive ? 'stop' : 'start' });
+      toast(manualActive ? `Stopped recording ${name}` : `Recording ${name}`, 'ok');
+      onRecChange();
+    } catch (err) {
+      toast(`${name}: ${errText(err)}`, 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+  const snapUrl = `/api/streams/${enc(name)}/snapshot?t=${snapTick}`;
+  return html`<article class="tile" ref=${tileRef} aria-label=${'Camera ' + name} data-stream=${name}>
+    <div class="tile-video" onDblClick=${fullscreen}>
+      ${live && running ? html`<${HlsPlayer} src=${`/hls/${enc(name)}/index.m3u8`} label=${'Live video of ' + name}
+        onState=${(s) => setPlay(s)} />` : null}
+      ${!playing && running && snapOk && html`<img class="tile-snap" src=${snapUrl} alt=""
+        onError=${() => setSnapOk(false)} />`}
+      ${!live ? html`<div class="tile-offline"><strong>Live view off</strong><span>Turn on "Live view" in the stream settings.</span></div>`
+      : !running ? html`<div class="tile-offline"><strong>${state}</strong><span>${errMsg || (state === 'disabled' ? 'This stream is disabled.' : 'No video from this camera yet.')}</span></div>`
+      : !playing && html`<div class="tile-status">
+        ${play === 'error' ? 'Waiting for video…' : html`<span class="spinner small" aria-hidden="true"></span> Starting…`}</div>`}
+    </div>
+    <header class="tile-bar">
+      <h2 class="tile-name" title=${name}>${name}</h2>
+      <${Badge} state=${state} title=${errMsg || state} />
+      <span class="spacer"></span>
+      ${canWrite(user) && html`<button type="button" class="btn small rec-btn"
+        disabled=${busy || continuous || stream.enabled === false}
+        onClick=${toggleRec} aria-pressed=${manualActive ? 'true' : 'false'}
+        aria-label=${manualActive ? `Stop manual recording of ${name}` : `Start manual recording of ${name}`}
+        title=${continuous ? 'Continuous recording is on' : manualActive ? 'Stop manual recording' : 'Start manual recording'}>
+        <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}</button>`}
+      <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
+        aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>
+    </header>
+    ${(state === 'error' || state === 'reconnecting') && errMsg && html`<p class="tile-error" role="status">${errMsg}</p>`}
+  </article>`;
+}
+
+export function LivePage({ user }) {
+  const [streams, setStreams] = useState(null);
+    const [error, setError] = useState(null);
+  const [layout, setLayout] = useState(Number(localStorage.getItem('lightnvr.layout')) || 4);
+  const [page, setPage] = useState(0);
+  useEffect(() => { document.title = 'Live · LightNVR'; }, []);
+
+  const load = async () => {
+    try {
+      setStreams(await fetchStreams());
+      setError(null);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  useEffect(() => { load(); }, []);
+  useInterval(load, 5000);
+
+  const choose = (n) => { setLayout(n); setPage(0); localStorage.setItem('lightnvr.layout', String(n)); };
+  const visible = (streams || []).filter((s) => s.enabled !== false || s.state);
+  const pages = Math.max(1, Math.ceil(visible.length / layout));
+  const shown = visible.slice(page * layout, page * layout + layout);
+  const cols = Math.sqrt(layout);
+  return html`<section class="page page-live">
+    <div class="page-head">
+      <h1>Live</h1>
+      <div class="seg" role="group" aria-label="Grid layout">
+        ${LAYOUTS.map((n) => html`<button type="button" class=${'seg-btn' + (layout === n ? ' active' : '')}
+          aria-pressed=${layout === n ? 'true' : 'false'} onClick=${() => choose(n)}
+          title=${`${n} camera${n > 1 ? 's' : ''}`}>${n === 1 ? '1' : `${Math.sqrt(n)}×${Math.sqrt(n)}`}</button>`)}
+      </div>
+    </div>
+    <${ErrorBox} error=${error} onRetry=${load} />
+    ${streams === null && !error ? html`<${Spinner} />`
+    : visible.length === 0 ? html`<${Empty} title="No cameras yet">
+        <p>Add a camera on the Streams page to see it here.</p>
+        ${canWrite(user) && html`<a class="btn primary" href="#/streams?add=1">Add a stream</a>`}<//>`
+    : html`<div class=${`grid grid-${cols}`}>
+        ${shown.map((s) => html`<${Tile} key=${s.name} stream=${s} user=${user} onRecChange=${load} />`)}
+      </div>
+      ${pages > 1 && html`<nav class="pager" aria-label="Camera pages">
+        <button type="button" class="btn" disabled=${page === 0} onClick=${() => setPage(page - 1)}>Previous</button>
+        <span>Page ${page + 1} of ${pages}</span>
+        <button type="button" class="btn" disabled=${page >= pages - 1} onClick=${() => setPage(page + 1)}>Next</button>
+      </nav>`}`}
+  </section>`;
+}

@@ -1,0 +1,139 @@
+// System: version, uptime, CPU, memory with governor level, disk with pressure level,
+// per-stream counters, recent logs, backup, restart and shutdown.
+import {
+  html, useEffect, useState, useInterval, get, post, isAdmin, toast, errText, fmtBytes, fmtDuration,
+  fetchStreams, fmtTime, downloadUrl,
+} from '../lib.js';
+import { ErrorBox, Spinner, Badge, Icon, confirmDialog } from '../components.js';
+import { streamState } from './live.js';
+
+const pick = (...vals) => vals.find((v) => v !== undefined && v !== null);
+const LEVELS = ['error', 'warning', 'info', 'debug'];
+const LEVEL_KIND = { normal: 'ok', ok: 'ok', pressure: 'warn', warning: 'warn', critical: 'err', emergency: 'err' };
+
+function Meter({ label, used, total, level, detail }) {
+  const pct = total > 0 ? Math.min(100, (used / total) * 100) : 0;
+  const lv = level ? String(level).toLowerCase() : null;
+  return html`<div class="meter-card card">
+    <div class="meter-head"><h3>${label}</h3>${lv && html`<span class=${'badge ' + (LEVEL_KIND[lv] || 'off')} title="Level">${lv}</span>`}</div>
+    <div class="meter" role="meter" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round(pct)}>
+      <span style=${`width:${pct}%`} class=${pct > 90 ? 'hi' : pct > 75 ? 'mid' : ''}></span></div>
+    <p class="small muted">${detail || (total ? `${fmtBytes(used)} of ${fmtBytes(total)} (${pct.toFixed(0)}%)` : '—')}</p>
+  </div>`;
+}
+
+function Logs() {
+  const [level, setLevel] = useState('info');
+  const [logs, setLogs] = useState(null);
+  const [error, setError] = useState(null);
+  const load = async () => {
+    try {
+      const r = await get(`/api/system/logs?level=${level}&count=200`);
+      const raw = Array.isArray(r) ? r : r.logs || r.entries || [];
+      setLogs(raw.map((l) => (typeof l === 'string' ? { message: l } : l)));
+      setError(null);
+    } catch (err) { setError(err); }
+  };
+  useEffect(() => { load(); }, [level]);
+  useInterval(load, 10000, [level]);
+  return html`<div class="card">
+    <div class="card-head"><h2>Recent logs</h2>
+      <label class="inline">Level<select value=${level} onChange=${(e) => setLevel(e.currentTarget.value)}>
+        ${LEVELS.map((l) => html`<option value=${l}>${l} and above</option>`)}</select></label></div>
+    <${ErrorBox} error=${error} onRetry=${load} />
+    ${logs === null && !error ? html`<${Spinner} />` : logs && html`<div class="logs" tabindex="0" role="log" aria-label="Log lines">
+      ${logs.length === 0 && html`<p class="muted">No log lines at this level.</p>`}
+      ${logs.slice().reverse().map((l) => html`<div class=${'log-line lv-' + String(l.level || '').toLowerCase()}>
+        <span class="log-ts">${fmtTime(l.time ?? l.timestamp)}</span>
+        <span class="log-lv">${l.level || ''}</span><span class="log-msg">${l.logger ? `${l.logger}: ` : ''}${l.message}</span></div>`)}
+    </div>`}
+  </div>`;
+}
+
+export function SystemPage({ user }) {
+  const [info, setInfo] = useState(null);
+  const [streams, setStreams] = useState([]);
+  const [error, setError] = useState(null);
+  useEffect(() => { document.title = 'System · LightNVR'; }, []);
+  const load = async () => {
+    try {
+      const [i, s, st] = await Promise.all([get('/api/system'), fetchStreams().catch(() => []),
+        get('/api/system/status').catch(() => ({}))]);
+      setInfo({ ...i, _status: st }); setStreams(s); setError(null);
+    } catch (err) { setError(err); }
+  };
+  useEffect(() => { load(); }, []);
+  useInterval(load, 5000);
+
+  const action = async (what) => {
+    const text = {
+      restart: ['Restart LightNVR?', 'Recording stops for a few seconds while the service restarts.', 'Restart'],
+      shutdown: ['Shut down LightNVR?', 'Recording stops until someone starts the service again.', 'Shut down'],
+    }[what];
+    if (!await confirmDialog({ title: text[0], message: text[1], confirm: text[2], danger: true })) return;
+    try { await post(`/api/system/${what}`); toast(what === 'restart' ? 'Restarting…' : 'Shutting down…', 'ok', 8000); } catch (err) { toast(errText(err), 'error'); }
+  };
+  const backup = async () => {
+    try {
+      const r = await post('/api/system/backup');
+      const url = r.backupUrl || r.backup_url || r.url;
+      toast(r.message || `Backup written${r.filename ? `: ${r.filename}` : ''}`, 'ok', 8000);
+      if (url) downloadUrl(url, r.filename);
+    } catch (err) { toast(errText(err), 'error'); }
+  };
+
+  if (!info) return html`<section class="page"><h1>System</h1><${ErrorBox} error=${error} onRetry=${load} />${!error && html`<${Spinner} />`}</section>`;
+  const mem = info.memory || {};
+  const sysMem = info.systemMemory || info.system_memory || {};
+  const disk = info.disk || info.storage || {};
+  const st = info._status || {};
+  const gov = pick(st.memory_pressure, info.governor && info.governor.level, mem.governor_level, info.memory_pressure);
+  const pressure = pick(st.storage && st.storage.level, disk.pressure_level, disk.pressure, info.storage_pressure);
+  const paused = st.storage && st.storage.recording_paused;
+  const cpu = info.cpu || {};
+  const cpuPct = Number(pick(cpu.usage, cpu.percent, info.cpu_usage, 0));
+  const versions = (info.versions && info.versions.items) || [];
+  return html`<section class="page">
+    <div class="page-head"><h1>System</h1>
+      ${isAdmin(user) && html`<div class="row">
+        <button type="button" class="btn" onClick=${backup}><${Icon} name="download" /> Backup</button>
+        <button type="button" class="btn" onClick=${() => action('restart')}><${Icon} name="refresh" /> Restart</button>
+        <button type="button" class="btn danger" onClick=${() => action('shutdown')}>Shut down</button></div>`}
+    </div>
+    <${ErrorBox} error=${error} onRetry=${load} />
+    <div class="stats">
+      <div class="stat card"><span class="stat-label">Version</span><span class="stat-value">${info.version || '—'}</span></div>
+      <div class="stat card"><span class="stat-label">Uptime</span><span class="stat-value">${fmtDuration(pick(info.uptime, info.uptime_seconds, 0))}</span></div>
+      <div class="stat card"><span class="stat-label">Streams</span><span class="stat-value">${info.streams && info.streams.active !== undefined ? `${info.streams.active} / ${info.streams.total}` : streams.length}</span></div>
+      <div class="stat card"><span class="stat-label">Recordings</span><span class="stat-value">${info.recordings ? `${info.recordings.count ?? '—'}` : '—'}</span>
+        ${info.recordings && info.recordings.size !== undefined && html`<span class="small muted">${fmtBytes(info.recordings.size)}</span>`}</div>
+    </div>
+    ${paused && html`<div class="alert error" role="alert">Recording is paused: the disk is nearly full (${pressure}).</div>`}
+    <div class="meters">
+      <${Meter} label="CPU" used=${cpuPct} total=${100} detail=${`${cpuPct.toFixed(1)}%${cpu.cores ? ` of ${cpu.cores} cores` : ''}`} />
+      <${Meter} label="Memory (LightNVR)" used=${pick(mem.used, mem.rss, 0)} total=${pick(mem.total, mem.limit, sysMem.total, 0)} level=${gov} />
+      <${Meter} label="Memory (system)" used=${pick(sysMem.used, 0)} total=${pick(sysMem.total, 0)} />
+      <${Meter} label="Recording disk" used=${pick(disk.used, 0)} total=${pick(disk.total, 0)} level=${pressure}
+        detail=${disk.total ? `${fmtBytes(disk.free)} free of ${fmtBytes(disk.total)}` : undefined} />
+    </div>
+    <div class="card">
+      <h2>Streams</h2>
+      <div class="table-wrap"><table class="table">
+        <caption class="sr-only">Per-stream statistics</caption>
+        <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">FPS</th><th scope="col">Bitrate</th><th scope="col">Drops</th><th scope="col">Reconnects</th></tr></thead>
+        <tbody>${streams.length === 0 ? html`<tr><td colspan="6" class="muted">No streams</td></tr>` : streams.map((s) => {
+          const x = s.stats || {};
+          const bps = pick(x.bitrate_bps, s.bitrate_bps);
+          const fps = pick(x.fps, s.fps);
+          return html`<tr key=${s.name}><td>${s.name}</td><td><${Badge} state=${streamState(s)} title=${s.last_error || undefined} /></td>
+            <td>${fps ? Number(fps).toFixed(fps % 1 ? 1 : 0) : '—'}</td>
+            <td class="nowrap">${bps ? `${(bps / 1000).toFixed(0)} kbit/s` : '—'}</td>
+            <td>${pick(x.dropped, x.drops, s.drops, 0)}</td>
+            <td>${pick(x.reconnects, s.reconnects, 0)}</td></tr>`;
+        })}</tbody></table></div>
+    </div>
+    <${Logs} />
+    ${versions.length > 0 && html`<details class="card fold"><summary>Software versions</summary>
+      <dl class="meta">${versions.map((v) => html`<div><dt>${v.name}</dt><dd>${v.version || v.details || '—'}</dd></div>`)}</dl></details>`}
+  </section>`;
+}

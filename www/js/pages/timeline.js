@@ -1,0 +1,159 @@
+// Timeline: a day ruler of recorded segments per stream; click to play from that moment,
+// playback runs on into the next segment; speed control.
+import {
+  html, useEffect, useRef, useState, get, enc, fetchStreams, isoDay, toDate, fmtClock, fmtTime,
+} from '../lib.js';
+import { ErrorBox, Spinner, Empty } from '../components.js';
+
+const SPEEDS = [0.5, 1, 2, 4, 8];
+const DAY = 86400;
+
+const segStart = (s) => toDate(s.start_timestamp ?? s.start_time_unix ?? s.start_time);
+const segEnd = (s) => toDate(s.end_timestamp ?? s.end_time_unix ?? s.end_time) || new Date();
+
+async function loadSegments(stream, day) {
+  const start = new Date(`${day}T00:00:00`);
+  const end = new Date(start.getTime() + DAY * 1000 - 1000);
+  const iso = (d) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+  const res = await get(`/api/timeline/segments?stream=${enc(stream)}&start=${enc(iso(start))}&end=${enc(iso(end))}`);
+  const segs = (Array.isArray(res) ? res : res.segments || [])
+    .map((s) => ({ ...s, _s: segStart(s), _e: segEnd(s), _stream: s.stream || stream }))
+    .filter((s) => s._s)
+    .sort((a, b) => a._s - b._s);
+  const marks = (res.detection_intervals || []).map((d) => ({ s: toDate(d.start_timestamp), e: toDate(d.end_timestamp) }));
+  return { segs, marks };
+}
+
+function Ruler({ name, segs, marks, dayStart, playhead, onPick }) {
+  const pct = (d) => Math.min(100, Math.max(0, ((d - dayStart) / 1000 / DAY) * 100));
+  const click = (e) => {
+    const r = e.currentTarget.getBoundingClientRect();
+    const frac = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
+    onPick(name, new Date(dayStart.getTime() + frac * DAY * 1000));
+  };
+  return html`<div class="ruler-row">
+    <div class="ruler-label" title=${name}>${name}</div>
+    <div class="ruler-track" onClick=${click} data-stream=${name}>
+      ${segs.map((s) => html`<button type="button" class="ruler-seg" key=${s.id}
+        style=${`left:${pct(s._s)}%;width:${Math.max(0.25, pct(s._e) - pct(s._s))}%`}
+        title=${`${fmtClock(s._s)} – ${fmtClock(s._e)}`}
+        aria-label=${`${name}: recording ${fmtClock(s._s)} to ${fmtClock(s._e)}, play`}
+        onClick=${(e) => { e.stopPropagation(); click(e); }}
+        onKeyDown=${(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onPick(name, s._s); } }}></button>`)}
+      ${marks.map((m) => html`<span class="ruler-mark" style=${`left:${pct(m.s)}%;width:${Math.max(0.15, pct(m.e) - pct(m.s))}%`} aria-hidden="true"></span>`)}
+      ${playhead && playhead.stream === name && html`<span class="playhead" style=${`left:${pct(playhead.t)}%`} aria-hidden="true"></span>`}
+    </div>
+  </div>`;
+}
+
+function Hours() {
+  const marks = [0, 3, 6, 9, 12, 15, 18, 21, 24];
+  return html`<div class="ruler-row ruler-hours" aria-hidden="true"><div class="ruler-label"></div>
+    <div class="ruler-scale">${marks.map((h) => html`<span style=${`left:${(h / 24) * 100}%`}>${String(h).padStart(2, '0')}:00</span>`)}</div></div>`;
+}
+
+export function TimelinePage({ query }) {
+  const [day, setDay] = useState(query.get('day') || isoDay());
+  const [streams, setStreams] = useState(null);
+  const [chosen, setChosen] = useState(null);
+  const [data, setData] = useState({});
+  const [error, setError] = useState(null);
+  const [loading, setLoading] = useState(false);
+  const [current, setCurrent] = useState(null); // {seg, offset}
+  const [playhead, setPlayhead] = useState(null);
+  const [speed, setSpeed] = useState(1);
+  const [gotoTime, setGotoTime] = useState('');
+  const videoRef = useRef(null);
+  const dayStart = new Date(`${day}T00:00:00`);
+  useEffect(() => { document.title = 'Timeline · LightNVR'; }, []);
+
+  useEffect(() => {
+    fetchStreams().then((list) => {
+      setStreams(list);
+      const pre = query.get('stream');
+      setChosen(pre ? [pre] : list.map((s) => s.name).slice(0, 4));
+    }).catch(setError);
+  }, []);
+
+  const load = async () => {
+    if (!chosen) return;
+    setLoading(true);
+    try {
+      const entries = await Promise.all(chosen.map(async (n) => [n, await loadSegments(n, day)]));
+      setData(Object.fromEntries(entries));
+      setError(null);
+    } catch (err) { setError(err); } finally { setLoading(false); }
+  };
+  useEffect(() => { load(); }, [day, chosen && chosen.join('\u0000')]);
+
+  // Pick a moment: the segment that holds it, or the next one after it.
+  const pick = (stream, t) => {
+    const segs = (data[stream] && data[stream].segs) || [];
+    let seg = segs.find((s) => s._s <= t && t < s._e);
+    let offset = seg ? (t - seg._s) / 1000 : 0;
+    if (!seg) { seg = segs.find((s) => s._s > t); offset = 0; }
+    if (!seg) return;
+    setCurrent({ seg, offset });
+    setPlayhead({ stream, t: new Date(seg._s.getTime() + offset * 1000) });
+  };
+  const next = () => {
+    if (!current) return;
+    const segs = (data[current.seg._stream] && data[current.seg._stream].segs) || [];
+    const i = segs.indexOf(current.seg);
+    const n = segs.slice(i + 1).find((s) => s._s >= current.seg._s);
+    if (n) setCurrent({ seg: n, offset: 0 });
+  };
+
+  useEffect(() => {
+    const v = videoRef.current;
+    if (!v || !current) return;
+    const seek = () => { if (current.offset > 0 && current.offset < (v.duration || Infinity)) v.currentTime = current.offset; v.playbackRate = speed; v.play().catch(() => {}); };
+    v.addEventListener('loadedmetadata', seek, { once: true });
+    return () => v.removeEventListener('loadedmetadata', seek);
+  }, [current]);
+  useEffect(() => { if (videoRef.current) videoRef.current.playbackRate = speed; }, [speed]);
+  const onTime = (e) => {
+    if (!current) return;
+    setPlayhead({ stream: current.seg._stream, t: new Date(current.seg._s.getTime() + e.currentTarget.currentTime * 1000) });
+  };
+  const go = (e) => {
+    e.preventDefault();
+    if (!gotoTime || !chosen || !chosen.length) return;
+    const stream = current ? current.seg._stream : chosen.find((n) => data[n] && data[n].segs.length) || chosen[0];
+    pick(stream, new Date(`${day}T${gotoTime}`));
+  };
+  const toggleStream = (n) => setChosen(chosen.includes(n) ? chosen.filter((x) => x !== n) : [...chosen, n]);
+  const shiftDay = (d) => { const t = new Date(`${day}T12:00:00`); t.setDate(t.getDate() + d); setDay(isoDay(t)); setCurrent(null); setPlayhead(null); };
+
+  return html`<section class="page">
+    <div class="page-head"><h1>Timeline</h1></div>
+    <div class="toolbar">
+      <button type="button" class="btn" onClick=${() => shiftDay(-1)} aria-label="Previous day">‹</button>
+      <label class="inline"><span class="sr-only">Day</span><input type="date" value=${day} onChange=${(e) => { setDay(e.currentTarget.value || isoDay()); setCurrent(null); }} /></label>
+      <button type="button" class="btn" onClick=${() => shiftDay(1)} aria-label="Next day">›</button>
+      <form class="inline" onSubmit=${go}><label class="inline">Go to<input type="time" step="1" value=${gotoTime} onInput=${(e) => setGotoTime(e.currentTarget.value)} /></label>
+        <button type="submit" class="btn">Play</button></form>
+      <label class="inline">Speed<select value=${speed} onChange=${(e) => setSpeed(Number(e.currentTarget.value))}>
+        ${SPEEDS.map((s) => html`<option value=${s}>${s}×</option>`)}</select></label>
+    </div>
+    ${streams && streams.length > 0 && html`<fieldset class="chips-select"><legend>Streams</legend>
+      ${streams.map((s) => html`<label class=${'chip-check' + (chosen && chosen.includes(s.name) ? ' on' : '')}>
+        <input type="checkbox" checked=${chosen && chosen.includes(s.name)} onChange=${() => toggleStream(s.name)} />${s.name}</label>`)}
+    </fieldset>`}
+    <${ErrorBox} error=${error} onRetry=${load} />
+    ${current && html`<div class="tl-player">
+      <video ref=${videoRef} class="player" key="tl" src=${`/api/recordings/play/${current.seg.id}`} controls autoplay muted playsinline
+        aria-label="Timeline playback" onEnded=${next} onTimeUpdate=${onTime}></video>
+      <p class="muted" aria-live="polite">${current.seg._stream} · ${playhead ? fmtTime(playhead.t) : ''}</p>
+    </div>`}
+    ${streams === null ? html`<${Spinner} />`
+    : streams.length === 0 ? html`<${Empty} title="No streams"><p>Add a stream to see its recordings here.</p><//>`
+    : html`<div class="ruler" aria-busy=${loading ? 'true' : 'false'}>
+        <${Hours} />
+        ${(chosen || []).map((n) => html`<${Ruler} key=${n} name=${n} segs=${(data[n] && data[n].segs) || []}
+          marks=${(data[n] && data[n].marks) || []} dayStart=${dayStart} playhead=${playhead} onPick=${pick} />`)}
+        ${chosen && chosen.length > 0 && chosen.every((n) => data[n] && !data[n].segs.length) && !loading
+          && html`<p class="muted center">No recordings on ${day} for the selected streams.</p>`}
+      </div>`}
+  </section>`;
+}

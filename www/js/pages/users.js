@@ -1,0 +1,177 @@
+// Users: everyone manages their own password and TOTP; admins list, add, re-role, reset,
+// re-key and delete users.
+import {
+  html, useEffect, useState, get, post, put, del, isAdmin, toast, errText, roleName, roleId, ROLES, fmtTime,
+} from '../lib.js';
+import { Modal, ErrorBox, Icon, Spinner, Field, confirmDialog } from '../components.js';
+import { PasswordForm } from '../auth.js';
+
+// qrcode's browser build is a classic script that defines window.QRCode; load it on demand.
+let qrLoading = null;
+function loadQr() {
+  if (window.QRCode) return Promise.resolve(window.QRCode);
+  if (!qrLoading) {
+    qrLoading = new Promise((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = '/node_modules/qrcode/build/qrcode.min.js';
+      s.onload = () => (window.QRCode ? resolve(window.QRCode) : reject(new Error('QR library missing')));
+      s.onerror = () => { qrLoading = null; reject(new Error('Could not load the QR code library')); };
+      document.head.appendChild(s);
+    });
+  }
+  return qrLoading;
+}
+
+function TotpCard({ user }) {
+  const [status, setStatus] = useState(null);
+  const [setup, setSetup] = useState(null);
+  const [qr, setQr] = useState(null);
+  const [code, setCode] = useState('');
+  const [error, setError] = useState(null);
+  const base = `/api/auth/users/${user.id}/totp`;
+  const load = async () => {
+    try { const s = await get(`${base}/status`); setStatus(!!(s.totp_enabled ?? s.enabled)); } catch (err) { setError(err); }
+  };
+  useEffect(() => { load(); }, []);
+  const begin = async () => {
+    setError(null);
+    try {
+      const r = await post(`${base}/setup`);
+      const uri = r.otpauth_uri || r.uri || r.provisioning_uri;
+      setSetup({ secret: r.secret, uri });
+      try { const Q = await loadQr(); setQr(await Q.toDataURL(uri, { margin: 1, width: 220 })); } catch (err) { setError(err); }
+    } catch (err) { setError(err); }
+  };
+  const verify = async (e) => {
+    e.preventDefault();
+    try {
+      await post(`${base}/verify`, { code: code.trim() });
+      toast('Two-factor sign-in is on', 'ok');
+      setSetup(null); setQr(null); setCode(''); load();
+    } catch (err) { setError(err); }
+  };
+  const disable = async () => {
+    if (!await confirmDialog({ title: 'Turn off two-factor sign-in?', message: 'Signing in will need only your password.', confirm: 'Turn off', danger: true })) return;
+    try { await post(`${base}/disable`); toast('Two-factor sign-in is off', 'ok'); load(); } catch (err) { setError(err); }
+  };
+  return html`<div class="card">
+    <h2>Two-factor sign-in (TOTP)</h2>
+    <${ErrorBox} error=${error} />
+    ${status === null ? html`<${Spinner} />` : setup ? html`<div class="totp-setup">
+        ${qr ? html`<img class="qr" src=${qr} alt="QR code for your authenticator app" width="220" height="220" />` : html`<${Spinner} label="Making QR code…" />`}
+        <div class="stack">
+          <p>Scan the code with an authenticator app, or type this key:</p>
+          <code class="secret">${setup.secret}</code>
+          <form class="stack" onSubmit=${verify}>
+            <${Field} label="Code from the app">${(id) => html`<input id=${id} inputmode="numeric" autocomplete="one-time-code"
+              maxlength="6" value=${code} onInput=${(e) => setCode(e.currentTarget.value)} />`}<//>
+            <div class="row"><button type="submit" class="btn primary">Confirm</button>
+              <button type="button" class="btn ghost" onClick=${() => { setSetup(null); setQr(null); }}>Cancel</button></div>
+          </form>
+        </div></div>`
+    : status ? html`<p><span class="badge ok">on</span> Sign-in asks for a code from your app.</p>
+        <button type="button" class="btn danger" onClick=${disable}>Turn off</button>`
+    : html`<p class="muted">Add a one-time code from an authenticator app to your password.</p>
+        <button type="button" class="btn primary" onClick=${begin}>Set up</button>`}
+  </div>`;
+}
+
+function AddUser({ onClose, onDone }) {
+  const [f, setF] = useState({ username: '', password: '', role: 1, email: '' });
+  const [errors, setErrors] = useState({});
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    const errs = {};
+    if (!/^[A-Za-z0-9._@-]{1,32}$/.test(f.username)) errs.username = '1–32 letters, digits, . _ @ -';
+    if (f.password.length < 8) errs.password = 'At least 8 characters';
+    setErrors(errs);
+    if (Object.keys(errs).length) return;
+    try {
+      await post('/api/auth/users', { ...f, role: Number(f.role), is_active: true });
+      toast(`User ${f.username} added`, 'ok');
+      onDone();
+    } catch (err) {
+      if (err.field) setErrors({ [err.field]: err.message });
+      setError(err.status === 409 ? new Error(`User ${f.username} already exists`) : err);
+    }
+  };
+  const inp = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
+  return html`<${Modal} title="Add user" onClose=${onClose}>
+    <form class="stack" onSubmit=${submit} novalidate>
+      <${ErrorBox} error=${error} />
+      <${Field} label="Username" error=${errors.username}>${(id, d) => html`<input id=${id} name="username" autocomplete="off" aria-describedby=${d} value=${f.username} onInput=${inp('username')} />`}<//>
+      <${Field} label="Password" error=${errors.password} hint="At least 8 characters">${(id, d) => html`<input id=${id} name="password" type="password" autocomplete="new-password" aria-describedby=${d} value=${f.password} onInput=${inp('password')} />`}<//>
+      <${Field} label="Email (optional)">${(id) => html`<input id=${id} name="email" type="email" value=${f.email} onInput=${inp('email')} />`}<//>
+      <${Field} label="Role">${(id) => html`<select id=${id} name="role" value=${String(f.role)} onChange=${inp('role')}>
+        ${ROLES.map((r, i) => html`<option value=${String(i)}>${r}</option>`)}</select>`}<//>
+      <div class="form-actions"><button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="submit" class="btn primary">Add user</button></div>
+    </form>
+  <//>`;
+}
+
+function UserAdmin({ me }) {
+  const [users, setUsers] = useState(null);
+  const [error, setError] = useState(null);
+  const [adding, setAdding] = useState(false);
+  const [resetting, setResetting] = useState(null);
+  const [apiKey, setApiKey] = useState(null);
+  const load = async () => {
+    try { const r = await get('/api/auth/users'); setUsers(Array.isArray(r) ? r : r.users || []); setError(null); } catch (err) { setError(err); }
+  };
+  useEffect(() => { load(); }, []);
+  const setRole = async (u, role) => {
+    try { await put(`/api/auth/users/${u.id}`, { role: Number(role) }); toast(`${u.username} is now ${roleName(Number(role))}`, 'ok'); load(); } catch (err) { toast(errText(err), 'error'); load(); }
+  };
+  const regen = async (u) => {
+    if (!await confirmDialog({ title: `New API key for ${u.username}?`, message: 'The old key stops working at once.', confirm: 'Generate' })) return;
+    try { const r = await post(`/api/auth/users/${u.id}/api-key`); setApiKey({ user: u.username, key: r.api_key || r.key }); } catch (err) { toast(errText(err), 'error'); }
+  };
+  const remove = async (u) => {
+    if (!await confirmDialog({ title: `Delete ${u.username}?`, message: 'Their sessions and API key stop working.', confirm: 'Delete', danger: true })) return;
+    try { await del(`/api/auth/users/${u.id}`); toast(`${u.username} deleted`, 'ok'); load(); } catch (err) { toast(errText(err), 'error'); }
+  };
+  const copy = async () => { try { await navigator.clipboard.writeText(apiKey.key); toast('Copied', 'ok'); } catch { toast('Select the key and copy it', 'info'); } };
+  return html`<div class="card">
+    <div class="card-head"><h2>All users</h2>
+      <button type="button" class="btn primary" onClick=${() => setAdding(true)}><${Icon} name="plus" /> Add user</button></div>
+    <${ErrorBox} error=${error} onRetry=${load} />
+    ${users === null && !error ? html`<${Spinner} />` : users && html`<div class="table-wrap"><table class="table">
+      <caption class="sr-only">Users</caption>
+      <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col" class="hide-sm">Last sign-in</th><th scope="col" class="hide-sm">2FA</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+      <tbody>${users.map((u) => html`<tr key=${u.id} data-user=${u.username}>
+        <td><strong>${u.username}</strong>${u.email && html`<div class="small muted">${u.email}</div>`}${u.is_active === false && html` <span class="chip warn">inactive</span>`}</td>
+        <td><label class="sr-only" for=${'role-' + u.id}>Role of ${u.username}</label>
+          <select id=${'role-' + u.id} value=${String(roleId(u.role_name ?? u.role))} disabled=${u.id === me.id}
+            onChange=${(e) => setRole(u, e.currentTarget.value)}>${ROLES.map((r, i) => html`<option value=${String(i)}>${r}</option>`)}</select></td>
+        <td class="hide-sm nowrap">${u.last_login ? fmtTime(u.last_login) : 'never'}</td>
+        <td class="hide-sm">${u.totp_enabled ? 'on' : 'off'}</td>
+        <td class="actions nowrap">
+          <button type="button" class="btn small" onClick=${() => setResetting(u)}>Reset password</button>
+          <button type="button" class="btn small" onClick=${() => regen(u)}>API key</button>
+          ${u.id !== me.id && html`<button type="button" class="btn small danger ghost" onClick=${() => remove(u)} aria-label=${`Delete ${u.username}`}><${Icon} name="trash" /></button>`}
+        </td></tr>`)}</tbody></table></div>`}
+    ${adding && html`<${AddUser} onClose=${() => setAdding(false)} onDone=${() => { setAdding(false); load(); }} />`}
+    ${resetting && html`<${Modal} title=${`Reset password of ${resetting.username}`} onClose=${() => setResetting(null)}>
+      <${PasswordForm} userId=${resetting.id} requireCurrent=${resetting.id === me.id} submitLabel="Set password"
+        onDone=${() => { toast('Password set', 'ok'); setResetting(null); }} /><//>`}
+    ${apiKey && html`<${Modal} title=${`API key of ${apiKey.user}`} onClose=${() => setApiKey(null)}
+      footer=${html`<button type="button" class="btn" onClick=${copy}>Copy</button><button type="button" class="btn primary" onClick=${() => setApiKey(null)}>Done</button>`}>
+      <p>Store it now — it is not shown again.</p><code class="secret" data-testid="api-key">${apiKey.key}</code><//>`}
+  </div>`;
+}
+
+export function UsersPage({ user }) {
+  useEffect(() => { document.title = 'Users · LightNVR'; }, []);
+  return html`<section class="page">
+    <div class="page-head"><h1>${isAdmin(user) ? 'Users' : 'My account'}</h1></div>
+    <div class="cards-2">
+      <div class="card"><h2>My password</h2>
+        <p class="muted">Signed in as <strong>${user.username}</strong> (${user.role}).</p>
+        <${PasswordForm} userId=${user.id} onDone=${() => toast('Password changed', 'ok')} /></div>
+      <${TotpCard} user=${user} />
+    </div>
+    ${isAdmin(user) && html`<${UserAdmin} me=${user} />`}
+  </section>`;
+}
