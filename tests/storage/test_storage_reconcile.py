@@ -16,8 +16,8 @@ from lightnvr.storage.check import run_check
 from lightnvr.storage.deletion import unlink_segment
 from lightnvr.storage.manager import StorageManager
 from lightnvr.storage.paths import segment_files, thumbnail_path
+from lightnvr.storage.rebuild import rebuild
 from tests.fixtures.db import TestDb, open_testdb, reopen_testdb
-from tools.rebuild_recordings import rebuild
 
 
 def _rows_equal_files(t: TestDb) -> None:
@@ -119,6 +119,14 @@ def test_rebuild_tool_recreates_the_table_from_files(testdb: TestDb, real_clip: 
     result, _ = rebuild(testdb.db, testdb.storage_path, wipe=True)
     assert result.files_registered == 5
     assert {r.file_path for r in testdb.recordings.all()} == {r.file_path for r in recs}
+    # the tool itself, as an operator runs it (another process; SQLite's locking between us)
+    os.unlink(recs[1].file_path)
+    tool = Path(__file__).resolve().parents[2] / "tools" / "rebuild_recordings.py"
+    out = subprocess.run([sys.executable, str(tool), "--db", testdb.db.path, "--storage",
+                          testdb.storage_path], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "rows_removed=1" in out.stdout
+    assert testdb.recordings.count() == 4
 
 
 _CRASHER = textwrap.dedent("""
