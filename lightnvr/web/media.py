@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from lightnvr.storage.paths import thumbnail_path
 from lightnvr.web.http import HTTPError, Request, Response
 
 CHUNK = 256 * 1024
@@ -291,20 +292,6 @@ class LayoutCache:
 THUMB_WIDTH = 320
 
 
-def thumbnail_path(recording_path: str, idx: int) -> str:
-    """Where thumbnail `idx` of a recording is cached: `<file>.thumb<idx>.jpg`, beside it."""
-    return f"{recording_path}.thumb{idx}.jpg"
-
-
-def remove_thumbnails(recording_path: str, count: int) -> None:
-    """Remove the cached thumbnails 0..count-1 of a recording (missing ones are fine)."""
-    for idx in range(count):
-        try:
-            os.unlink(thumbnail_path(recording_path, idx))
-        except OSError:
-            pass
-
-
 def _decode_jpeg(path: str, at: float) -> bytes | None:
     import fractions
 
@@ -340,7 +327,11 @@ class ThumbnailMaker:
         self._busy: dict[str, threading.Lock] = {}
 
     def get(self, recording_path: str, idx: int, count: int, duration: float) -> str | None:
-        """Path of the cached JPEG (made now if needed), or None if no frame can be decoded."""
+        """Path of the cached JPEG (made now if needed), or None if no frame can be decoded.
+
+        The cache file is named by docs/storage.md (Layout), so deleting a recording (Deletion
+        step 3) and reconciliation remove it with its segment.
+        """
         out = thumbnail_path(recording_path, idx)
         with self._lock:
             lock = self._busy.setdefault(out, threading.Lock())

@@ -171,10 +171,10 @@ def register(router: Router, ctx: WebContext) -> None:
 
     def delete_one(req: Request) -> Response:
         rid = recording_id(req)
-        rec = get_recording(ctx, rid)
+        get_recording(ctx, rid)
+        # The storage manager removes the file, its thumbnails and the row (storage.md Deletion).
         if not ctx.storage.delete_recording(rid):
             raise HTTPError(404, f"recording {rid} not found")
-        media.remove_thumbnails(rec.file_path, max(1, ctx.config.storage.thumbnails_per_recording))
         return Response.json({"success": True, "id": rid})
 
     def play(req: Request) -> Response:

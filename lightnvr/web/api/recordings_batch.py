@@ -187,21 +187,17 @@ def register(router: Router, ctx: WebContext) -> None:
     tmp_dir = os.path.join(ctx.data_dir, "tmp")
     jobs = JobRegistry(tmp_dir)
     ctx.extra["recording_jobs"] = jobs
-    thumbs = max(1, ctx.config.storage.thumbnails_per_recording)
 
     def delete_work(ids: list[int]) -> Callable[[Job], None]:
         def work(job: Job) -> None:
             for n, rid in enumerate(ids, 1):
                 if jobs.stopping:
                     return
-                rec = ctx.recordings.get(rid)
                 try:
-                    ok = rec is not None and ctx.storage.delete_recording(rid)
+                    ok = ctx.storage.delete_recording(rid)
                 except Exception:
                     log.warning("batch delete of recording %d failed", rid, exc_info=True)
                     ok = False
-                if ok and rec is not None:
-                    media.remove_thumbnails(rec.file_path, thumbs)
                 jobs.update(job, current=n, succeeded=job.succeeded + ok,
                             failed=job.failed + (not ok),
                             message=f"Deleting recordings... {n}/{len(ids)}")
