@@ -34,8 +34,9 @@ class WebServer:
     """One HTTP listener for the WSGI `app` on `[web] bind_ip:port`."""
 
     def __init__(self, config: WebConfig, app: Any, port: int | None = None,
-                 bind_ip: str | None = None) -> None:
+                 bind_ip: str | None = None, socket_timeout: float = SOCKET_TIMEOUT) -> None:
         self.config = config
+        self.socket_timeout = socket_timeout
         self.app = app
         self._addr = (bind_ip if bind_ip is not None else config.bind_ip,
                       config.port if port is None else port)
@@ -59,7 +60,7 @@ class WebServer:
         """Bind and start serving; OSError names the address when the port is taken."""
         n = max(1, self.config.web_thread_pool_size)
         server = wsgi.Server(self._addr, self.app, numthreads=n, max=n,
-                             request_queue_size=64, timeout=int(SOCKET_TIMEOUT),
+                             request_queue_size=64, timeout=self.socket_timeout,
                              shutdown_timeout=int(STOP_DEADLINE), server_name="lightnvr")
         server.max_request_header_size = MAX_HEADER_BYTES
         server.max_request_body_size = self.config.max_request_bytes
