@@ -68,7 +68,8 @@ def test_traversal_attempts_refused(env: ApiEnv, path: str) -> None:
 
 
 def test_snapshot_and_go2rtc_alias(env: ApiEnv) -> None:
-    assert env.admin.json("GET", "/api/streams/front%20door/snapshot")[0] == 503
+    status, h, _ = env.admin.request("GET", "/api/streams/front%20door/snapshot")
+    assert status == 404 and h["retry-after"] == "1"  # no frame yet
     env.manager.snapshots["front door"] = b"\xff\xd8fakejpeg\xff\xd9"
     status, h, body = env.admin.request("GET", "/api/streams/front%20door/snapshot")
     assert status == 200 and h["content-type"] == "image/jpeg" and body.startswith(b"\xff\xd8")

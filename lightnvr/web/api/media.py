@@ -41,8 +41,8 @@ def register(router: Router, ctx: WebContext) -> None:
 
     def jpeg(name: str) -> Response:
         data = ctx.stream_manager.snapshot_jpeg(name)
-        if data is None:
-            raise HTTPError(503, f"no frame from stream '{name}' yet; try again shortly",
+        if data is None:  # 404, not 503: "nothing to show yet" is not a server failure
+            raise HTTPError(404, f"no frame from stream '{name}' yet; try again shortly",
                             {"Retry-After": "1"})
         return Response(200, data, {"Content-Type": "image/jpeg",
                                     "Cache-Control": "no-cache, no-store",
