@@ -62,5 +62,5 @@ class StorageManager:
     def heartbeat(self) -> StorageHealth: ...          # one statvfs check now (+ pressure steps if short)
     @property
     def pause_reason(self) -> str | None: ...          # why recording is paused, None when it is not
-    def reconcile(self, startup: bool = False) -> SyncResult: ...   # startup=True before recorders run; False for POST /api/recordings/sync (skips files written in the last 120 s)
+    def reconcile(self, startup: bool | None = None) -> SyncResult: ...   # True: before recorders run; False: POST /api/recordings/sync (skips files written in the last 120 s); None: True until start() was called, then False
     def delete_recording(self, recording_id: int) -> bool: ...   # crash-safe; False if unknown. A user delete ignores `protected` (that guards automatic removal only)

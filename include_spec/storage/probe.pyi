@@ -3,6 +3,7 @@
 # crash recovery. Demux only (no decoding).
 
 class ProbeResult:
+    path: str
     start_time: float      # wall clock epoch s: mp4 creation_time, else YYYYMMDD_HHMMSS in the name (local), else mtime - duration
     duration: float        # seconds of video actually in the file (up to the last complete fragment)
     size_bytes: int
@@ -12,7 +13,12 @@ class ProbeResult:
     codec: str
     video_packets: int
     keyframes: int
+    has_audio: bool
     @property
     def end_time(self) -> float: ...
+    @property
+    def video_frames(self) -> int: ...   # = video_packets (name used by lightnvr.video.segment_probe)
+
+def wall_start(path: str, metadata: dict[str, str], duration: float) -> float: ...
 
 def probe_segment(path: str) -> ProbeResult | None: ...   # None: cannot open, or no video keyframe packet ("no playable frame")

@@ -128,6 +128,7 @@ class StorageManager:
         self._last_retention_at: float | None = None
         self._last_retention_deleted = 0
         self._health: StorageHealth | None = None
+        self._started_once = False
 
     # -- thread ---------------------------------------------------------------------------------
 
@@ -136,6 +137,7 @@ class StorageManager:
         if self._thread is not None:
             return
         os.makedirs(self.root, exist_ok=True)
+        self._started_once = True
         self._stop.clear()
         if self._heartbeats is not None:
             self._beat = self._heartbeats.register(
@@ -315,13 +317,16 @@ class StorageManager:
         _delete(self._recordings, self.root, rec)
         return True
 
-    def reconcile(self, startup: bool = False) -> SyncResult:
+    def reconcile(self, startup: bool | None = None) -> SyncResult:
         """Bring rows and files in line (docs/storage.md, Start-up reconciliation).
 
-        ``startup=True`` (before any recorder runs) treats every incomplete row as interrupted;
-        otherwise files written to in the last ``LIVE_GRACE_SECONDS`` belong to a running
-        recorder and are left alone (``POST /api/recordings/sync``).
+        ``startup=True`` (no recorder running yet) treats every incomplete row as interrupted;
+        ``False`` leaves alone files written in the last ``LIVE_GRACE_SECONDS`` (a running
+        recorder's), for ``POST /api/recordings/sync``. ``None`` (default) picks: start-up
+        mode until ``start()`` has been called, live mode after.
         """
+        if startup is None:
+            startup = not self._started_once
         with self._pass_lock:
             excludes = (os.path.abspath(self.config.path_hls),) if self.config.path_hls else ()
             result = Reconciler(self._recordings, self.root, self._probe, self._clock.wall(),

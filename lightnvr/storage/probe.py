@@ -23,6 +23,7 @@ _NAME_TIME = re.compile(r"(\d{8})[_-]?(\d{6})")
 class ProbeResult:
     """What a segment file holds. ``start_time`` is wall-clock epoch seconds."""
 
+    path: str
     start_time: float
     duration: float
     size_bytes: int
@@ -32,13 +33,18 @@ class ProbeResult:
     codec: str
     video_packets: int
     keyframes: int
+    has_audio: bool
 
     @property
     def end_time(self) -> float:
         return self.start_time + self.duration
 
+    @property
+    def video_frames(self) -> int:
+        return self.video_packets
 
-def _wall_start(path: str, metadata: dict[str, str], duration: float) -> float:
+
+def wall_start(path: str, metadata: dict[str, str], duration: float) -> float:
     """Metadata ``creation_time``, else a YYYYMMDD_HHMMSS in the name (local), else mtime-dur."""
     created = metadata.get("creation_time")
     if created:
@@ -81,6 +87,8 @@ def probe_segment(path: str) -> ProbeResult | None:
             for pkt in container.demux(vs):
                 if pkt.size == 0 or pkt.pts is None:
                     continue
+                if pkt.pos is not None and pkt.pos >= 0 and pkt.pos + pkt.size > size:
+                    break  # torn tail: this sample is not wholly on disk
                 packets += 1
                 keyframes += bool(pkt.is_keyframe)
                 first = pkt.pts if first is None else min(first, pkt.pts)
@@ -94,9 +102,10 @@ def probe_segment(path: str) -> ProbeResult | None:
         fps = round(float(rate)) if rate else 0
         metadata = {str(k): str(v) for k, v in (container.metadata or {}).items()}
         return ProbeResult(
-            start_time=_wall_start(path, metadata, duration), duration=duration,
+            path=path, start_time=wall_start(path, metadata, duration), duration=duration,
             size_bytes=size, width=vs.codec_context.width or 0,
             height=vs.codec_context.height or 0, fps=fps, codec=vs.codec_context.name or "",
-            video_packets=packets, keyframes=keyframes)
+            video_packets=packets, keyframes=keyframes,
+            has_audio=bool(container.streams.audio))
     finally:
         container.close()

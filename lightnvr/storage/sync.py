@@ -19,7 +19,7 @@ from lightnvr.storage.paths import (
     segment_files,
     stream_of,
 )
-from lightnvr.storage.probe import ProbeResult
+from lightnvr.storage.probe import ProbeResult, wall_start
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +151,14 @@ class Reconciler:
             self.result.files_removed += 1
             log.warning("file %s has no row and no playable frame: removed", path)
             return
+        # an injected probe may not know wall-clock times: fall back to name / mtime
+        start = getattr(info, "start_time", None)
+        if start is None:
+            start = wall_start(path, {}, info.duration)
         seg = SegmentOpened(stream_name=stream_of(self.root, path), file_path=path,
-                            start_time=info.start_time, width=info.width, height=info.height,
+                            start_time=start, width=info.width, height=info.height,
                             fps=info.fps, codec=info.codec)
-        self.repo.register(seg, info.end_time, os.path.getsize(path))
+        self.repo.register(seg, start + info.duration, os.path.getsize(path))
         self.result.files_registered += 1
         log.info("file %s had no row: registered for stream %s", path, seg.stream_name)
 

@@ -102,10 +102,19 @@ def test_sync_outside_startup_leaves_a_live_recording_alone(testdb: TestDb,
     live = testdb.add_recording(content=real_clip[:600], complete=False)  # being written now
     unknown = testdb.segment_path("front", testdb.now - 100)
     Path(unknown).write_bytes(real_clip[:600])  # a recorder's file whose row is on its way
-    result = StorageManager(testdb.storage_config(), testdb.db).reconcile()
+    manager = StorageManager(testdb.storage_config(), testdb.db)
+    manager.start()  # from now on reconcile() defaults to live mode (POST /api/recordings/sync)
+    try:
+        result = manager.reconcile()
+    finally:
+        manager.stop(5)
     assert result.skipped_live == 1 and result.rows_removed == 0 and result.files_removed == 0
     assert os.path.exists(unknown) and testdb.recordings.get(live.id) is not None
     assert run_check(testdb.storage_config(), testdb.db.path).ok  # live ones are no violation
+    # at start-up (before start(): no recorder can be running) the same files are settled
+    result = StorageManager(testdb.storage_config(), testdb.db).reconcile()
+    assert result.rows_removed == 1 and result.files_removed == 2
+    assert not os.path.exists(unknown) and testdb.recordings.get(live.id) is None
 
 
 def test_rebuild_tool_recreates_the_table_from_files(testdb: TestDb, real_clip: bytes) -> None:
