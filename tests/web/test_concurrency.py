@@ -1,0 +1,194 @@
+"""50 concurrent API/HLS clients against the whole daemon while 4 streams record.
+
+The daemon runs as `python -m lightnvr -c <tmp config>` with four streams from the real
+GStreamer RTSP test camera (tools/test_camera.py, run with Debian's python3). Clients list
+recordings and fetch live playlists and segments for a while; every answer must be a success,
+and afterwards each stream's recordings must follow one another without gaps.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.web.api_support import basic
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "concurrency-Test-pw-1"
+STREAMS = 4
+CLIENTS = 50
+LOAD_SECONDS = 15.0
+SEGMENT_SECONDS = 3
+MAX_GAP = 0.25  # seconds between one segment's end and the next one's start
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Daemon:
+    port: int
+    auth: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def call(self, method: str, path: str, body: object = None,
+             timeout: float = 15.0) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Authorization": self.auth, "X-Requested-With": "test"}
+        data = None
+        if body is not None:
+            data = orjson.dumps(body)
+            headers["Content-Type"] = "application/json"
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        finally:
+            conn.close()
+
+
+def _wait(pred: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if pred():  # type: ignore[operator]
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def camera() -> Iterator[str]:
+    """The real RTSP test camera; yields its base URL."""
+    port = _free_port()
+    proc = subprocess.Popen(["/usr/bin/python3", str(ROOT / "tools" / "test_camera.py"),
+                             "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        assert line.startswith("READY"), f"test camera did not start: {line!r}"
+        yield line.split()[1].rstrip("/")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Daemon]:
+    port = _free_port()
+    cfg = tmp_path / "lightnvr.conf"
+    cfg.write_text(
+        f"[general]\nlog_file = {tmp_path / 'lightnvr.log'}\npid_file = {tmp_path / 'pid'}\n"
+        f"[storage]\npath = {tmp_path / 'rec'}\npath_hls = {tmp_path / 'hls'}\n"
+        f"[database]\npath = {tmp_path / 'db' / 'lightnvr.db'}\n"
+        f"[web]\nport = {port}\nbind_ip = 127.0.0.1\npassword = {PASSWORD}\n"
+        "web_thread_pool_size = 32\n")
+    log = tmp_path / "stderr.log"
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "lightnvr", "-c", str(cfg)], cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=err,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    d = Daemon(port, basic("admin", PASSWORD), proc, log)
+    try:
+        _wait(lambda: d.call("GET", "/api/health", timeout=2)[0] == 200, 60, "daemon ready")
+        yield d
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        shutil.copy(log, tmp_path / "daemon-stderr.txt")
+
+
+@dataclass
+class Tally:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    ok: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, good: bool, what: str) -> None:
+        with self.lock:
+            if good:
+                self.ok += 1
+            else:
+                self.errors.append(what)
+
+
+def _client(d: Daemon, names: list[str], n: int, stop: threading.Event, tally: Tally) -> None:
+    i = n
+    while not stop.is_set():
+        i += 1
+        name = names[i % len(names)].replace(" ", "%20")
+        status, _ = d.call("GET", f"/api/recordings?limit=50&page=1&stream={name}")
+        tally.add(status == 200, f"recordings {status}")
+        status, body = d.call("GET", f"/hls/{name}/index.m3u8")
+        tally.add(status == 200, f"playlist {status}")
+        if status != 200:
+            continue
+        uris = [ln for ln in body.decode().splitlines() if ln and not ln.startswith("#")]
+        if uris:
+            seg = uris[-1].rsplit("/", 1)[-1]
+            status, _ = d.call("GET", f"/hls/{name}/{seg}")
+            tally.add(status == 200, f"segment {seg} {status}")
+
+
+@pytest.mark.slow
+@pytest.mark.camera
+def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) -> None:
+    names = [f"cam {i}" for i in range(STREAMS)]
+    for name in names:
+        status, body = daemon.call("POST", "/api/streams", {
+            "name": name, "url": f"{camera}/live264na", "segment_duration": SEGMENT_SECONDS,
+            "record": True})
+        assert status == 201, body
+
+    def live() -> bool:
+        return all(daemon.call("GET", f"/hls/{n.replace(' ', '%20')}/index.m3u8")[0] == 200
+                   for n in names)
+    _wait(live, 60, "live playlists of every stream")
+
+    stop, tally = threading.Event(), Tally()
+    threads = [threading.Thread(target=_client, args=(daemon, names, n, stop, tally),
+                                name=f"load-client-{n}") for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    stop.wait(LOAD_SECONDS)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    assert tally.ok > CLIENTS * 3, tally.ok
+    assert not tally.errors, tally.errors[:20]
+
+    time.sleep(SEGMENT_SECONDS + 1)  # let every recorder close at least one more segment
+    for name in names:
+        status, body = daemon.call(
+            "GET", f"/api/recordings?stream={name.replace(' ', '%20')}&limit=1000&order=asc")
+        assert status == 200
+        recs = orjson.loads(body)["recordings"]
+        assert len(recs) >= LOAD_SECONDS / SEGMENT_SECONDS - 1, (name, len(recs))
+        for a, b in zip(recs, recs[1:]):
+            gap = b["start_time_unix"] - a["end_time_unix"]
+            assert abs(gap) <= MAX_GAP, (name, a["id"], b["id"], gap)
