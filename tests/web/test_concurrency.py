@@ -9,6 +9,7 @@ and afterwards each stream's recordings must follow one another without gaps.
 from __future__ import annotations
 
 import http.client
+import itertools
 import os
 import shutil
 import signal
@@ -189,6 +190,6 @@ def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) ->
         assert status == 200
         recs = orjson.loads(body)["recordings"]
         assert len(recs) >= LOAD_SECONDS / SEGMENT_SECONDS - 1, (name, len(recs))
-        for a, b in zip(recs, recs[1:]):
+        for a, b in itertools.pairwise(recs):
             gap = b["start_time_unix"] - a["end_time_unix"]
             assert abs(gap) <= MAX_GAP, (name, a["id"], b["id"], gap)
