@@ -39,9 +39,16 @@ def list_backups(backup_dir: str) -> list[str]:
 
 
 def verify_database(path: str, quick: bool = False) -> str | None:
-    """None when ``path`` opens and passes integrity_check (quick_check), else the problem."""
+    """None when ``path`` opens and passes integrity_check (quick_check), else the problem.
+
+    A busy, locked or unreadable file is not a corrupted one: those errors propagate, so
+    nobody moves a healthy database aside because another process held a lock.
+    """
     try:
-        conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True,
+                               timeout=10)
+    except sqlite3.OperationalError:
+        raise
     except sqlite3.Error as e:
         return str(e)
     try:
@@ -50,6 +57,10 @@ def verify_database(path: str, quick: bool = False) -> str | None:
         if rows and rows[0][0] == "ok":
             return None
         return "; ".join(str(r[0]) for r in rows[:5]) or "no answer"
+    except sqlite3.OperationalError as e:
+        if any(w in str(e) for w in ("locked", "busy", "unable to open", "readonly")):
+            raise
+        return str(e)
     except sqlite3.Error as e:
         return str(e)
     finally:
