@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from lightnvr.core.stream_config import InvalidStreamConfig, validate_stream_name
 from lightnvr.web import media
+from lightnvr.web.api._nvr_schemas import describe_media
 from lightnvr.web.api.streams import path_stream
 from lightnvr.web.http import Access, HTTPError, Request, Response
 
@@ -60,6 +61,7 @@ def register(router: Router, ctx: WebContext) -> None:
         req.params["name"] = src
         return jpeg(path_stream(ctx, req).name)
 
+    describe_media()
     router.add("GET", "/hls/{stream}/{file}", hls, Access.READ, "Live HLS playlist or segment")
     router.add("GET", "/api/streams/{name}/snapshot", snapshot, Access.READ,
                "Latest frame of a stream as JPEG")

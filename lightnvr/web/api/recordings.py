@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
 from lightnvr.web import media
+from lightnvr.web.api._nvr_schemas import describe_recordings
 from lightnvr.web.http import Access, HTTPError, Request, Response
 
 if TYPE_CHECKING:
@@ -271,6 +272,7 @@ def register(router: Router, ctx: WebContext) -> None:
                               "rows_repaired": r.rows_repaired,
                               "deletions_finished": r.deletions_finished})
 
+    describe_recordings()
     add = router.add
     add("GET", "/api/recordings", list_recordings, Access.READ, "List recordings")
     add("GET", "/api/recordings/tags", all_tags, Access.READ, "Every recording tag in use")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lightnvr.web.api._nvr_schemas import describe_storage_detection
 from lightnvr.web.http import Access, Request, Response
 
 if TYPE_CHECKING:
@@ -36,5 +37,6 @@ def register(router: Router, ctx: WebContext) -> None:
                               "message": "Cleanup finished", "deleted": r.deleted,
                               "freed_bytes": r.freed_bytes, "errors": r.errors})
 
+    describe_storage_detection()
     router.add("GET", "/api/storage/health", health, Access.READ, "Disk space and pressure")
     router.add("POST", "/api/storage/cleanup", cleanup, Access.WRITE, "Run a retention pass now")

@@ -22,6 +22,7 @@ from lightnvr.core.stream_config import (
 )
 from lightnvr.database.streams import StreamExists, StreamNotFound
 from lightnvr.database.zones import InvalidZone, ZonesRepo, zone_from_json
+from lightnvr.web.api._nvr_schemas import describe_streams
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 
 if TYPE_CHECKING:
@@ -265,6 +266,7 @@ def register(router: Router, ctx: WebContext) -> None:
 
     _register_recording(router, ctx)
     _register_zones_retention(router, ctx, zones)
+    describe_streams()
     router.add("GET", "/api/streams", list_streams, Access.READ, "List streams")
     router.add("POST", "/api/streams", create, Access.WRITE, "Create a stream")
     router.add("POST", "/api/streams/test", test, Access.WRITE, "Probe a camera URL")

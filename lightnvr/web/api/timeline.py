@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.web import media
+from lightnvr.web.api._nvr_schemas import describe_timeline
 from lightnvr.web.api.recordings import parse_time
 from lightnvr.web.api.streams import path_stream
 from lightnvr.web.http import Access, HTTPError, Request, Response
@@ -116,6 +117,7 @@ def register(router: Router, ctx: WebContext) -> None:
         offset = max(0.0, at - best.start_time)
         return Response.redirect(f"/api/recordings/play/{best.id}#t={offset:.1f}")
 
+    describe_timeline()
     router.add("GET", "/api/timeline/segments", segments, Access.READ,
                "Recorded segments of a stream in a time range")
     router.add("GET", "/api/timeline/manifest", manifest, Access.READ,
