@@ -193,3 +193,36 @@ def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) ->
         for a, b in itertools.pairwise(recs):
             gap = b["start_time_unix"] - a["end_time_unix"]
             assert abs(gap) <= MAX_GAP, (name, a["id"], b["id"], gap)
+
+
+@pytest.mark.slow
+@pytest.mark.camera
+def test_live_stream_end_to_end_through_the_api(camera: str, daemon: Daemon) -> None:
+    """A stream added through the API records, serves live HLS and snapshots at once."""
+    status, body = daemon.call("POST", "/api/streams", {
+        "name": "yard", "url": f"{camera}/live264na", "segment_duration": SEGMENT_SECONDS})
+    assert status == 201, body
+    _wait(lambda: daemon.call("GET", "/api/streams/yard/snapshot")[0] == 200, 60, "snapshot")
+    status, jpeg = daemon.call("GET", "/go2rtc/api/frame.jpeg?src=yard")
+    assert status == 200 and jpeg[:2] == b"\xff\xd8"
+    _, info = daemon.call("GET", "/api/streams/yard")
+    stream = orjson.loads(info)
+    assert stream["status"] == "Running" and stream["stats"]["packets"] > 0
+
+    def recorded() -> bool:
+        _, raw = daemon.call("GET", "/api/recordings?stream=yard")
+        return orjson.loads(raw)["pagination"]["total"] >= 1
+    _wait(recorded, 30, "a complete recording")
+    _, raw = daemon.call("GET", "/api/recordings?stream=yard&limit=1")
+    rec = orjson.loads(raw)["recordings"][0]
+    status, data = daemon.call("GET", f"/api/recordings/download/{rec['id']}")
+    assert status == 200 and data[4:8] == b"ftyp" and len(data) == rec["size_bytes"]
+    status, thumb = daemon.call("GET", f"/api/recordings/thumbnail/{rec['id']}/0")
+    assert status == 200 and thumb[:2] == b"\xff\xd8"
+    status, m3u8 = daemon.call("GET", f"/api/timeline/manifest?stream=yard&start=0"
+                                      f"&end={int(time.time()) + 10}")
+    assert status == 200 and b"#EXT-X-MAP" in m3u8
+    status, body = daemon.call("PUT", "/api/streams/yard", {"enabled": False})
+    assert status == 200
+    _wait(lambda: orjson.loads(daemon.call("GET", "/api/streams/yard")[1])["state"]
+          in ("inactive", "stopping"), 20, "the disabled stream to stop")
