@@ -59,8 +59,10 @@ class WebServer:
     def start(self) -> None:
         """Bind and start serving; OSError names the address when the port is taken."""
         n = max(1, self.config.web_thread_pool_size)
+        # cheroot's stub says int; the socket timeout is a float at runtime.
         server = wsgi.Server(self._addr, self.app, numthreads=n, max=n,
-                             request_queue_size=64, timeout=self.socket_timeout,
+                             request_queue_size=64,
+                             timeout=self.socket_timeout,  # type: ignore[arg-type]
                              shutdown_timeout=int(STOP_DEADLINE), server_name="lightnvr")
         server.max_request_header_size = MAX_HEADER_BYTES
         server.max_request_body_size = self.config.max_request_bytes
