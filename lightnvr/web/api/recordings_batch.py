@@ -62,6 +62,8 @@ class Job:
 class JobRegistry:
     """The batch jobs of one web server."""
 
+    tmp_dir: str  # where ZIP files are built
+
     def __init__(self, tmp_dir: str) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}

@@ -1,0 +1,5 @@
+# lightnvr/web/api/detection.py: routes are added by routes.build_router through register().
+from lightnvr.web.context import WebContext
+from lightnvr.web.router import Router
+
+def register(router: Router, ctx: WebContext) -> None: ...
