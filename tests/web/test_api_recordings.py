@@ -247,3 +247,29 @@ def test_sync_registers_orphans(env: ApiEnv) -> None:
     status, body = env.admin.json("POST", "/api/recordings/sync")
     assert status == 200 and body["success"] and body["rows_removed"] == 1
     assert env.recordings.get(rid) is None
+
+
+def test_job_registry_threads_named_and_stopped_within_deadline(tmp_path: Path) -> None:
+    import threading
+
+    from lightnvr.web.api.recordings_batch import JobRegistry
+
+    jobs = JobRegistry(str(tmp_path))
+    seen: list[str] = []
+    started = threading.Event()
+
+    def work(job: object) -> None:
+        seen.append(threading.current_thread().name)
+        started.set()
+        while not jobs.stopping:  # a long job that checks the stop flag between items
+            threading.Event().wait(0.01)
+
+    before = threading.active_count()
+    job = jobs.start("zip", 1, work)
+    assert started.wait(5)
+    assert seen == [f"batch-zip:{job.id[:8]}"]
+    t0 = time.monotonic()
+    jobs.stop(2.0)
+    assert time.monotonic() - t0 < 2.0
+    assert threading.active_count() == before
+    assert jobs.get(job.id, "zip").status == "error"  # interrupted, and says so
