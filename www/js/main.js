@@ -99,7 +99,8 @@ function App() {
   if (!user) {
     if (route.page !== 'login') {
       // Remember the page asked for so login can return to it.
-      if (location.hash && location.hash !== '#/' ) sessionStorage.setItem('lightnvr.returnTo', location.hash);
+      const h = location.hash;
+      if (h && h !== '#/' && !h.startsWith('#/login')) sessionStorage.setItem('lightnvr.returnTo', h);
       location.replace('#/login');
     }
     body = html`<${LoginPage} />`;

@@ -71,9 +71,8 @@ function Tile({ stream, user, onRecChange }) {
       ${canWrite(user) && html`<button type="button" class="btn small rec-btn"
         disabled=${busy || continuous || stream.enabled === false}
         onClick=${toggleRec} aria-pressed=${manualActive ? 'true' : 'false'}
-        aria-label=${manualActive ? `Stop manual recording of ${name}` : `Start manual recording of ${name}`}
         title=${continuous ? 'Continuous recording is on' : manualActive ? 'Stop manual recording' : 'Start manual recording'}>
-        <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}</button>`}
+        <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}<span class="sr-only">${manualActive ? ` manual recording of ${name}` : ` start manual recording of ${name}`}</span></button>`}
       <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
         aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>
     </header>

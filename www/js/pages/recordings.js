@@ -200,7 +200,7 @@ export function RecordingsPage({ query, user }) {
     <${ErrorBox} error=${error} onRetry=${load} />
     ${data === null && !error ? html`<${Spinner} />`
     : rows.length === 0 && !error ? html`<${Empty} title="No recordings match"><p>Change the filters or wait for cameras to record.</p><//>`
-    : html`<div class="table-wrap"><table class="table rec-table">
+    : html`<div class="table-wrap" tabindex="0" role="region" aria-label="Recordings table"><table class="table rec-table">
         <caption class="sr-only">Recordings, ${total} in total</caption>
         <thead><tr>
           <th scope="col" class="col-check"><input type="checkbox" aria-label="Select all on this page" checked=${allOn} onChange=${toggleAll} /></th>

@@ -118,7 +118,7 @@ export function SystemPage({ user }) {
     </div>
     <div class="card">
       <h2>Streams</h2>
-      <div class="table-wrap"><table class="table">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Stream statistics"><table class="table">
         <caption class="sr-only">Per-stream statistics</caption>
         <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">FPS</th><th scope="col">Bitrate</th><th scope="col">Drops</th><th scope="col">Reconnects</th></tr></thead>
         <tbody>${streams.length === 0 ? html`<tr><td colspan="6" class="muted">No streams</td></tr>` : streams.map((s) => {

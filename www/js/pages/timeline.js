@@ -26,20 +26,21 @@ async function loadSegments(stream, day) {
 
 function Ruler({ name, segs, marks, dayStart, playhead, onPick }) {
   const pct = (d) => Math.min(100, Math.max(0, ((d - dayStart) / 1000 / DAY) * 100));
-  const click = (e) => {
-    const r = e.currentTarget.getBoundingClientRect();
-    const frac = Math.min(1, Math.max(0, (e.clientX - r.left) / r.width));
-    onPick(name, new Date(dayStart.getTime() + frac * DAY * 1000));
+  // Time under the pointer, from the track's box; a few pixels of slack snap to a segment.
+  const pickAt = (track, clientX) => {
+    const r = track.getBoundingClientRect();
+    const frac = Math.min(1, Math.max(0, (clientX - r.left) / r.width));
+    const slack = (6 / Math.max(1, r.width)) * DAY * 1000;
+    onPick(name, new Date(dayStart.getTime() + frac * DAY * 1000), slack);
   };
   return html`<div class="ruler-row">
     <div class="ruler-label" title=${name}>${name}</div>
-    <div class="ruler-track" onClick=${click} data-stream=${name}>
+    <div class="ruler-track" onClick=${(e) => pickAt(e.currentTarget, e.clientX)} data-stream=${name}>
       ${segs.map((s) => html`<button type="button" class="ruler-seg" key=${s.id}
         style=${`left:${pct(s._s)}%;width:${Math.max(0.25, pct(s._e) - pct(s._s))}%`}
         title=${`${fmtClock(s._s)} – ${fmtClock(s._e)}`}
         aria-label=${`${name}: recording ${fmtClock(s._s)} to ${fmtClock(s._e)}, play`}
-        onClick=${(e) => { e.stopPropagation(); click(e); }}
-        onKeyDown=${(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onPick(name, s._s); } }}></button>`)}
+        onClick=${(e) => { e.stopPropagation(); if (e.detail === 0) onPick(name, s._s, 0); else pickAt(e.currentTarget.parentElement, e.clientX); }}></button>`)}
       ${marks.map((m) => html`<span class="ruler-mark" style=${`left:${pct(m.s)}%;width:${Math.max(0.15, pct(m.e) - pct(m.s))}%`} aria-hidden="true"></span>`)}
       ${playhead && playhead.stream === name && html`<span class="playhead" style=${`left:${pct(playhead.t)}%`} aria-hidden="true"></span>`}
     </div>
@@ -86,11 +87,17 @@ export function TimelinePage({ query }) {
   };
   useEffect(() => { load(); }, [day, chosen && chosen.join('\u0000')]);
 
-  // Pick a moment: the segment that holds it, or the next one after it.
-  const pick = (stream, t) => {
+  // Pick a moment: the segment that holds it; else, within `slack`, the nearest one; else the
+  // next one after it.
+  const pick = (stream, t, slack = 0) => {
     const segs = (data[stream] && data[stream].segs) || [];
     let seg = segs.find((s) => s._s <= t && t < s._e);
     let offset = seg ? (t - seg._s) / 1000 : 0;
+    if (!seg && slack > 0) {
+      const dist = (s) => (t < s._s ? s._s - t : t - s._e);
+      const near = segs.filter((s) => dist(s) <= slack).sort((a, b) => dist(a) - dist(b))[0];
+      if (near) { seg = near; offset = t < near._s ? 0 : Math.max(0, (near._e - near._s) / 1000 - 1); }
+    }
     if (!seg) { seg = segs.find((s) => s._s > t); offset = 0; }
     if (!seg) return;
     setCurrent({ seg, offset });

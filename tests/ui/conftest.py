@@ -1,0 +1,206 @@
+"""UI test fixtures: the real web app serving www/, and headless Debian Chromium via Playwright.
+
+``ui`` (module scope) is a `UiServer`: the REAL `WebApp` + `WebServer` over a real migrated
+SQLite database in a temp dir (tests/fixtures/web.py's `build_context`), the real stream manager
+when `lightnvr.video.stream_manager` exists, and recordings seeded from a real H.264 clip.
+``chromium`` (session scope) is a Playwright Browser driving /usr/bin/chromium — never a
+Playwright-downloaded browser. ``page`` is a fresh 1280×800 page whose console errors and
+uncaught exceptions are collected in ``page.problems`` and asserted empty at teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lightnvr.web.app import WebApp
+from lightnvr.web.server import WebServer
+from tests.fixtures.db import TestDb, make_clip, open_testdb
+from tests.fixtures.web import ADMIN_PASSWORD, ApiClient, NoStreams, build_context
+
+REPO = Path(__file__).resolve().parents[2]
+WWW = REPO / "www"
+OUT = REPO / "test-output" / "ui"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+NEW_PASSWORD = "ui-admin-password-2"
+# A media request failing while a camera is down is the network's business, not a UI bug; all
+# other console errors are.
+_BENIGN = re.compile(r"Failed to load resource: the server responded with a status of "
+                     r"(401|404|409|503)")
+
+pytestmark = pytest.mark.ui
+
+
+def _need_ui_tools() -> None:
+    missing = []
+    if not os.path.exists(CHROMIUM):
+        missing.append(CHROMIUM)
+    if not (WWW / "node_modules" / "htm").is_dir():
+        missing.append("www/node_modules (run `make www-deps`)")
+    if missing:
+        pytest.fail("UI tests need: " + ", ".join(missing))
+
+
+@dataclass
+class UiServer:
+    base_url: str
+    testdb: TestDb
+    ctx: Any
+    clip: bytes
+    admin_password: str = ADMIN_PASSWORD
+    has_video: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def admin_client(self) -> ApiClient:
+        """A client signed in as admin with the current password (a change ends old sessions)."""
+        host, port = self.base_url.rsplit(":", 1)
+        c = ApiClient(host.removeprefix("http://"), int(port))
+        assert c.login("admin", self.admin_password).status == 200
+        return c
+
+    @property
+    def admin(self) -> ApiClient:
+        if self.extra.get("admin_pw") != self.admin_password:
+            self.extra["admin"] = self.admin_client()
+            self.extra["admin_pw"] = self.admin_password
+        client: ApiClient = self.extra["admin"]
+        return client
+
+
+class _Idle(NoStreams):
+    """The stream-manager contract with no streams, until lightnvr.video.stream_manager lands."""
+
+    def manual_recording(self, name: str) -> bool:
+        return False
+
+    def set_manual_recording(self, name: str, on: bool) -> bool:
+        return False
+
+    def apply(self, config: object) -> None:
+        return None
+
+    def remove(self, name: str) -> None:
+        return None
+
+    def snapshot_jpeg(self, name: str) -> bytes | None:
+        return None
+
+    def hls_dir(self, name: str) -> str:
+        return "/nonexistent"
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
+    _need_ui_tools()
+    base = tmp_path_factory.mktemp("ui")
+    testdb = open_testdb(base)
+    clip_path = base / "clip.mp4"
+    make_clip(clip_path, frames=80, noise=False)  # 8 s at 10 fps: long enough to watch advance
+    clip = clip_path.read_bytes()
+    ctx = build_context(base, testdb, www_root=str(WWW))
+    has_video = not isinstance(ctx.stream_manager, NoStreams)
+    if not has_video:
+        ctx.stream_manager = _Idle()
+    server = WebServer(ctx.config.web, WebApp(ctx), port=0)
+    server.start()
+    port = server.bound_port
+    srv = UiServer(f"http://127.0.0.1:{port}", testdb, ctx, clip, has_video=has_video)
+    try:
+        yield srv
+    finally:
+        server.stop(5.0)
+        stop = getattr(ctx.stream_manager, "stop", None)
+        if stop is not None:
+            stop(5.0)
+        testdb.db.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    _need_ui_tools()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_page(chromium: Any, width: int = 1280, height: int = 800, **kw: Any) -> Any:
+    """A page in a fresh context that records console errors and page exceptions."""
+    context = chromium.new_context(viewport={"width": width, "height": height},
+                                   accept_downloads=True, **kw)
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text} {m.location}")
+            if m.type == "error" and not _BENIGN.search(m.text) else None)
+    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
+    page.problems = problems  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    p = new_page(chromium)
+    try:
+        yield p
+    finally:
+        problems = list(p.problems)
+        p.context.close()
+        assert not problems, "browser console errors:\n" + "\n".join(problems)
+
+
+def login(page: Any, ui: UiServer, username: str = "admin", password: str | None = None,
+          hash_: str = "#/live") -> None:
+    """Sign in through the login form (doing the forced password change if it is asked)."""
+    page.goto(f"{ui.base_url}/{hash_}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password or ui.admin_password)
+    page.click("button[type=submit]")
+    page.wait_for_function("() => document.querySelector('nav#sidenav') || "
+                           "document.body.innerText.includes('Choose a new password')")
+    if username == "admin" and page.locator("text=Choose a new password").count():
+        change_admin_password(page, ui)
+
+
+def change_admin_password(page: Any, ui: UiServer) -> None:
+    page.fill("input[name=current_password]", ui.admin_password)
+    page.fill("input[name=new_password]", NEW_PASSWORD)
+    page.fill("input[name=confirm_password]", NEW_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav#sidenav")
+    ui.admin_password = NEW_PASSWORD
+
+
+def wait_until(fn: Any, timeout: float = 15.0, step: float = 0.2, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        threading.Event().wait(step)
+
+
+def shot(page: Any, name: str) -> Path:
+    OUT.mkdir(parents=True, exist_ok=True)
+    vp = page.viewport_size
+    path = OUT / f"{name}-{vp['width']}x{vp['height']}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
