@@ -1,0 +1,82 @@
+"""The timeline manifest plays in hls.js in headless Chromium, across recordings.
+
+This is the player the UI uses; the manifest's fMP4 byte ranges and per-recording
+`#EXT-X-MAP`s must play through the discontinuity to the end without an hls.js error.
+hls.js is loaded from www/node_modules (the UI's own copy) through Playwright routing, so the
+page and every media request share the live server's origin and credentials.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.web.api_support import ApiEnv
+
+REPO = Path(__file__).resolve().parents[2]
+HLS_JS = REPO / "www" / "node_modules" / "hls.js" / "dist" / "hls.js"
+CHROMIUM = "/usr/bin/chromium"
+T0 = 1_700_000_000.0
+
+PAGE = """<!doctype html><html><body>
+<video id="v" muted playsinline></video>
+<script src="/__test__/hls.js"></script>
+<script>
+window.problems = [];
+const v = document.getElementById('v');
+const hls = new Hls({enableWorker: false});
+hls.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) window.problems.push(d.type + ':' + d.details); });
+hls.loadSource(__MANIFEST_URL__);
+hls.attachMedia(v);
+hls.on(Hls.Events.MANIFEST_PARSED, () => { v.playbackRate = 4; v.play(); });
+</script></body></html>"""
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[ApiEnv]:
+    e = ApiEnv(tmp_path)
+    e.add_stream("cam")
+    yield e
+    e.close()
+
+
+@pytest.mark.ui
+@pytest.mark.slow
+def test_hlsjs_plays_the_manifest_across_recordings(env: ApiEnv) -> None:
+    if not (os.path.exists(CHROMIUM) and HLS_JS.exists()):
+        pytest.fail(f"needs {CHROMIUM} and www/node_modules (make www-deps)")
+    from playwright.sync_api import sync_playwright
+
+    for i in range(2):
+        env.add_recording("cam", T0 + i * 6)
+    base = f"http://127.0.0.1:{env.port}"
+    manifest = f"/api/timeline/manifest?stream=cam&start={int(T0)}&end={int(T0 + 12)}"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--no-sandbox", "--disable-gpu",
+                                           "--autoplay-policy=no-user-gesture-required"])
+        try:
+            ctx = browser.new_context(extra_http_headers={
+                "Authorization": env.admin.auth or "", "X-Requested-With": "test"})
+            page = ctx.new_page()
+            page.route(f"{base}/__test__/page.html", lambda r: r.fulfill(
+                content_type="text/html",
+                body=PAGE.replace("__MANIFEST_URL__", repr(manifest))))
+            page.route(f"{base}/__test__/hls.js", lambda r: r.fulfill(
+                content_type="application/javascript", body=HLS_JS.read_text()))
+            page.goto(f"{base}/__test__/page.html")
+            page.wait_for_function("() => window.problems.length > 0 || "
+                                   "document.getElementById('v').ended || "
+                                   "document.getElementById('v').currentTime > 11.0",
+                                   timeout=30_000)
+            problems = page.evaluate("window.problems")
+            t = page.evaluate("document.getElementById('v').currentTime")
+            frames = page.evaluate(
+                "document.getElementById('v').getVideoPlaybackQuality().totalVideoFrames")
+        finally:
+            browser.close()
+    assert problems == []
+    assert t > 11.0 and frames > 60  # past the second recording's start, frames decoded
