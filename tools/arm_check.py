@@ -47,6 +47,7 @@ SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 CHROOT_PACKAGES = "python3,python3-venv,ca-certificates,passwd"
 VENV = "/opt/lightnvr"
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Never set: waits on it are interruptible pauses (no bare sleep in loops).
 _PAUSE = threading.Event()
 
@@ -174,7 +175,13 @@ def install_lightnvr(rootfs: Path, wheel: Path) -> None:
     shutil.copyfile(wheel, rootfs / "tmp" / wheel.name)
     if not (rootfs / VENV.lstrip("/") / "bin" / "python").exists():
         chroot(rootfs, "python3", "-m", "venv", VENV)
-    chroot(rootfs, f"{VENV}/bin/pip", "install", "-q", "--force-reinstall",
+    # The host's trust store: where downloads go through a TLS-inspecting proxy, only the
+    # host's bundle knows its CA (Debian's ca-certificates in the rootfs does not).
+    cert: list[str] = []
+    if HOST_CA_BUNDLE.is_file():
+        shutil.copyfile(HOST_CA_BUNDLE, rootfs / "tmp" / "host-ca-bundle.crt")
+        cert = ["--cert", "/tmp/host-ca-bundle.crt"]
+    chroot(rootfs, f"{VENV}/bin/pip", "install", "-q", *cert, "--force-reinstall",
            f"/tmp/{wheel.name}", timeout=3600)
     if subprocess.run(["chroot", str(rootfs), "id", "lightnvr"],
                       capture_output=True).returncode != 0:
