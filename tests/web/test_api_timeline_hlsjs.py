@@ -28,7 +28,9 @@ PAGE = """<!doctype html><html><body>
 window.problems = [];
 const v = document.getElementById('v');
 const hls = new Hls({enableWorker: false});
-hls.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) window.problems.push(d.type + ':' + d.details); });
+hls.on(Hls.Events.ERROR, (e, d) => {
+  if (d.fatal) window.problems.push(d.type + ':' + d.details);
+});
 hls.loadSource(__MANIFEST_URL__);
 hls.attachMedia(v);
 hls.on(Hls.Events.MANIFEST_PARSED, () => { v.playbackRate = 4; v.play(); });
