@@ -5,10 +5,10 @@ that provides one (`check`, `backup`) calls `register_command` at import time in
 module, and that module's name is added to `COMMAND_MODULES` below; they are imported only
 when the CLI runs (a module that does not exist yet is skipped).
 
-Running the daemon calls `lightnvr.app.run(config, args) -> int`. Until lightnvr/app.py
-exists, and only if importing `lightnvr.app` fails because that very module is missing,
-the core daemon runs with no components (signals, sd_notify, watchdog, shutdown), which is
-what the core's end-to-end tests exercise.
+Running the daemon calls `lightnvr.app.run(config, args) -> int`. With `--core-only`, or
+if importing `lightnvr.app` fails because that very module is missing (not something it
+imports), the core daemon runs with no components (pid file, signals, sd_notify, watchdog,
+shutdown); the core's end-to-end tests use it to check the lifecycle on its own.
 """
 
 from __future__ import annotations
@@ -72,6 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="detach into the background (uses [general] pid_file)")
     parser.add_argument("-v", "--version", action="version", version=f"lightnvr {__version__}")
     parser.add_argument("--verbose", action="store_true", help="log at debug level")
+    parser.add_argument("--core-only", action="store_true",
+                        help="run only the core lifecycle (pid file, signals, sd_notify, "
+                             "shutdown) without any subsystem: for diagnosing start-up "
+                             "problems and for testing")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for cmd in _COMMANDS.values():
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -146,16 +150,19 @@ def _run_app(config: Config, args: argparse.Namespace, log: logging.Logger) -> i
     """`lightnvr.app.run`, or the bare core daemon while lightnvr/app.py does not exist."""
     from lightnvr.core.daemon import Daemon
 
-    try:
-        app = importlib.import_module("lightnvr.app")
-    except ModuleNotFoundError as e:
-        if e.name != "lightnvr.app":
-            raise  # something app imports is missing: a real error, not "no app yet"
-        log.warning("lightnvr.app not present: running the core daemon with no components")
-        daemon = Daemon(config, config_path=args.config, verbose=args.verbose)
-        daemon.install_signal_handlers()
-        return daemon.run()
-    return int(app.run(config, args))
+    if not args.core_only:
+        try:
+            app = importlib.import_module("lightnvr.app")
+        except ModuleNotFoundError as e:
+            if e.name != "lightnvr.app":
+                raise  # something app imports is missing: a real error, not "no app yet"
+            log.warning("lightnvr.app not present: running the core daemon only")
+        else:
+            return int(app.run(config, args))
+    log.info("core only: no subsystems are started")
+    daemon = Daemon(config, config_path=args.config, verbose=args.verbose)
+    daemon.install_signal_handlers()
+    return daemon.run()
 
 
 def _exit_process(code: int, log: logging.Logger) -> int:
