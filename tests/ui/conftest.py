@@ -4,7 +4,7 @@
 SQLite database in a temp dir (tests/fixtures/web.py's `build_context`), the real stream manager
 when `lightnvr.video.stream_manager` exists, and recordings seeded from a real H.264 clip.
 ``chromium`` (session scope) is a Playwright Browser driving /usr/bin/chromium — never a
-Playwright-downloaded browser. ``page`` is a fresh 1280×800 page whose console errors and
+Playwright-downloaded browser. ``page`` is a fresh 1280x800 page whose console errors and
 uncaught exceptions are collected in ``page.problems`` and asserted empty at teardown.
 """
 

@@ -275,3 +275,64 @@ def test_accessibility_and_screenshots_of_every_page(ui: UiServer, chromium: Any
                 page.context.close()
     assert (OUT / "live-1280x800.png").exists() and (OUT / "system-390x844.png").exists()
     assert not failures, "\n".join(failures)
+
+
+def test_users_admin_and_totp_sign_in(ui: UiServer, page: Any, chromium: Any) -> None:
+    import pyotp
+
+    from tests.fixtures.web import ApiClient
+
+    login(page, ui, hash_="#/users")
+    # Add a user, change the role, reset the password, give an API key, delete.
+    page.click("button:has-text('Add user')")
+    page.fill("dialog.modal input[name=username]", "uma")
+    page.fill("dialog.modal input[name=password]", "uma-password-1")
+    page.select_option("dialog.modal select[name=role]", "1")
+    page.click("dialog.modal button[type=submit]")
+    page.wait_for_selector("tr[data-user='uma']")
+    uid = next(u["id"] for u in ui.admin.get("/api/auth/users").json["users"]
+               if u["username"] == "uma")
+    page.select_option(f"#role-{uid}", "2")
+    wait_until(lambda: ui.admin.get(f"/api/auth/users/{uid}").json["role"] == 2, what="role 2")
+    page.click("tr[data-user='uma'] button:has-text('Reset password')")
+    page.fill("dialog.modal input[name=new_password]", "uma-password-2")
+    page.fill("dialog.modal input[name=confirm_password]", "uma-password-2")
+    page.click("dialog.modal button[type=submit]")
+    page.wait_for_selector("dialog.modal", state="detached")
+    host, port = ui.base_url.removeprefix("http://").split(":")
+    assert ApiClient(host, int(port)).login("uma", "uma-password-2").status == 200
+    page.click("tr[data-user='uma'] button:has-text('API key')")
+    page.click("[data-testid=confirm-ok]")
+    key = page.locator("[data-testid=api-key]").inner_text().strip()
+    assert ApiClient(host, int(port), api_key=key).get("/api/auth/verify").status == 200
+    page.click("dialog.modal button:has-text('Done')")
+    page.click("tr[data-user='uma'] button[aria-label='Delete uma']")
+    page.click("[data-testid=confirm-ok]")
+    page.wait_for_selector("tr[data-user='uma']", state="detached")
+    # Two-factor: enrol from the QR page, sign in with a code, then turn it off again.
+    page.click("button:has-text('Set up')")
+    qr = page.wait_for_selector("img.qr")
+    assert (qr.get_attribute("src") or "").startswith("data:image/png")
+    shot(page, "totp-setup")
+    secret = page.locator("code.secret").inner_text().strip()
+    page.fill("input[autocomplete=one-time-code]", pyotp.TOTP(secret).now())
+    page.click("button:has-text('Confirm')")
+    page.wait_for_selector("button:has-text('Turn off')")
+    second = new_page(chromium)
+    try:
+        second.goto(ui.base_url + "/#/system")
+        second.fill("input[name=username]", "admin")
+        second.fill("input[name=password]", ui.admin_password)
+        second.click("button[type=submit]")
+        second.wait_for_selector("text=Two-factor code")
+        second.fill("input[name=code]", pyotp.TOTP(secret).now())
+        second.click("button[type=submit]")
+        second.wait_for_selector("h1:has-text('System')")
+        problems = list(second.problems)
+    finally:
+        second.context.close()
+    assert not problems, problems
+    page.click("button:has-text('Turn off')")
+    page.click("[data-testid=confirm-ok]")
+    page.wait_for_selector("button:has-text('Set up')")
+    assert ui.admin.get("/api/auth/verify").status == 200

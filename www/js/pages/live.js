@@ -69,9 +69,9 @@ function Tile({ stream, user, onRecChange }) {
       <${Badge} state=${state} title=${errMsg || state} />
       <span class="spacer"></span>
       ${canWrite(user) && html`<button type="button" class="btn small rec-btn"
-        disabled=${busy || continuous || stream.enabled === false}
+        disabled=${busy || continuous || !running}
         onClick=${toggleRec} aria-pressed=${manualActive ? 'true' : 'false'}
-        title=${continuous ? 'Continuous recording is on' : manualActive ? 'Stop manual recording' : 'Start manual recording'}>
+        title=${continuous ? 'Continuous recording is on' : !running ? 'The stream is not running' : manualActive ? 'Stop manual recording' : 'Start manual recording'}>
         <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}<span class="sr-only">${manualActive ? ` manual recording of ${name}` : ` start manual recording of ${name}`}</span></button>`}
       <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
         aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>

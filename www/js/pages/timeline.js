@@ -50,7 +50,7 @@ function Ruler({ name, segs, marks, dayStart, playhead, onPick }) {
 function Hours() {
   const marks = [0, 3, 6, 9, 12, 15, 18, 21, 24];
   return html`<div class="ruler-row ruler-hours" aria-hidden="true"><div class="ruler-label"></div>
-    <div class="ruler-scale">${marks.map((h) => html`<span style=${`left:${(h / 24) * 100}%`}>${String(h).padStart(2, '0')}:00</span>`)}</div></div>`;
+    <div class="ruler-scale">${marks.map((h) => html`<span class=${h % 6 ? 'minor' : ''} style=${`left:${(h / 24) * 100}%`}>${String(h).padStart(2, '0')}:00</span>`)}</div></div>`;
 }
 
 export function TimelinePage({ query }) {
