@@ -31,6 +31,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
@@ -144,16 +145,21 @@ class Daemon:
         """
         interval = self.notifier.watchdog_interval()
         period = min(self.period, interval) if interval else self.period
-        if not self._ready_sent:
+        # A stop requested during start-up (fail(), a signal) skips READY=1: we never were.
+        if not self._ready_sent and not self._stop_requested.is_set():
             self._ready_sent = True
             self.notifier.ready()
             log.info("ready (watchdog %s)",
                      f"every {interval:.2f}s" if interval else "not requested")
+        next_ping = time.monotonic()
         try:
             while not self._stop_requested.is_set():
                 if until_stopped is not None and until_stopped.is_set():
                     break
-                self._tick(interval is not None)
+                if interval is not None and time.monotonic() >= next_ping:
+                    next_ping = time.monotonic() + interval
+                    self._ping_watchdog()
+                self._update_status()
                 self._wake.wait(period)
                 self._wake.clear()
                 self._drain_signals()
@@ -163,27 +169,30 @@ class Daemon:
         self._drain_signals()  # log a signal that ended the loop; SIGHUP still applies
         return self._finish()
 
-    def _tick(self, watchdog: bool) -> None:
-        if watchdog:
-            stale = self.heartbeats.stale()
-            if not stale:
-                self.notifier.watchdog()
-                if self._watchdog_held:
-                    log.warning("all critical heartbeats fresh again; watchdog pings resume")
-                    self._watchdog_held = False
-            elif not self._watchdog_held:
-                self._watchdog_held = True
-                log.error("not pinging the systemd watchdog: stale heartbeat(s): %s",
-                          ", ".join(stale))
-        if self._status is not None:
-            try:
-                text = self._status()
-            except Exception:
-                log.warning("status callback failed", exc_info=True)
-                return
-            if text != self._last_status:
-                self._last_status = text
-                self.notifier.status(text)
+    def _ping_watchdog(self) -> None:
+        """WATCHDOG=1 only while every critical heartbeat is fresh."""
+        stale = self.heartbeats.stale()
+        if not stale:
+            self.notifier.watchdog()
+            if self._watchdog_held:
+                log.warning("all critical heartbeats fresh again; watchdog pings resume")
+                self._watchdog_held = False
+        elif not self._watchdog_held:
+            self._watchdog_held = True
+            log.error("not pinging the systemd watchdog: stale heartbeat(s): %s",
+                      ", ".join(stale))
+
+    def _update_status(self) -> None:
+        if self._status is None:
+            return
+        try:
+            text = self._status()
+        except Exception:
+            log.warning("status callback failed", exc_info=True)
+            return
+        if text != self._last_status:
+            self._last_status = text
+            self.notifier.status(text)
 
     def _drain_signals(self) -> None:
         while True:

@@ -262,3 +262,13 @@ def test_sighup_reloads_log_level_and_reopens_files(tmp_path: Path) -> None:
         d.restore_signal_handlers()
         teardown_logging()
         root.setLevel(logging.WARNING)
+
+
+def test_fail_during_startup_skips_ready(notify: NotifySocket) -> None:
+    d = Daemon(parse_config_text("", environ={}), notifier=Notifier({"NOTIFY_SOCKET": notify.path}),
+               period=0.01)
+    d.phase("opening database")
+    d.fail("database unreadable")
+    assert d.run() == EXIT_FAILURE
+    msgs = notify.collect(0.1)
+    assert "READY=1" not in msgs and "STOPPING=1" in msgs
