@@ -56,10 +56,10 @@ def env_for(**extra: str) -> dict[str, str]:
     return env
 
 
-def lightnvr(*args: str, **kw: object) -> subprocess.Popen[str]:
+def lightnvr(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     """A short-lived CLI run whose output the test reads with communicate()."""
     return subprocess.Popen([sys.executable, "-m", "lightnvr", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
 def start_daemon(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
