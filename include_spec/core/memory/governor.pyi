@@ -2,6 +2,7 @@
 from collections.abc import Callable
 from enum import Enum, IntEnum
 from typing import Any
+from lightnvr.core.config import MemoryConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.handoff import HandoffQueue
 
@@ -28,7 +29,7 @@ class MemoryLimits:
     pool_pressure: float           # pool utilization at/above this -> PRESSURE
     pool_critical: float
     @classmethod
-    def from_config(cls, memory: Any) -> MemoryLimits: ...   # from [memory] (MB)
+    def from_config(cls, memory: MemoryConfig) -> MemoryLimits: ...   # from [memory] (MB)
 
 def read_process_memory() -> MemoryReading: ...   # psutil: this process's RSS, system available
 

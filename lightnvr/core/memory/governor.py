@@ -22,6 +22,7 @@ from typing import Any
 
 import psutil
 
+from lightnvr.core.config import MemoryConfig
 from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
 from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
 
@@ -67,7 +68,7 @@ class MemoryLimits:
     pool_critical: float = 0.97
 
     @classmethod
-    def from_config(cls, memory: Any) -> MemoryLimits:
+    def from_config(cls, memory: MemoryConfig) -> MemoryLimits:
         """From a `[memory]` MemoryConfig (megabytes in the file)."""
         return cls(memory.rss_pressure_mb * _MB, memory.rss_critical_mb * _MB,
                    memory.available_pressure_mb * _MB, memory.available_critical_mb * _MB)
