@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from lightnvr.core import logger as logger_mod
 from lightnvr.core.config import GeneralConfig
 from lightnvr.core.logger import (
     LogRing,
@@ -122,3 +124,29 @@ def test_ring_is_bounded_and_filters() -> None:
     assert [r.message for r in ring.recent(count=2)] == ["d7", "e"]
     ring.clear()
     assert ring.recent() == []
+
+
+def test_syslog_goes_to_the_syslog_socket(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    path = str(tmp_path / "log.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(path)
+    server.settimeout(2)
+    try:
+        monkeypatch.setattr(logger_mod, "_SYSLOG_SOCKETS", (path,))
+        setup_logging(cfg(tmp_path, syslog_enabled=True, syslog_ident="nvrtest",
+                          syslog_facility="LOG_DAEMON"))
+        logging.getLogger("lightnvr.sys").warning("to syslog")
+        data = server.recv(4096).decode()
+    finally:
+        teardown_logging()
+        server.close()
+    # <priority>: facility LOG_DAEMON (3) * 8 + warning (4) = 28
+    assert data.startswith("<28>nvrtest[") and "to syslog" in data
+
+
+def test_syslog_without_socket_is_a_warning(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logger_mod, "_SYSLOG_SOCKETS", (str(tmp_path / "none"),))
+    ring = setup_logging(cfg(tmp_path, syslog_enabled=True))
+    assert any("no syslog socket" in r.message for r in ring.recent("warning"))
