@@ -122,6 +122,8 @@ def build_query(req: Request) -> RecordingQuery:
     if order not in ("asc", "desc"):
         raise HTTPError(400, "query parameter 'order' must be 'asc' or 'desc'")
     trigger = req.arg("capture_method") or req.arg("trigger_type") or None
+    if trigger == "motion":  # the C project's fourth capture method; ours records it as detection
+        trigger = "detection"
     q = RecordingQuery(
         stream=req.arg("stream") or None, start=parse_time(req.arg("start"), "start"),
         end=parse_time(req.arg("end"), "end"), page=req.int_arg("page", 1, 1, 1_000_000),
