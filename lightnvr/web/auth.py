@@ -277,6 +277,7 @@ class Auth:
     def _start_session(self, user: User, ip: str, user_agent: str) -> LoginResult:
         self.limiter.clear(user.username)
         now = int(self._wall())
+        self.sessions.purge_expired(now)  # logins are rare; keeps the table from growing
         token = secrets.token_urlsafe(32)
         self.sessions.create(user.id, token, now, now + self.web.auth_absolute_timeout_hours * 3600,
                              now + self.web.auth_timeout_hours * 3600, ip, user_agent)
