@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from lightnvr.core.config import Config
 
 # Modules that register subcommands when imported (a missing module is skipped).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["lightnvr.storage.commands"]
 
 EXIT_USAGE = 2
 
