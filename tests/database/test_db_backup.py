@@ -11,6 +11,7 @@ import pytest
 
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.backup import BackupThread, backup_main, list_backups, verify_database
+from lightnvr.database import manager as manager_module
 from lightnvr.database.manager import Database
 from lightnvr.database.streams import StreamsRepo
 from tests.fixtures.db import TestDb
@@ -59,9 +60,12 @@ def _corrupt(path: str) -> None:
         f.write(os.urandom(size - 4096))
 
 
-def test_corrupted_database_is_restored_from_newest_good_backup(tmp_path: Path,
-                                                                caplog: pytest.LogCaptureFixture
-                                                                ) -> None:
+@pytest.mark.parametrize("quick", [False, True], ids=["integrity_check", "quick_check"])
+def test_corrupted_database_is_restored_from_newest_good_backup(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+        quick: bool) -> None:
+    if quick:  # as if the file were big: open() uses quick_check
+        monkeypatch.setattr(manager_module, "QUICK_CHECK_ABOVE_BYTES", 0)
     path = str(tmp_path / "lightnvr.db")
     db = Database(path)
     db.open()

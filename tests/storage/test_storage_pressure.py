@@ -95,7 +95,9 @@ def test_emergency_on_real_tmpfs_removes_oldest_unprotected(testdb: TestDb, smal
                                                             real_clip: bytes) -> None:
     rec = Recorder(testdb, small_fs, real_clip)
     protected = [rec.write_segment(protected=True) for _ in range(3)]
-    manager = StorageManager(_config(testdb, small_fs), testdb.db,
+    # emergency line at 10 % (6.4 MiB, ~16 segments): headroom for a loaded test machine
+    manager = StorageManager(_config(testdb, small_fs, pressure_emergency_pct=10,
+                                     pressure_critical_pct=15), testdb.db,
                              pause_recording=rec.pause)
     manager.start()
     try:
