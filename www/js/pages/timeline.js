@@ -4,6 +4,7 @@ import {
   html, useEffect, useRef, useState, get, enc, fetchStreams, isoDay, toDate, fmtClock, fmtTime,
 } from '../lib.js';
 import { ErrorBox, Spinner, Empty } from '../components.js';
+import Hls from '/node_modules/hls.js/dist/hls.mjs';
 
 const SPEEDS = [0.5, 1, 2, 4, 8];
 const DAY = 86400;
@@ -53,6 +54,64 @@ function Hours() {
     <div class="ruler-scale">${marks.map((h) => html`<span class=${h % 6 ? 'minor' : ''} style=${`left:${(h / 24) * 100}%`}>${String(h).padStart(2, '0')}:00</span>`)}</div></div>`;
 }
 
+// Plays one stream from moment `at`: an hls.js VOD playlist over the recordings from the chosen
+// one to the end of the day (fMP4 byte ranges, one #EXT-X-PROGRAM-DATE-TIME per recording), so
+// playback runs on across recording boundaries by itself. Where hls.js cannot play (no MSE,
+// manifest error) it falls back to the recording files one after another.
+function TimelinePlayer({ pickKey, stream, seg, at, segs, dayEnd, speed, onTime }) {
+  const ref = useRef(null);
+  const [fallback, setFallback] = useState(!Hls.isSupported());
+  const [fbSeg, setFbSeg] = useState(seg);
+  useEffect(() => { setFbSeg(seg); }, [pickKey]);
+  useEffect(() => {
+    const v = ref.current;
+    if (!v || fallback) return undefined;
+    const url = `/api/timeline/manifest?stream=${enc(stream)}&start=${Math.floor(seg._s / 1000)}&end=${Math.floor(dayEnd / 1000)}`;
+    const hls = new Hls({ enableWorker: false, autoStartLoad: false });
+    let frags = [];
+    hls.on(Hls.Events.ERROR, (_e, d) => { if (d.fatal) { hls.destroy(); setFallback(true); } });
+    hls.once(Hls.Events.LEVEL_LOADED, (_e, d) => {
+      frags = d.details.fragments || [];
+      const target = at.getTime();
+      const f = frags.find((x) => x.programDateTime && x.programDateTime <= target
+        && target < x.programDateTime + x.duration * 1000) || frags[0];
+      const pos = f ? f.start + Math.max(0, (target - (f.programDateTime || target)) / 1000) : 0;
+      hls.startLoad(pos); // hls.js seeks there once the first fragment is buffered
+      v.playbackRate = speed;
+      v.play().catch(() => {});
+    });
+    const tick = () => {
+      const d = hls.playingDate;
+      if (d) onTime(stream, d);
+    };
+    v.addEventListener('timeupdate', tick);
+    hls.loadSource(url);
+    hls.attachMedia(v);
+    return () => { v.removeEventListener('timeupdate', tick); hls.destroy(); };
+  }, [pickKey, fallback]);
+  useEffect(() => { if (ref.current) ref.current.playbackRate = speed; }, [speed]);
+
+  // Fallback: one recording file after another.
+  useEffect(() => {
+    const v = ref.current;
+    if (!v || !fallback) return undefined;
+    const offset = fbSeg === seg ? Math.max(0, (at - seg._s) / 1000) : 0;
+    const seek = () => { if (offset > 0 && offset < (v.duration || Infinity)) v.currentTime = offset; v.playbackRate = speed; v.play().catch(() => {}); };
+    v.addEventListener('loadedmetadata', seek, { once: true });
+    return () => v.removeEventListener('loadedmetadata', seek);
+  }, [fbSeg, fallback, pickKey]);
+  const next = () => {
+    if (!fallback) return;
+    const n = segs.find((s) => s._s >= fbSeg._e - 1000 && s !== fbSeg);
+    if (n) setFbSeg(n);
+  };
+  const fbTime = (e) => { if (fallback) onTime(stream, new Date(fbSeg._s.getTime() + e.currentTarget.currentTime * 1000)); };
+  return fallback
+    ? html`<video ref=${ref} class="player" key="fb" src=${`/api/recordings/play/${fbSeg.id}`} controls autoplay muted
+        playsinline aria-label=${'Recorded video of ' + stream} onEnded=${next} onTimeUpdate=${fbTime} data-mode="files"></video>`
+    : html`<video ref=${ref} class="player" key="hls" controls muted playsinline aria-label=${'Recorded video of ' + stream} data-mode="hls"></video>`;
+}
+
 export function TimelinePage({ query }) {
   const [day, setDay] = useState(query.get('day') || isoDay());
   const [streams, setStreams] = useState(null);
@@ -64,7 +123,6 @@ export function TimelinePage({ query }) {
   const [playhead, setPlayhead] = useState(null);
   const [speed, setSpeed] = useState(1);
   const [gotoTime, setGotoTime] = useState('');
-  const videoRef = useRef(null);
   const dayStart = new Date(`${day}T00:00:00`);
   useEffect(() => { document.title = 'Timeline · LightNVR'; }, []);
 
@@ -92,41 +150,22 @@ export function TimelinePage({ query }) {
   const pick = (stream, t, slack = 0) => {
     const segs = (data[stream] && data[stream].segs) || [];
     let seg = segs.find((s) => s._s <= t && t < s._e);
-    let offset = seg ? (t - seg._s) / 1000 : 0;
+    let at = t;
     if (!seg && slack > 0) {
       const dist = (s) => (t < s._s ? s._s - t : t - s._e);
       const near = segs.filter((s) => dist(s) <= slack).sort((a, b) => dist(a) - dist(b))[0];
-      if (near) { seg = near; offset = t < near._s ? 0 : Math.max(0, (near._e - near._s) / 1000 - 1); }
+      if (near) { seg = near; at = t < near._s ? near._s : new Date(Math.max(near._s.getTime(), near._e.getTime() - 1000)); }
     }
-    if (!seg) { seg = segs.find((s) => s._s > t); offset = 0; }
+    if (!seg) { seg = segs.find((s) => s._s > t); at = seg ? seg._s : t; }
     if (!seg) return;
-    setCurrent({ seg, offset });
-    setPlayhead({ stream, t: new Date(seg._s.getTime() + offset * 1000) });
+    setCurrent({ key: Date.now(), stream, seg, at });
+    setPlayhead({ stream, t: at });
   };
-  const next = () => {
-    if (!current) return;
-    const segs = (data[current.seg._stream] && data[current.seg._stream].segs) || [];
-    const i = segs.indexOf(current.seg);
-    const n = segs.slice(i + 1).find((s) => s._s >= current.seg._s);
-    if (n) setCurrent({ seg: n, offset: 0 });
-  };
-
-  useEffect(() => {
-    const v = videoRef.current;
-    if (!v || !current) return;
-    const seek = () => { if (current.offset > 0 && current.offset < (v.duration || Infinity)) v.currentTime = current.offset; v.playbackRate = speed; v.play().catch(() => {}); };
-    v.addEventListener('loadedmetadata', seek, { once: true });
-    return () => v.removeEventListener('loadedmetadata', seek);
-  }, [current]);
-  useEffect(() => { if (videoRef.current) videoRef.current.playbackRate = speed; }, [speed]);
-  const onTime = (e) => {
-    if (!current) return;
-    setPlayhead({ stream: current.seg._stream, t: new Date(current.seg._s.getTime() + e.currentTarget.currentTime * 1000) });
-  };
+  const onTime = (stream, t) => setPlayhead({ stream, t });
   const go = (e) => {
     e.preventDefault();
     if (!gotoTime || !chosen || !chosen.length) return;
-    const stream = current ? current.seg._stream : chosen.find((n) => data[n] && data[n].segs.length) || chosen[0];
+    const stream = current ? current.stream : chosen.find((n) => data[n] && data[n].segs.length) || chosen[0];
     pick(stream, new Date(`${day}T${gotoTime}`));
   };
   const toggleStream = (n) => setChosen(chosen.includes(n) ? chosen.filter((x) => x !== n) : [...chosen, n]);
@@ -149,9 +188,10 @@ export function TimelinePage({ query }) {
     </fieldset>`}
     <${ErrorBox} error=${error} onRetry=${load} />
     ${current && html`<div class="tl-player">
-      <video ref=${videoRef} class="player" key="tl" src=${`/api/recordings/play/${current.seg.id}`} controls autoplay muted playsinline
-        aria-label="Timeline playback" onEnded=${next} onTimeUpdate=${onTime}></video>
-      <p class="muted" aria-live="polite">${current.seg._stream} · ${playhead ? fmtTime(playhead.t) : ''}</p>
+      <${TimelinePlayer} pickKey=${current.key} stream=${current.stream} seg=${current.seg} at=${current.at}
+        segs=${(data[current.stream] && data[current.stream].segs) || []} dayEnd=${new Date(dayStart.getTime() + DAY * 1000 - 1000)}
+        speed=${speed} onTime=${onTime} />
+      <p class="muted" aria-live="off">${current.stream} · ${playhead ? fmtTime(playhead.t) : ''}</p>
     </div>`}
     ${streams === null ? html`<${Spinner} />`
     : streams.length === 0 ? html`<${Empty} title="No streams"><p>Add a stream to see its recordings here.</p><//>`
