@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.database.backup import BackupThread, backup_main, list_backups, verify_database
 from lightnvr.database import manager as manager_module
+from lightnvr.database.backup import BackupThread, backup_main, list_backups, verify_database
 from lightnvr.database.manager import Database
 from lightnvr.database.streams import StreamsRepo
 from tests.fixtures.db import TestDb
