@@ -135,13 +135,12 @@ class WebApp:
         start_response(f"{resp.status} {_phrase(resp.status)}", list(headers.items()))
         log.debug("%s %s -> %d (%.1f ms)", environ.get("REQUEST_METHOD"),
                   environ.get("PATH_INFO"), resp.status, (time.monotonic() - began) * 1000)
-        if isinstance(body, (bytes, bytearray)):
-            if resp.close is not None:
-                resp.close()
-            return [b""] if head else [bytes(body)]
         if head:
-            _Closing(body, resp.close).close()
+            _Closing([] if isinstance(body, (bytes, bytearray)) else body, resp.close).close()
             return [b""]
+        if isinstance(body, (bytes, bytearray)):
+            # close (e.g. "restart now") runs once the server has written the answer.
+            return _Closing([bytes(body)], resp.close) if resp.close is not None else [bytes(body)]
         return _Closing(body, resp.close)
 
     def respond(self, environ: dict[str, Any]) -> tuple[Response, bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import logging
 import os
+import time
 from pathlib import Path
 
 from lightnvr.core.config import load_config
@@ -54,11 +55,21 @@ def test_logs_from_ring_with_level_and_count(web):
     assert all(r.message != "an error line" for r in web.ctx.log_ring.recent("debug", 100))
 
 
+def _soon(pred, timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_restart_and_shutdown_answer_first(web):
     r = web.api.post("/api/system/restart")
-    assert r.status == 200 and r.json["success"] and web.restarts == [1.0]
+    assert r.status == 200 and r.json["success"]
+    assert _soon(lambda: web.restarts == [1.0])  # acted on after the answer was written
     r = web.api.post("/api/system/shutdown")
-    assert r.status == 200 and web.shutdowns == [1.0]
+    assert r.status == 200 and _soon(lambda: web.shutdowns == [1.0])
 
 
 def test_backup_creates_a_file(web):
