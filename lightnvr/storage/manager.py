@@ -241,9 +241,12 @@ class StorageManager:
     # -- retention ------------------------------------------------------------------------------
 
     def _new_pass(self) -> RetentionPass:
+        # only the storage thread's own passes end early at shutdown; an API caller's pass
+        # (or one run after stop()) always completes
+        on_thread = threading.current_thread() is self._thread
         return RetentionPass(self._recordings, self._streams.list_with_deleted(), self.config,
                              self._clock.wall(), self._delete_row, self._free_pct,
-                             beat=self._tick_beat, stop=self._stop)
+                             beat=self._tick_beat, stop=self._stop if on_thread else None)
 
     def _delete_row(self, rec: Any) -> int:
         return _delete(self._recordings, self.root, rec)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -50,6 +51,19 @@ def override_expired(rec: Recording, now: float) -> bool:
     """An override of N days keeps the recording N days from its start; 0 keeps it forever."""
     days = rec.retention_override_days
     return days is not None and days > 0 and rec.start_time + days * DAY < now
+
+
+_STUCK_REPEAT_SECONDS = 600.0
+_last_stuck: dict[str, float] = {}
+
+
+def _warn_stuck(key: str, msg: str, *args: object) -> None:
+    """Warn that a rule cannot be met; repeated at most every 10 minutes (heartbeats retry
+    the pressure steps every few seconds, and one warning per retry would flood the log)."""
+    now = time.monotonic()
+    if now - _last_stuck.get(key, -_STUCK_REPEAT_SECONDS) >= _STUCK_REPEAT_SECONDS:
+        _last_stuck[key] = now
+        log.warning(msg, *args)
 
 
 def _within(used: list[int], limit: int) -> bool:
@@ -163,7 +177,8 @@ class RetentionPass:
             if not self._drain("stream_quota",
                                partial(self.repo.removable, stream=name, limit=_BATCH),
                                done=partial(_within, used, quota), used=used):
-                log.warning("stream %s uses %d bytes, over its max_storage_mb %d, but only "
+                _warn_stuck(f"quota:{name}",
+                            "stream %s uses %d bytes, over its max_storage_mb %d, but only "
                             "protected or kept recordings remain", name, used[0],
                             s.max_storage_mb)
 
@@ -175,7 +190,8 @@ class RetentionPass:
         used = [self.repo.total_size()]
         if not self._drain("max_size", lambda: self.repo.removable(limit=_BATCH),
                            done=lambda: used[0] <= limit, used=used):
-            log.warning("recordings use %d bytes, over max_size %d, but only protected or "
+            _warn_stuck("max_size",
+                        "recordings use %d bytes, over max_size %d, but only protected or "
                         "kept recordings remain", used[0], limit)
 
     def min_free(self) -> None:
@@ -185,7 +201,8 @@ class RetentionPass:
             return
         if not self._drain("min_free", lambda: self.repo.removable(limit=_BATCH),
                            done=lambda: self._free_pct() >= target):
-            log.warning("free space %.1f%% is under min_free_pct %d%%, but only protected or "
+            _warn_stuck("min_free",
+                        "free space %.1f%% is under min_free_pct %d%%, but only protected or "
                         "kept recordings remain", self._free_pct(), target)
 
     def emergency(self, margin_pct: float = 0.0) -> bool:

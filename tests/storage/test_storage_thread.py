@@ -41,6 +41,9 @@ def test_thread_lifecycle_heartbeat_and_requested_retention(testdb: TestDb) -> N
         assert threading.active_count() == before
     h = manager.health()
     assert h.level == level_for(h.free_pct, cfg) and h.to_dict()["level"] == h.level.name.lower()
+    # a pass asked for after stop() (an API call during shutdown) still does its work
+    old = testdb.add_recording(start=testdb.now - 3 * 86400)
+    assert manager.run_retention().deleted == 1
 
 
 def test_levels_from_pressure_lines(testdb: TestDb) -> None:
