@@ -1,0 +1,149 @@
+"""Live view: stream-copy one camera into a rolling HLS playlist (fMP4 segments of ~2 s).
+
+Design: `LiveWriter` owns one thread, `live:<stream>`, fed by its HandoffQueue (governor role
+LIVE: under PRESSURE only keyframes arrive, under CRITICAL nothing). It muxes packets without
+re-encoding through FFmpeg's HLS muxer into `<hls_path>/<stream>/index.m3u8` + `seg_N.m4s`
+(+ `init.mp4`); the playlist keeps `list_size` segments and older segments are deleted by the
+muxer, so the directory stays bounded. The playlist is written to a temp file and renamed, so
+the web server never serves a half-written one. A reconnect (new StreamInfo) reopens the
+muxer, continuing the segment numbers. The thread exits when its queue is closed and drained,
+then removes its files (stale live video must not be served). H.265 is tagged `hvc1`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from typing import Any
+
+from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
+from lightnvr.video.muxing import add_streams, make_packet
+from lightnvr.video.packet import MediaPacket, StreamInfo
+
+log = logging.getLogger(__name__)
+
+PLAYLIST = "index.m3u8"
+
+
+class LiveWriter:
+    """HLS output of one stream; see the module doc."""
+
+    def __init__(self, name: str, hls_root: str, queue: HandoffQueue[MediaPacket],
+                 segment_seconds: float = 2.0, list_size: int = 5,
+                 with_audio: bool = True) -> None:
+        self.name = name
+        self.directory = os.path.join(hls_root, name)
+        self.queue = queue
+        self.segment_seconds = segment_seconds
+        self.list_size = list_size
+        self.with_audio = with_audio
+        self._thread: threading.Thread | None = None
+        self._out: Any = None
+        self._info: StreamInfo | None = None
+        self._streams: tuple[Any, Any] = (None, None)
+        self._started = False
+        self._next_number = 0
+        self.packets = 0
+        self.errors = 0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"live:{self.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        self.queue.close()
+        if self._thread is None:
+            return True
+        self._thread.join(max(0.0, timeout))
+        if self._thread.is_alive():
+            log.warning("live:%s did not stop within %.1f s", self.name, timeout)
+            return False
+        return True
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        log.info("live:%s started (%s)", self.name, self.directory)
+        get = self.queue.get
+        try:
+            while True:
+                item = get(None)
+                if item is QueueSignal.CLOSED:
+                    break
+                if item is QueueSignal.TIMEOUT:
+                    continue
+                try:
+                    self._handle(item)
+                except Exception:
+                    self.errors += 1
+                    if self.errors <= 3 or self.errors % 100 == 0:
+                        log.warning("live:%s: packet not written (error %d)", self.name,
+                                    self.errors, exc_info=True)
+                    if self.errors % 10 == 0:
+                        self._close()
+                finally:
+                    item.release()
+        finally:
+            self._close()
+            self.queue.discard_all()
+            shutil.rmtree(self.directory, ignore_errors=True)
+            log.info("live:%s exited", self.name)
+
+    def _handle(self, item: MediaPacket) -> None:
+        if item.info is not self._info:
+            self._close()
+            self._info = item.info
+        if self._out is None:
+            if not (item.is_video and item.is_keyframe):
+                return  # a playlist starts on a keyframe
+            self._open(item.info)
+        stream = self._streams[0] if item.is_video else self._streams[1]
+        if stream is None:
+            return
+        self._out.mux(make_packet(item, stream))
+        self.packets += 1
+
+    def _open(self, info: StreamInfo) -> None:
+        import av
+
+        os.makedirs(self.directory, exist_ok=True)
+        options = {
+            "hls_time": f"{self.segment_seconds:g}",
+            "hls_list_size": str(self.list_size),
+            "hls_segment_type": "fmp4",
+            "hls_fmp4_init_filename": "init.mp4",
+            "hls_segment_filename": os.path.join(self.directory, "seg_%d.m4s"),
+            "hls_flags": "delete_segments+independent_segments+temp_file+omit_endlist",
+            "start_number": str(self._next_number),
+        }
+        out = av.open(os.path.join(self.directory, PLAYLIST), "w", format="hls",
+                      options=options)
+        try:
+            self._streams = add_streams(out, info, self.with_audio, f"live:{self.name}")
+        except Exception:
+            out.close()
+            raise
+        self._out = out
+
+    def _close(self) -> None:
+        out, self._out = self._out, None
+        if out is None:
+            return
+        try:
+            out.close()
+        except Exception:
+            log.debug("live:%s: close failed", self.name, exc_info=True)
+        # Continue numbering after a reopen so players never see a segment name reused.
+        self._next_number += 1 + max(self._count_segments(), 0)
+
+    def _count_segments(self) -> int:
+        try:
+            names = [n for n in os.listdir(self.directory) if n.startswith("seg_")]
+        except OSError:
+            return 0
+        numbers = [int(n[4:].split(".")[0]) for n in names if n[4:].split(".")[0].isdigit()]
+        return max(numbers) + 1 - self._next_number if numbers else 0

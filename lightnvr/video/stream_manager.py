@@ -1,0 +1,395 @@
+"""The stream manager: owns every stream's reader, recorder and live writer threads.
+
+Design: per enabled stream, one `reader:<name>` thread (reader.py) fans packets out to the
+HandoffQueues of a `recorder:<name>` thread (when `record` or manual recording is on) and a
+`live:<name>` thread (when `streaming_enabled`); queues are registered with the
+MemoryGovernor (roles RECORDING and LIVE). Streams start one at a time (`stagger` thread,
+core.stagger). `apply()` restarts only a stream whose settings need it
+(StreamConfig.restart_needed). Shutdown follows ARCHITECTURE.md: readers first (their queues
+are closed), then live writers, then recorders, which finish their segment and complete its
+row. The web layer and the daemon use only include_spec/video/stream_manager.pyi.
+
+Lock order: `_lock` (the stream table) is never held while stopping or joining threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.core.heartbeat import HeartbeatRegistry
+from lightnvr.core.memory.governor import MemoryGovernor, QueueRole
+from lightnvr.core.memory.handoff import HandoffQueue
+from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.recordings_store import RecordingsStore, TriggerType
+from lightnvr.core.shutdown import (
+    PRIORITY_LIVE,
+    PRIORITY_READERS,
+    PRIORITY_RECORDERS,
+    ShutdownCoordinator,
+)
+from lightnvr.core.stagger import StaggeredStarter
+from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.live import LiveWriter
+from lightnvr.video.packet import MediaPacket
+from lightnvr.video.reader import ReaderSettings, StreamReader
+from lightnvr.video.recorder import Recorder, RecorderSettings
+from lightnvr.video.snapshot import SnapshotCache
+from lightnvr.video.source import PermanentSourceError, describe_error, open_source
+from lightnvr.video.states import StreamState
+
+__all__ = ["ProbeResult", "StreamManager", "StreamState", "StreamStatus", "VideoSettings"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class VideoSettings:
+    storage_path: str
+    hls_path: str
+    mp4_directory_format: str = "year_month_day"
+    fsync_interval_seconds: float = 5.0
+    stagger_seconds: float = 0.5
+    reconnect_backoff_initial_seconds: float = 0.5
+    reconnect_backoff_max_seconds: float = 3.0
+    stall_timeout_seconds: float = 10.0
+    queue_budget_bytes: int = 4 * 1024 * 1024
+    open_timeout_seconds: float = 5.0        # (ours) RTSP connect/DESCRIBE limit
+    error_retry_seconds: float = 30.0        # (ours) slow retry after 401/403/404/no video
+    hls_segment_seconds: float = 2.0         # (ours)
+    hls_list_size: int = 5                   # (ours) segments kept in the live playlist
+    stop_deadline_seconds: float = 5.0       # (ours) per shutdown phase
+
+
+@dataclass(slots=True)
+class StreamStatus:
+    name: str
+    state: StreamState
+    last_error: str = ""
+    packets: int = 0
+    bytes: int = 0
+    dropped: int = 0
+    reconnects: int = 0
+    timestamp_repairs: int = 0
+    recording: bool = False
+    recording_paused_reason: str = ""
+    segments_written: int = 0
+    video_codec: str = ""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    audio_codec: str = ""
+    bitrate_bps: int = 0
+    last_packet_age: float | None = None
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    ok: bool
+    error: str = ""
+    video_codec: str = ""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    audio_codec: str = ""
+
+
+@dataclass(slots=True)
+class _Stream:
+    config: StreamConfig
+    manual: bool = False
+    reader: StreamReader | None = None
+    recorder: Recorder | None = None
+    live: LiveWriter | None = None
+    queues: list[HandoffQueue[MediaPacket]] = field(default_factory=list)
+    dropped_before: int = 0
+    segments_before: int = 0
+
+
+class StreamManager:
+    """See the module doc. Thread-safe: the web layer calls it from many threads."""
+
+    def __init__(self, settings: VideoSettings, pool: BufferPool, recordings: RecordingsStore,
+                 governor: MemoryGovernor | None = None,
+                 heartbeats: HeartbeatRegistry | None = None,
+                 clock: Clock | None = None) -> None:
+        self.settings = settings
+        self._pool = pool
+        self._store = recordings
+        self._governor = governor
+        self._heartbeats = heartbeats
+        self._clock = clock or SYSTEM_CLOCK
+        self._lock = threading.Lock()
+        self._streams: dict[str, _Stream] = {}
+        self._paused_reason = ""
+        self._snapshots = SnapshotCache(1.0)
+        self._starters: list[StaggeredStarter] = []
+        self._stopping = False
+
+    # -- configuration ---------------------------------------------------------------------
+    def start(self, streams: Sequence[StreamConfig]) -> None:
+        """Register `streams` and start the enabled ones one at a time; returns at once."""
+        starter = StaggeredStarter(self.settings.stagger_seconds)
+        for config in streams:
+            config.validate()
+            with self._lock:
+                if config.name in self._streams:
+                    raise ValueError(f"stream {config.name!r} is already managed")
+                self._streams[config.name] = _Stream(config)
+            starter.add(config.name, functools.partial(self._start_stream, config.name))
+        self._starters.append(starter)
+        starter.start()
+
+    def apply(self, config: StreamConfig) -> None:
+        """Add or update a stream; its threads restart only if the change needs it."""
+        config.validate()
+        with self._lock:
+            entry = self._streams.get(config.name)
+            if entry is not None and not entry.config.restart_needed(config):
+                entry.config = config
+                return
+            if entry is None:
+                self._streams[config.name] = _Stream(config)
+        if entry is not None:
+            self._stop_stream(entry)
+            entry.config = config
+        self._start_stream(config.name)
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            entry = self._streams.pop(name, None)
+        if entry is not None:
+            self._stop_stream(entry)
+            self._snapshots.forget(name)
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._streams)
+
+    # -- status ----------------------------------------------------------------------------
+    def status(self, name: str) -> StreamStatus | None:
+        with self._lock:
+            entry = self._streams.get(name)
+        return None if entry is None else self._status(entry)
+
+    def statuses(self) -> list[StreamStatus]:
+        with self._lock:
+            entries = [self._streams[n] for n in sorted(self._streams)]
+        return [self._status(e) for e in entries]
+
+    def _status(self, e: _Stream) -> StreamStatus:
+        st = StreamStatus(e.config.name, StreamState.INACTIVE)
+        r, rec = e.reader, e.recorder
+        st.dropped = e.dropped_before + sum(q.stats().dropped for q in list(e.queues))
+        st.segments_written = e.segments_before + (rec.segments_written if rec else 0)
+        st.recording_paused_reason = self._paused_reason if rec is not None else ""
+        st.recording = bool(rec is not None and rec.recording)
+        if r is None:
+            return st
+        st.state, st.last_error = r.state, r.last_error
+        st.packets, st.bytes, st.reconnects = r.packets, r.bytes, r.reconnects
+        st.timestamp_repairs = r.timestamp_repairs
+        st.bitrate_bps = r.bitrate_bps
+        if r.last_packet_mono is not None:
+            st.last_packet_age = max(0.0, time.monotonic() - r.last_packet_mono)
+        info = r.info
+        if info is not None:
+            st.video_codec, st.width, st.height = info.video_codec, info.width, info.height
+            st.fps = info.fps or round(r.fps_measured, 2)
+            st.audio_codec = info.audio_codec
+        return st
+
+    # -- live, snapshots, recording controls -----------------------------------------------
+    def snapshot_jpeg(self, name: str) -> bytes | None:
+        with self._lock:
+            entry = self._streams.get(name)
+        reader = entry.reader if entry is not None else None
+        if reader is None:
+            return None
+        return self._snapshots.get(name, reader.latest_keyframe)
+
+    def hls_dir(self, name: str) -> str:
+        return os.path.join(self.settings.hls_path, name)
+
+    def set_manual_recording(self, name: str, on: bool) -> bool:
+        with self._lock:
+            entry = self._streams.get(name)
+            if entry is None:
+                return False
+            entry.manual = on
+        self._sync_recorder(entry)
+        return True
+
+    def manual_recording(self, name: str) -> bool:
+        with self._lock:
+            entry = self._streams.get(name)
+            return bool(entry is not None and entry.manual)
+
+    def set_recording_paused(self, reason: str | None) -> None:
+        """Storage emergency: recorders finish their segment and write nothing until None."""
+        self._paused_reason = reason or ""
+        with self._lock:
+            recorders = [e.recorder for e in self._streams.values() if e.recorder]
+        for rec in recorders:
+            rec.paused_reason = self._paused_reason
+        if reason:
+            log.warning("recording paused: %s", reason)
+        else:
+            log.info("recording resumed")
+
+    def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> ProbeResult:
+        """Open `url` once (for "test connection"), read its codec parameters, close it."""
+        try:
+            source = open_source(url, protocol, open_timeout=timeout, read_timeout=timeout)
+        except PermanentSourceError as exc:
+            return ProbeResult(False, exc.message)
+        except Exception as exc:
+            return ProbeResult(False, describe_error(exc, url)[0])
+        try:
+            i = source.info
+            return ProbeResult(True, "", i.video_codec, i.width, i.height, i.fps, i.audio_codec)
+        finally:
+            source.close()
+
+    # -- threads of one stream -------------------------------------------------------------
+    def _queue(self, entry: _Stream, kind: str, role: QueueRole) -> HandoffQueue[MediaPacket]:
+        capacity = max(64, min(4096, self.settings.queue_budget_bytes // 8192))
+        q: HandoffQueue[MediaPacket] = HandoffQueue(f"{kind}:{entry.config.name}", capacity)
+        entry.queues.append(q)
+        if self._governor is not None:
+            self._governor.register_queue(q, role)
+        return q
+
+    def _start_stream(self, name: str) -> None:
+        with self._lock:
+            entry = self._streams.get(name)
+            if entry is None or entry.reader is not None or self._stopping:
+                return
+            config = entry.config
+            if not config.enabled:
+                return
+            s = self.settings
+            hb = None
+            if self._heartbeats is not None:
+                hb = self._heartbeats.register(
+                    f"reader:{name}", s.open_timeout_seconds + s.stall_timeout_seconds + 10)
+            reader = StreamReader(config, self._pool, ReaderSettings(
+                s.reconnect_backoff_initial_seconds, s.reconnect_backoff_max_seconds,
+                s.stall_timeout_seconds, s.open_timeout_seconds, s.error_retry_seconds),
+                clock=self._clock, heartbeat=hb)
+            entry.reader = reader
+            if config.streaming_enabled:
+                live = LiveWriter(name, s.hls_path, self._queue(entry, "live", QueueRole.LIVE),
+                                  s.hls_segment_seconds, s.hls_list_size, config.record_audio)
+                entry.live = live
+                reader.add_consumer(live.queue)
+                live.start()
+        self._sync_recorder(entry)
+        reader.start()
+
+    def _sync_recorder(self, entry: _Stream) -> None:
+        """Start or stop the recorder so it runs iff `record` or manual recording is on."""
+        with self._lock:
+            reader, rec = entry.reader, entry.recorder
+            want = entry.config.record or entry.manual
+            trigger: TriggerType = "scheduled" if entry.config.record else "manual"
+            if reader is None or (want and rec is not None and rec.trigger_type == trigger):
+                return
+            if rec is not None:
+                entry.recorder = None
+            if want:
+                q = self._queue(entry, "recording", QueueRole.RECORDING)
+                new = Recorder(entry.config, RecorderSettings(
+                    self.settings.storage_path, self.settings.mp4_directory_format,
+                    self.settings.fsync_interval_seconds), self._store, q, trigger)
+                new.paused_reason = self._paused_reason
+                entry.recorder = new
+                new.start()
+                reader.add_consumer(q)
+        if rec is not None:
+            reader.remove_consumer(rec.queue)
+            rec.stop(self.settings.stop_deadline_seconds)
+            self._forget_queue(entry, rec.queue)
+            entry.segments_before += rec.segments_written
+
+    def _forget_queue(self, entry: _Stream, q: HandoffQueue[MediaPacket]) -> None:
+        if self._governor is not None:
+            self._governor.unregister_queue(q)
+        with self._lock:
+            if q in entry.queues:
+                entry.queues.remove(q)
+                entry.dropped_before += q.stats().dropped
+
+    def _stop_stream(self, entry: _Stream) -> None:
+        deadline = self.settings.stop_deadline_seconds
+        reader, live, rec = entry.reader, entry.live, entry.recorder
+        if reader is not None:
+            reader.stop(deadline)
+        if live is not None:
+            live.stop(deadline)
+        if rec is not None:
+            rec.stop(deadline)
+            entry.segments_before += rec.segments_written
+        for q in list(entry.queues):
+            self._forget_queue(entry, q)
+        with self._lock:
+            entry.reader = entry.live = entry.recorder = None
+        if self._heartbeats is not None:
+            self._heartbeats.unregister(f"reader:{entry.config.name}")
+
+    # -- shutdown --------------------------------------------------------------------------
+    def register_shutdown(self, coordinator: ShutdownCoordinator) -> None:
+        """Readers (80), live writers (70), recorders (60): see ARCHITECTURE.md."""
+        d = self.settings.stop_deadline_seconds
+        coordinator.register("video-readers", PRIORITY_READERS, self._stop_readers, d + 1)
+        coordinator.register("video-live", PRIORITY_LIVE, self._stop_live, d + 1)
+        coordinator.register("video-recorders", PRIORITY_RECORDERS, self._stop_recorders, d + 1)
+
+    def _entries(self) -> list[_Stream]:
+        with self._lock:
+            return list(self._streams.values())
+
+    def _stop_readers(self, timeout: float) -> None:
+        self._stopping = True
+        deadline = time.monotonic() + timeout
+        for starter in self._starters:
+            starter.stop(max(0.0, min(1.0, deadline - time.monotonic())))
+        readers = [e.reader for e in self._entries() if e.reader is not None]
+        for r in readers:
+            r.request_stop()  # all at once: they stop in parallel
+        for r in readers:
+            r.stop(max(0.0, deadline - time.monotonic()))
+
+    def _stop_live(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for e in self._entries():
+            if e.live is not None:
+                e.live.queue.close()
+        for e in self._entries():
+            if e.live is not None:
+                e.live.stop(max(0.0, deadline - time.monotonic()))
+
+    def _stop_recorders(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for e in self._entries():
+            if e.recorder is not None:
+                e.recorder.queue.close()
+        for e in self._entries():
+            if e.recorder is not None:
+                e.recorder.stop(max(0.0, deadline - time.monotonic()))
+        for e in self._entries():
+            if self._heartbeats is not None:
+                self._heartbeats.unregister(f"reader:{e.config.name}")
+
+    def stop(self, timeout: float) -> None:
+        """Everything, in shutdown order, within `timeout` seconds in total."""
+        deadline = time.monotonic() + timeout
+        self._stop_readers(max(0.0, (deadline - time.monotonic()) / 2))
+        self._stop_live(max(0.0, (deadline - time.monotonic()) / 2))
+        self._stop_recorders(max(0.0, deadline - time.monotonic()))
