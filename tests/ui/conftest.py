@@ -111,7 +111,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     ctx = build_context(base, testdb, www_root=str(WWW))
     has_video = not isinstance(ctx.stream_manager, NoStreams)
     if not has_video:
-        ctx.stream_manager = _Idle()
+        ctx.stream_manager = _Idle()  # type: ignore[assignment]
     server = WebServer(ctx.config.web, WebApp(ctx), port=0)
     server.start()
     port = server.bound_port

@@ -69,7 +69,7 @@ def main() -> None:
     seed(testdb, clip_path.read_bytes())
     ctx = build_context(base, testdb, www_root=WWW)
     if isinstance(ctx.stream_manager, NoStreams):
-        ctx.stream_manager = _Idle()
+        ctx.stream_manager = _Idle()  # type: ignore[assignment]
     else:
         ctx.stream_manager.start(testdb.streams.list())
     server = WebServer(ctx.config.web, WebApp(ctx), port=port)

@@ -41,7 +41,7 @@ function validate(f, isNew) {
   if (!f.name.trim()) e.name = 'Give the stream a name';
   else if (/[/\\]|\.\.|[\u0000-\u001f]/.test(f.name)) e.name = 'No slashes, backslashes, ".." or control characters';
   else if (f.name.length > 64) e.name = 'At most 64 characters';
-  if (!/^(rtsps?|rtmp|https?|udp|tcp|file):\/\//i.test(f.url.trim())) e.url = 'Enter a camera URL such as rtsp://host:554/path';
+  if (!/^[a-z][a-z0-9+.-]*:\/\/\S+$/i.test(f.url.trim())) e.url = 'Enter a camera URL such as rtsp://host:554/path';
   if (f.sub_stream_url && !/^[a-z]+:\/\//i.test(f.sub_stream_url)) e.sub_stream_url = 'Enter a full URL or leave empty';
   const num = (k, lo, hi, msg) => { const v = Number(f[k]); if (!Number.isFinite(v) || v < lo || v > hi) e[k] = msg; };
   num('segment_duration', 10, 86400, 'Between 10 and 86400 seconds');
