@@ -16,9 +16,9 @@ Design: no thread of its own. Connection policy (see docs/storage.md, "Database"
 - Readers use a small pool of read connections (any thread may take one). WAL readers never
   block the writer and the writer never blocks readers, so a slow API page cannot stall a
   recorder. Each ``reader()`` block is one read transaction: a consistent snapshot.
-- Migrations are numbered ``NNNN_name.sql`` files applied in order, each inside one
-  transaction together with its ``schema_migrations`` row: a failed migration leaves the
-  database exactly as it was.
+- Migrations are numbered ``NNNN_name.sql`` files applied in order; all pending ones run in
+  ONE transaction together with their ``schema_migrations`` rows: a failed migration leaves
+  the database exactly as it was before start-up.
 """
 
 from __future__ import annotations
@@ -66,6 +66,24 @@ def available_migrations(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Pa
     if len(set(versions)) != len(versions):
         raise MigrationFailed(f"duplicate migration numbers in {directory}")
     return found
+
+
+def split_statements(sql: str) -> list[str]:
+    """The SQL statements of a script, each ending at a ``;`` that completes it.
+
+    (``executescript`` would COMMIT any open transaction first, so migrations run statement
+    by statement inside ours.)
+    """
+    out: list[str] = []
+    start = 0
+    for i, ch in enumerate(sql):
+        if ch == ";" and sqlite3.complete_statement(sql[start:i + 1]):
+            out.append(sql[start:i + 1])
+            start = i + 1
+    rest = sql[start:]
+    if any(line.strip() and not line.strip().startswith("--") for line in rest.splitlines()):
+        out.append(rest)  # an unterminated last statement still runs (or fails loudly)
+    return out
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -198,18 +216,20 @@ class Database:
                 f"versions up to {known}: it was written by a newer lightnvr. Run that "
                 f"version, or restore a backup made by this one (see {self.backup_dir})")
         applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-        for version, script in migrations:
-            if version not in applied:
-                self._apply(conn, version, script)
+        pending = [(v, p) for v, p in migrations if v not in applied]
+        if pending:
+            self._apply(conn, pending)
 
-    def _apply(self, conn: sqlite3.Connection, version: int, script: Path) -> None:
-        sql = script.read_text(encoding="utf-8")
+    def _apply(self, conn: sqlite3.Connection, pending: list[tuple[int, Path]]) -> None:
+        """Apply every pending script in ONE transaction: all land, or none does."""
+        script = pending[0][1]
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            # executescript runs the whole file; BEGIN in front keeps it one transaction,
-            # closed by us after the schema_migrations row so both land or neither does.
-            conn.executescript("BEGIN IMMEDIATE;\n" + sql)
-            conn.execute("INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)",
-                         (version, int(time.time())))
+            for version, script in pending:
+                for statement in split_statements(script.read_text(encoding="utf-8")):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations(version, applied_at) "
+                             "VALUES (?, ?)", (version, int(time.time())))
             conn.execute("COMMIT")
         except sqlite3.Error as e:
             if conn.in_transaction:
@@ -217,7 +237,8 @@ class Database:
             raise MigrationFailed(
                 f"migration {script.name} failed on {self.path}: {e}; "
                 "the database was left unchanged") from e
-        log.info("database %s: applied migration %s", self.path, script.name)
+        log.info("database %s: applied migrations %s", self.path,
+                 ", ".join(p.name for _, p in pending))
 
     # -- integrity and backups -----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from lightnvr.database.manager import (
     MigrationFailed,
     SchemaTooNew,
     available_migrations,
+    split_statements,
 )
 
 TABLES = {"streams", "recordings", "detections", "detection_zones", "users", "sessions",
@@ -119,3 +120,39 @@ def test_failed_migration_leaves_database_unchanged(tmp_path: Path) -> None:
         assert db.schema_version == version - 1
     finally:
         db.close()
+
+
+def test_upgrade_is_all_or_nothing(tmp_path: Path) -> None:
+    """Several pending migrations run in one transaction: a failing last one undoes all."""
+    migrations = tmp_path / "m"
+    shutil.copytree(MIGRATIONS_DIR, migrations)
+    version = available_migrations()[-1][0] + 1
+    (migrations / f"{version:04d}_broken.sql").write_text("SELECT no_such_function();\n")
+    path = tmp_path / "empty.db"
+    with pytest.raises(MigrationFailed):
+        _open(path, migrations)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN "
+                            "('streams', 'recordings')").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+def test_split_statements_keeps_triggers_and_comments_whole() -> None:
+    sql = ("-- a comment; with a semicolon\n"
+           "CREATE TABLE t (x TEXT DEFAULT 'a;b');\n"
+           "CREATE TRIGGER tr AFTER INSERT ON t BEGIN\n"
+           "  UPDATE t SET x = 'c;d';\n"
+           "END;\n"
+           "-- trailing comment\n")
+    parts = split_statements(sql)
+    assert len(parts) == 2
+    assert parts[0].strip().endswith("DEFAULT 'a;b');")
+    assert "END;" in parts[1]
+    conn = sqlite3.connect(":memory:")
+    for p in parts:
+        conn.execute(p)
+    conn.execute("INSERT INTO t DEFAULT VALUES")
+    assert conn.execute("SELECT x FROM t").fetchone()[0] == "c;d"
