@@ -10,6 +10,7 @@ MIGRATIONS_DIR: Path
 BUSY_TIMEOUT_MS: int
 
 def available_migrations(directory: Path = ...) -> list[tuple[int, Path]]: ...
+def split_statements(sql: str) -> list[str]: ...   # a script's statements (triggers kept whole)
 
 class Database:
     path: str
