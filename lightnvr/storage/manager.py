@@ -230,7 +230,8 @@ class StorageManager:
             with self._pass_lock:
                 p = self._new_pass()
                 p.min_free()
-                p.emergency(RESUME_MARGIN_PCT)
+                if level_for(self._free_pct(), self.config) == StorageLevel.EMERGENCY:
+                    p.emergency(RESUME_MARGIN_PCT)
                 self._settle_pause()
             if p.stats.deleted:
                 log.warning("disk pressure: removed %d recordings (%d bytes) on %s",
