@@ -204,3 +204,17 @@ def test_pause_and_resume_with_injected_statvfs(testdb: TestDb) -> None:
     manager.heartbeat()
     assert calls[-1] is None and manager.pause_reason is None
     assert len(recs) == 97
+
+
+def test_heartbeat_under_critical_keeps_overridden_recordings(testdb: TestDb) -> None:
+    """Below min_free but above the emergency line only step 5 runs: overrides are kept."""
+    disk = FakeDisk(testdb.storage_path, total=100 * 1000)
+    recs = [testdb.add_recording(start=testdb.now - 1000 + i, size=1000,
+                                 override_days=30 if i < 2 else None) for i in range(93)]
+    manager = StorageManager(_config(testdb, testdb.storage_path, min_free_pct=9), testdb.db,
+                             statvfs=disk)
+    h = manager.heartbeat()  # 7 % free: CRITICAL, 2 points under min_free_pct
+    left = {r.id for r in testdb.recordings.all()}
+    assert h.level == StorageLevel.CRITICAL and h.free_pct >= 9
+    assert recs[0].id in left and recs[1].id in left  # overridden: not touched by step 5
+    assert left == {r.id for r in recs} - {recs[2].id, recs[3].id}
