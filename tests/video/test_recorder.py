@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import time
@@ -33,7 +34,8 @@ def _decoded_frames(path: str) -> int:
 
 def test_segment_path_honours_directory_format() -> None:
     t = time.mktime((2026, 3, 4, 5, 6, 7, 0, 0, -1))
-    assert segment_path("/r", "cam", t, "year_month_day") == "/r/cam/2026/03/04/cam_20260304_050607.mp4"
+    name = "cam_20260304_050607.mp4"
+    assert segment_path("/r", "cam", t, "year_month_day") == f"/r/cam/2026/03/04/{name}"
     assert segment_path("/r", "cam", t, "year_month") == "/r/cam/2026/03/cam_20260304_050607.mp4"
     assert segment_path("/r", "cam", t, "flat") == "/r/cam/cam_20260304_050607.mp4"
     assert start_time_from_name("/r/cam/cam_20260304_050607.mp4") == t
@@ -49,7 +51,7 @@ def test_demo_stream_records_chained_segments(tmp_path: Path) -> None:
     rows = store.of("demo")
     assert all(r.is_complete for r in rows), "stop() completes the open segment's row"
     assert [c for c, _ in store.calls].count("opened") == len(rows)
-    for a, b in zip(rows, rows[1:]):
+    for a, b in itertools.pairwise(rows):
         assert a.end_time == pytest.approx(b.segment.start_time, abs=1e-6)  # no gap, no overlap
     for r in rows:
         seg = r.segment

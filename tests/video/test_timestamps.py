@@ -35,7 +35,7 @@ def test_camera_clock_reset_is_rebased_to_continue_the_timeline() -> None:
     for i in range(10):
         fix.fix(10**9 + i * STEP, 10**9 + i * STEP)
     # The camera restarted its clock at 0: output continues one frame step later.
-    pts, dts = fix.fix(0, 0)  # type: ignore[misc]
+    _pts, dts = fix.fix(0, 0)  # type: ignore[misc]
     assert dts == 10**9 + 10 * STEP
     assert fix.fix(STEP, STEP) == (dts + STEP, dts + STEP)
     assert fix.repairs == 1
