@@ -4,15 +4,20 @@ fetches with N concurrent clients, against an idle server and one whose streams 
 printed side by side.
 
     .venv/bin/python tools/bench_api.py [--clients 50] [--seconds 10] [--streams 4]
+                                        [--inprocess]
 
 Design: the main process prepares one data directory (a real migrated database with
-`--recordings` rows, live HLS playlists and segments per stream, an admin API key), then runs
-the server twice in a child process (`--serve`): once idle, once with one recorder thread per
-stream that writes segment files (fsync) and HLS segments at camera bitrate and opens/closes
-recording rows through the real RecordingsRepo. The load generator (this process, one thread
-per client, keep-alive connections, API-key auth) never shares a GIL with the server.
-The recorder load is synthetic (no RTSP demux); it exercises the same database writes and
-disk I/O as real recorders.
+`--recordings` rows, the streams (disabled), HLS playlists and segments per stream, an admin
+API key). Default mode starts the whole daemon on it (`python -m lightnvr -c <tmp conf>`),
+measures it idle, then enables the streams (built-in `demo://testsrc` cameras, so the real
+reader -> recorder / live-writer path runs) and measures again while they record.
+`--inprocess` (or a tree where the daemon cannot start) instead runs only the WebApp +
+cheroot server in a child process, once idle and once with one synthetic recorder thread per
+stream (fsync'd segment files, HLS segments, recording rows through RecordingsRepo).
+The load generator (this process, one thread per client, keep-alive connections, API-key
+auth) never shares a GIL with the server. HLS clients re-read the playlist every few
+requests and time only the segment fetch; a segment that rotated away between playlist and
+fetch (404) is counted as "rotated", not as an error.
 """
 
 from __future__ import annotations
@@ -79,7 +84,8 @@ def prepare(data: str, streams: int, recordings: int) -> list[str]:
     recs = RecordingsRepo(db)
     now = time.time()
     for name in names:
-        repo.create(StreamConfig(name=name, url=f"rtsp://127.0.0.1:8554/{name}"))
+        repo.create(StreamConfig(name=name, url="demo://testsrc?size=1280x720&fps=15",
+                                 enabled=False, segment_duration=10, record_audio=False))
         _write_hls(os.path.join(p["hls"], name), 0)
     for i in range(recordings):
         name = names[i % streams]
@@ -193,6 +199,18 @@ class Samples:
     lock: threading.Lock = field(default_factory=threading.Lock)
     lat: dict[str, list[float]] = field(default_factory=lambda: {"rec": [], "hls": []})
     errors: dict[str, int] = field(default_factory=lambda: {"rec": 0, "hls": 0})
+    rotated: int = 0
+    hls_bytes: int = 0
+
+
+def _playlist(conn: http.client.HTTPConnection, name: str,
+              headers: dict[str, str]) -> list[str]:
+    conn.request("GET", f"/hls/{name}/index.m3u8", headers=headers)
+    resp = conn.getresponse()
+    body = resp.read()
+    if resp.status != 200:
+        return []
+    return [ln for ln in body.decode().splitlines() if ln and not ln.startswith("#")]
 
 
 def _client(port: int, key: str, names: list[str], stop: threading.Event, out: Samples,
@@ -202,23 +220,40 @@ def _client(port: int, key: str, names: list[str], stop: threading.Event, out: S
     headers = {"X-API-Key": key}
     local: dict[str, list[float]] = {"rec": [], "hls": []}
     errors = {"rec": 0, "hls": 0}
+    rotated = 0
+    hls_bytes = 0
+    segs: dict[str, list[str]] = {}
+    n = 0
     while not stop.is_set():
+        n += 1
         name = rnd.choice(names)
+        try:
+            if n % 5 == 1 or not segs.get(name):
+                segs[name] = _playlist(conn, name, headers)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        seg = segs.get(name) or ["missing.m4s"]
         for kind, path in (("rec", f"/api/recordings?stream={name}&limit=50"
                                    f"&page={rnd.randint(1, 5)}"),
-                           ("hls", f"/hls/{name}/seg{rnd.randint(0, 99) % HLS_SEGMENTS}.ts")):
+                           ("hls", f"/hls/{name}/{rnd.choice(seg[-3:])}")):
             t0 = time.perf_counter()
+            status = 0
             try:
                 conn.request("GET", path, headers=headers)
                 resp = conn.getresponse()
-                resp.read()
-                ok = resp.status == 200
+                size = len(resp.read())
+                status = resp.status
+                if kind == "hls" and status == 200:
+                    hls_bytes += size
             except (OSError, http.client.HTTPException):
-                ok = False
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            if ok:
+            if status == 200:
                 local[kind].append(time.perf_counter() - t0)
+            elif kind == "hls" and status == 404:
+                rotated += 1
+                segs.pop(name, None)
             else:
                 errors[kind] += 1
     conn.close()
@@ -226,6 +261,23 @@ def _client(port: int, key: str, names: list[str], stop: threading.Event, out: S
         for k in local:
             out.lat[k].extend(local[k])
             out.errors[k] += errors[k]
+        out.rotated += rotated
+        out.hls_bytes += hls_bytes
+
+
+def _load(port: int, key: str, names: list[str], clients: int,
+          seconds: float) -> tuple[Samples, float]:
+    out, stop = Samples(), threading.Event()
+    ts = [threading.Thread(target=_client, args=(port, key, names, stop, out, i),
+                           name=f"bench-client-{i}") for i in range(clients)]
+    t0 = time.monotonic()
+    for t in ts:
+        t.start()
+    stop.wait(seconds)
+    stop.set()
+    for t in ts:
+        t.join(60)
+    return out, time.monotonic() - t0
 
 
 def run_phase(data: str, record: bool, clients: int, seconds: float, threads: int,
@@ -243,21 +295,84 @@ def run_phase(data: str, record: bool, clients: int, seconds: float, threads: in
             key = fh.read().strip()
         if record:
             time.sleep(2.5)  # recorders running before we measure
-        out, stop = Samples(), threading.Event()
-        ts = [threading.Thread(target=_client, args=(port, key, names, stop, out, i),
-                               name=f"bench-client-{i}") for i in range(clients)]
-        t0 = time.monotonic()
-        for t in ts:
-            t.start()
-        stop.wait(seconds)
-        stop.set()
-        for t in ts:
-            t.join(60)
-        return out, time.monotonic() - t0
+        return _load(port, key, names, clients, seconds)
     finally:
         if child.stdin is not None:
             child.stdin.close()
         child.wait(30)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _call(port: int, key: str, method: str, path: str, body: bytes | None = None) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers={"X-API-Key": key,
+                                                       "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status
+    finally:
+        conn.close()
+
+
+def daemon_available() -> bool:
+    try:
+        import lightnvr.app  # noqa: F401  (the daemon's wiring; imports every subsystem)
+    except ImportError:
+        return False
+    return True
+
+
+def run_daemon(data: str, names: list[str], clients: int, seconds: float,
+               threads: int) -> tuple[tuple[Samples, float], tuple[Samples, float]]:
+    """The whole daemon on `data`: load idle, then enable the demo streams and load again."""
+    p = _paths(data)
+    port = _free_port()
+    conf = os.path.join(data, "lightnvr.conf")
+    with open(conf, "w") as fh:
+        fh.write(f"[general]\nlog_file = {data}/lightnvr.log\npid_file = {data}/pid\n"
+                 f"log_level = 1\n[storage]\npath = {p['rec']}\npath_hls = {p['hls']}\n"
+                 f"[database]\npath = {p['db']}\n[web]\nport = {port}\n"
+                 f"bind_ip = 127.0.0.1\nroot = {p['www']}\n"
+                 f"web_thread_pool_size = {threads}\n")
+    with open(p["key"]) as fh:
+        key = fh.read().strip()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    log = open(os.path.join(data, "stderr.log"), "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([sys.executable, "-m", "lightnvr", "-c", conf], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _call(port, key, "GET", "/api/health") == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("daemon did not become ready; see its stderr")
+            time.sleep(0.2)
+        idle = _load(port, key, names, clients, seconds)
+        for name in names:
+            if _call(port, key, "PUT", f"/api/streams/{name}", b'{"enabled": true}') != 200:
+                raise SystemExit(f"could not enable stream {name}")
+        time.sleep(12)  # streams connect, live playlists fill, first segments are recorded
+        recording = _load(port, key, names, clients, seconds)
+        return idle, recording
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def _stats(lat: list[float], elapsed: float) -> tuple[str, str, str]:
@@ -274,23 +389,35 @@ def main() -> int:
     ap.add_argument("--streams", type=int, default=4)
     ap.add_argument("--recordings", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=8, help="web_thread_pool_size (default 8)")
+    ap.add_argument("--inprocess", action="store_true",
+                    help="benchmark the web server alone with synthetic recorders")
     ap.add_argument("--serve", metavar="DATA", help=argparse.SUPPRESS)
     ap.add_argument("--record", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve:
         serve(args.serve, args.record, args.threads)
         return 0
+    daemon = not args.inprocess and daemon_available()
     data = tempfile.mkdtemp(prefix="lightnvr-bench-")
     try:
         names = prepare(data, args.streams, args.recordings)
-        idle, t_idle = run_phase(data, False, args.clients, args.seconds, args.threads, names)
-        rec, t_rec = run_phase(data, True, args.clients, args.seconds, args.threads, names)
+        if daemon:
+            (idle, t_idle), (rec, t_rec) = run_daemon(data, names, args.clients,
+                                                      args.seconds, args.threads)
+        else:
+            idle, t_idle = run_phase(data, False, args.clients, args.seconds, args.threads,
+                                     names)
+            rec, t_rec = run_phase(data, True, args.clients, args.seconds, args.threads, names)
     finally:
         shutil.rmtree(data, ignore_errors=True)
     print(f"\nlightnvr API benchmark: {args.clients} clients, {args.seconds:g} s per phase, "
           f"{args.streams} streams, {args.recordings} recordings, {args.threads} web threads")
-    print("(real WebApp + cheroot server in a child process; 'recording' = one synthetic "
-          "recorder per stream: 2 Mbit/s fsync'd segment files, HLS segments, DB rows)\n")
+    if daemon:
+        print("(whole daemon: python -m lightnvr; 'recording' = the streams enabled as "
+              "built-in demo cameras 1280x720@15, recording and serving live HLS)\n")
+    else:
+        print("(WebApp + cheroot server only, in a child process; 'recording' = one synthetic "
+              "recorder per stream: 2 Mbit/s fsync'd segment files, HLS segments, DB rows)\n")
     hdr = f"{'':28}{'idle':^26}|{'recording':^26}"
     print(hdr)
     print(f"{'endpoint':28}{'p50 ms':>8}{'p99 ms':>9}{'req/s':>9} |{'p50 ms':>8}{'p99 ms':>9}"
@@ -300,6 +427,9 @@ def main() -> int:
         print(f"{label:28}{a[0]:>8}{a[1]:>9}{a[2]:>9} |{b[0]:>8}{b[1]:>9}{b[2]:>9}")
     print(f"{'errors (rec/hls)':28}{idle.errors['rec']:>8}/{idle.errors['hls']:<17}|"
           f"{rec.errors['rec']:>8}/{rec.errors['hls']}")
+    print(f"{'HLS segments rotated away':28}{idle.rotated:>8}{'':18}|{rec.rotated:>8}")
+    kb = [o.hls_bytes / max(1, len(o.lat["hls"])) / 1024 for o in (idle, rec)]
+    print(f"{'mean HLS segment size KiB':28}{kb[0]:>8.0f}{'':18}|{kb[1]:>8.0f}")
     return 1 if any(idle.errors.values()) or any(rec.errors.values()) else 0
 
 
