@@ -29,6 +29,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +48,8 @@ SUITE = "bookworm"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 CHROOT_PACKAGES = "python3,python3-venv,ca-certificates,passwd"
 VENV = "/opt/lightnvr"
+# The daemon runs with the chroot's PATH; the host's chroot(8) is in /usr/sbin.
+CHROOT = shutil.which("chroot") or "/usr/sbin/chroot"
 HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Never set: waits on it are interruptible pauses (no bare sleep in loops).
 _PAUSE = threading.Event()
@@ -334,7 +337,7 @@ def run_daemon(args: argparse.Namespace, rootfs: Path, out_dir: Path) -> dict[st
     try:
         with open(out_dir / "lightnvr.log", "w") as daemon_log:
             daemon = subprocess.Popen(
-                ["chroot", "--userspec=lightnvr:lightnvr", str(rootfs), f"{VENV}/bin/lightnvr",
+                [CHROOT, "--userspec=lightnvr:lightnvr", str(rootfs), f"{VENV}/bin/lightnvr",
                  "-c", "/etc/lightnvr/lightnvr.conf"],
                 env=daemon_env(args.port, password, rootfs), stdout=daemon_log,
                 stderr=subprocess.STDOUT, text=True)
@@ -354,6 +357,14 @@ def run_daemon(args: argparse.Namespace, rootfs: Path, out_dir: Path) -> dict[st
     return result
 
 
+def free_port() -> int:
+    """A TCP port free on the loopback right now (other test runs may share the host)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--rootfs", default=str(ROOT / "build" / "arm64-rootfs"))
@@ -361,9 +372,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--wheel", help="use this wheel instead of building one")
     ap.add_argument("--mirror", help="Debian mirror (default: the host's apt source)")
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of recording")
-    ap.add_argument("--port", type=int, default=18080, help="lightnvr web port")
-    ap.add_argument("--camera-port", type=int, default=18554, help="test camera RTSP port")
-    return ap.parse_args(argv)
+    ap.add_argument("--port", type=int, default=0, help="lightnvr web port (0: a free one)")
+    ap.add_argument("--camera-port", type=int, default=0,
+                    help="test camera RTSP port (0: a free one)")
+    args = ap.parse_args(argv)
+    args.port = args.port or free_port()
+    args.camera_port = args.camera_port or free_port()
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -384,9 +399,9 @@ def main(argv: list[str] | None = None) -> int:
         arch = chroot(rootfs, "uname", "-m").stdout.strip()
         result = {"arch": arch, "wheel": wheel.name, **run_daemon(args, rootfs, out_dir)}
     finally:
-        mounts.close()
-        if registered:
+        if registered:  # before unmounting binfmt_misc, which holds the entry
             unregister_binfmt()
+        mounts.close()
     (out_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     mem = result["memory"]
     print(f"arm-check OK on {arch}: start-up {result['startup_seconds']} s, "
