@@ -1,0 +1,192 @@
+"""The daemon's wiring: builds every subsystem from the configuration and connects them.
+
+Design: this is the only module that imports every subsystem; subsystems meet here and
+nowhere else. Start-up order (each phase is a STATUS= line):
+  1. database: open (integrity check, restore from backup, migrations); backup thread
+  2. storage: finish interrupted deletions and reconcile files with rows (before any
+     recorder opens a file), then the storage thread
+  3. memory: packet pool and the governor thread
+  4. video: the stream manager; streams start staggered in the background
+  5. web: the cheroot server thread
+  6. READY=1, then the core main loop until a signal or an API request stops it
+Shutdown order is the ShutdownCoordinator's (docs/architecture.md): web, readers, live
+writers, recorders, storage, governor, database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from lightnvr import __version__
+from lightnvr.core.config import Config
+from lightnvr.core.daemon import Daemon
+from lightnvr.core.logger import get_log_ring
+from lightnvr.core.memory.governor import (
+    MemoryGovernor,
+    MemoryLimits,
+    MemoryReading,
+    read_process_memory,
+)
+from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.shutdown import (
+    PRIORITY_DATABASE,
+    PRIORITY_GOVERNOR,
+    PRIORITY_STORAGE,
+)
+from lightnvr.core.stream_config import StreamConfig
+from lightnvr.database.backup import BackupThread
+from lightnvr.database.manager import Database
+from lightnvr.database.recordings import RecordingsRepo
+from lightnvr.database.settings import SettingsRepo
+from lightnvr.database.streams import StreamsRepo
+from lightnvr.storage.manager import StorageManager
+from lightnvr.video.stream_manager import StreamManager, VideoSettings
+from lightnvr.web.app import WebApp
+from lightnvr.web.context import WebContext
+from lightnvr.web.routes import build_router
+from lightnvr.web.server import WebServer
+
+log = logging.getLogger("lightnvr.app")
+
+MIB = 1024 * 1024
+DEMO_STREAM = StreamConfig(name="demo", url="demo://testsrc", segment_duration=60,
+                           record_audio=False)
+DEMO_SEEDED_KEY = "demo_stream_seeded"
+
+
+def video_settings(config: Config) -> VideoSettings:
+    """The video subsystem's view of the configuration."""
+    return VideoSettings(
+        storage_path=config.storage.path,
+        hls_path=config.storage.path_hls,
+        mp4_directory_format=config.storage.mp4_directory_format,
+        fsync_interval_seconds=config.storage.fsync_interval_seconds,
+        stagger_seconds=config.streams.startup_stagger_seconds,
+        reconnect_backoff_initial_seconds=0.5,
+        reconnect_backoff_max_seconds=config.streams.reconnect_backoff_max_seconds,
+        stall_timeout_seconds=config.streams.stall_timeout_seconds,
+        queue_budget_bytes=config.memory.buffer_size * 1024,
+    )
+
+
+def seed_demo_stream(config: Config, streams: StreamsRepo, settings: SettingsRepo) -> None:
+    """With `[general] demo_mode`, add the built-in demo camera once.
+
+    Seeded only the first time, so a user who deletes it does not see it come back.
+    """
+    if not config.general.demo_mode or settings.get(DEMO_SEEDED_KEY) == "1":
+        return
+    if streams.get(DEMO_STREAM.name) is None:
+        streams.create(DEMO_STREAM)
+        log.info("demo mode: added the built-in demo camera as stream '%s'", DEMO_STREAM.name)
+    settings.set(DEMO_SEEDED_KEY, "1")
+
+
+def _data_dir(config: Config) -> str:
+    return str(Path(config.database.path).resolve().parent)
+
+
+def _ensure_dirs(config: Config) -> None:
+    for d in (config.storage.path, config.storage.path_hls, _data_dir(config)):
+        os.makedirs(d, exist_ok=True)
+
+
+class _Restart:
+    """Set by POST /api/system/restart; acted on after the orderly shutdown."""
+
+    requested = False
+
+
+def run(config: Config, args: argparse.Namespace) -> int:
+    """Start every subsystem, run until stopped, shut down in order; return the exit code."""
+    daemon = Daemon(config, config_path=args.config, verbose=getattr(args, "verbose", False))
+    daemon.install_signal_handlers()
+    coordinator = daemon.coordinator
+    restart = _Restart()
+    try:
+        _ensure_dirs(config)
+        daemon.phase("opening database")
+        db = Database(config.database.path, backup_dir=config.database.backup_path or None)
+        db.open()
+        coordinator.register("database", PRIORITY_DATABASE, lambda _t: db.close(), 10.0)
+        backups = BackupThread(db, config.database.backup_interval_minutes,
+                               config.database.backup_retention_count,
+                               config.database.backup_path or None, daemon.heartbeats)
+        backups.start()
+        coordinator.register("db-backup", PRIORITY_STORAGE + 1, backups.stop, 10.0)
+
+        streams_repo, recordings = StreamsRepo(db), RecordingsRepo(db)
+        seed_demo_stream(config, streams_repo, SettingsRepo(db))
+
+        daemon.phase("memory: packet pool and governor")
+        pool = BufferPool.from_budget(config.memory.pool_size_mb * MIB)
+
+        def reading() -> MemoryReading:
+            r = read_process_memory()
+            return MemoryReading(r.rss_bytes, r.available_bytes, pool.utilization())
+
+        governor = MemoryGovernor(MemoryLimits.from_config(config.memory), read=reading,
+                                  heartbeats=daemon.heartbeats)
+        governor.start()
+        coordinator.register("governor", PRIORITY_GOVERNOR, governor.stop, 3.0)
+
+        manager = StreamManager(video_settings(config), pool, recordings, governor,
+                                daemon.heartbeats)
+        manager.register_shutdown(coordinator)
+
+        daemon.phase("storage: reconciling recordings with files")
+        storage = StorageManager(config.storage, db, pause_recording=manager.set_recording_paused,
+                                 heartbeats=daemon.heartbeats)
+        result = storage.reconcile()
+        log.info("reconciliation: %s", result)
+        storage.start()
+        coordinator.register("storage", PRIORITY_STORAGE, storage.stop, 10.0)
+
+        daemon.phase("web server")
+        ctx = WebContext(
+            config=config, config_path=daemon.config_path, db=db, streams=streams_repo,
+            recordings=recordings, stream_manager=manager, storage=storage, governor=governor,
+            pool=pool, log_ring=get_log_ring(), data_dir=_data_dir(config),
+            started_at=time.time(),
+            request_shutdown=lambda: daemon.request_stop("POST /api/system/shutdown"),
+            request_restart=lambda: _request_restart(daemon, restart),
+        )
+        server = WebServer(config.web, WebApp(ctx, build_router(ctx)))
+        server.start()
+        server.register_shutdown(coordinator)
+        log.info("web UI and API on http://%s:%d/", server.bind_ip, server.bound_port)
+
+        daemon.phase("starting streams")
+        manager.start(streams_repo.list(include_disabled=False))
+        daemon.set_status(lambda: _status_line(manager))
+    except Exception:
+        log.critical("start-up failed", exc_info=True)
+        daemon.fail("start-up failed")
+    code = daemon.run()
+    if restart.requested and code == 0:
+        _exec_self()
+    return code
+
+
+def _request_restart(daemon: Daemon, restart: _Restart) -> None:
+    restart.requested = True
+    daemon.request_stop("POST /api/system/restart")
+
+
+def _exec_self() -> None:
+    """Replace this process with a fresh one (same arguments) after a clean shutdown."""
+    log.info("restarting lightnvr %s", __version__)
+    logging.shutdown()
+    os.execv(sys.executable, [sys.executable, "-m", "lightnvr", *sys.argv[1:]])
+
+
+def _status_line(manager: StreamManager) -> str:
+    statuses = manager.statuses()
+    up = sum(1 for s in statuses if s.state.value == "active")
+    recording = sum(1 for s in statuses if s.recording)
+    return f"{up}/{len(statuses)} streams up, {recording} recording"
