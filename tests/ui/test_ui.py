@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import time
+import zipfile
 from typing import Any
 
 import pytest
@@ -93,6 +94,7 @@ def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any,
     page.click("button:has-text('Add stream')")
     page.fill("input[name=name]", "cam1")
     page.fill("input[name=url]", url)
+    page.fill("input[name=segment_duration]", "10")  # so a finished recording comes soon
     page.click("button:has-text('Test connection')")
     page.wait_for_selector(".test-result", timeout=20000)
     shot(page, "stream-form")
@@ -103,6 +105,18 @@ def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any,
     page.wait_for_selector(f"{tile} .badge:has-text('recording')", timeout=30000)
     assert_advances(page, f"{tile} video", 5.0)
     shot(page, "live-playing")
+    # What the recorder wrote shows up in Recordings and plays in the modal.
+    page.goto(ui.base_url + "/#/recordings?stream=cam1")
+    first_row = "table.rec-table tbody tr >> nth=0"
+
+    def listed() -> bool:
+        page.click("button:has-text('Refresh')")
+        page.wait_for_timeout(500)
+        return page.locator("table.rec-table tbody tr").count() > 0
+
+    wait_until(listed, timeout=40.0, step=1.0, what="a cam1 recording in the list")
+    page.click(f"{first_row} >> button.thumb-btn")
+    assert_advances(page, "dialog.modal video.player", 2.0)
 
 
 def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page: Any) -> None:
@@ -125,7 +139,15 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
     assert ui.testdb.recordings.get(target.id).protected  # type: ignore[union-attr]
     page.click("dialog.modal button[aria-label=Close]")
     page.wait_for_selector(f"{row} .chip:has-text('protected')")
-    # Batch: select the two others and protect them, then delete the unprotected target's peer.
+    # Batch: a ZIP of two recordings, then protect one of them.
+    page.check(f"tr[data-id='{recs[0].id}'] input[type=checkbox]")
+    page.check(f"tr[data-id='{recs[1].id}'] input[type=checkbox]")
+    with page.expect_download(timeout=30000) as zdl:
+        page.click(".batchbar button:has-text('Download ZIP')")
+    with zipfile.ZipFile(zdl.value.path()) as zf:
+        assert len(zf.namelist()) == 2
+        assert all(zf.read(n) == ui.clip for n in zf.namelist())
+    page.wait_for_selector(".batchbar", state="detached")
     page.check(f"tr[data-id='{recs[0].id}'] input[type=checkbox]")
     page.click(".batchbar button:has-text('Protect')")
     page.wait_for_selector(f"tr[data-id='{recs[0].id}'] .chip:has-text('protected')")
@@ -166,6 +188,64 @@ def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any)
                            timeout=20000)
     assert page.locator(".tl-player video[data-mode=hls]").count() == 1
     shot(page, "timeline-playing")
+
+
+def test_stream_schedule_and_soft_then_permanent_delete(ui: UiServer, page: Any) -> None:
+    ui.testdb.add_stream("porch", enabled=False)
+    login(page, ui, hash_="#/streams")
+    page.click("button[aria-label='Edit porch']")
+    page.click("form.stream-form .toggle:has-text('Record only on schedule')")
+    page.click("button:has-text('Weekdays 8')")
+    page.click("button[aria-label='Sun 03:00']")  # and one hour on Sunday night
+    shot(page, "stream-schedule")
+    page.click("form.stream-form button[type=submit]")
+    page.wait_for_selector("dialog.modal", state="detached")
+    s = ui.admin.get("/api/streams/porch").json
+    sched = s["recording_schedule"]
+    assert s["record_on_schedule"] is True and len(sched) == 168
+    assert sched[0 * 24 + 3] and sched[1 * 24 + 8] and sched[5 * 24 + 17]
+    assert not sched[1 * 24 + 7] and not sched[6 * 24 + 12] and sum(sched) == 5 * 10 + 1
+    assert s["url"] == "rtsp://127.0.0.1:8554/porch"  # untouched fields are not rewritten
+    ui.testdb.add_stream("shed", enabled=False)
+    page.reload()
+    page.click("button[aria-label='Delete porch']")
+    page.click("[data-testid=confirm-ok]")  # first option: remove, keep the row and recordings
+    page.wait_for_selector("tr[data-stream='porch']", state="detached")
+    assert "porch" in [s.name for s in ui.testdb.streams.list_with_deleted()]
+    page.click("button[aria-label='Delete shed']")
+    page.check("input[name=confirm-opt][value=permanent]")
+    page.click("[data-testid=confirm-ok]")
+    page.wait_for_selector("tr[data-stream='shed']", state="detached")
+    assert "shed" not in [s.name for s in ui.testdb.streams.list_with_deleted()]
+    assert ui.admin.get("/api/streams/porch").status == 404
+
+
+def test_system_page_logs_and_confirmed_restart(ui: UiServer, page: Any) -> None:
+    calls: list[str] = []
+    ui.ctx.request_restart = lambda: calls.append("restart")
+    ui.ctx.request_shutdown = lambda: calls.append("shutdown")
+    import logging
+
+    marker = logging.getLogger("lightnvr.test")
+    marker.addHandler(ui.ctx.log_ring)  # the daemon's setup_logging does this for the root
+    try:
+        marker.warning("ui test marker warning")
+        marker.info("ui test marker info")
+    finally:
+        marker.removeHandler(ui.ctx.log_ring)
+    login(page, ui, hash_="#/system")
+    page.wait_for_selector(".stat-value")
+    assert page.locator(".stat-value").first.inner_text().strip()  # the version
+    page.wait_for_selector("tr:has-text('front')")
+    page.select_option("select:near(:text('Level'))", "warning")
+    page.wait_for_selector(".log-line:has-text('ui test marker warning')")
+    assert page.locator(".log-line:has-text('ui test marker info')").count() == 0
+    page.click("button:has-text('Shut down')")
+    page.click("dialog.modal button:has-text('Cancel')")
+    page.click("button:has-text('Restart')")
+    page.click("[data-testid=confirm-ok]")
+    wait_until(lambda: calls, what="restart requested")
+    assert calls == ["restart"]
 
 
 def test_viewer_sees_no_write_controls(ui: UiServer, chromium: Any) -> None:

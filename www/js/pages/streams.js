@@ -217,14 +217,14 @@ export function StreamsPage({ user, query }) {
     const how = await confirmDialog({
       title: `Delete ${s.name}?`, message: 'Choose how to delete this stream.', confirm: 'Delete', danger: true,
       options: [
-        { value: 'soft', label: 'Disable (keep configuration and recordings)', hint: 'The stream stops; you can enable it again later.' },
-        { value: 'permanent', label: 'Delete permanently', hint: 'Removes the stream configuration for good. Recordings stay until retention removes them.' },
+        { value: 'soft', label: 'Remove (keep its recordings)', hint: 'The stream stops and leaves this list; its recordings stay and still follow retention.' },
+        { value: 'permanent', label: 'Delete permanently', hint: 'Also erases its stored configuration for good. Recordings stay until retention removes them.' },
       ],
     });
     if (!how) return;
     try {
       await del(`/api/streams/${enc(s.name)}${how === 'permanent' ? '?permanent=true' : ''}`);
-      toast(how === 'permanent' ? `${s.name} deleted` : `${s.name} disabled`, 'ok');
+      toast(how === 'permanent' ? `${s.name} deleted permanently` : `${s.name} removed`, 'ok');
       load();
     } catch (err) { toast(errText(err), 'error'); }
   };
