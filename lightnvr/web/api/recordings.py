@@ -151,108 +151,111 @@ def _tags_from(body: dict[str, Any]) -> list[str]:
     return [t.strip() for t in tags]
 
 
-def register(router: Router, ctx: WebContext) -> None:
-    """Add the /api/recordings routes (literal paths before `{id}` ones: first match wins)."""
-    detections = DetectionsRepo(ctx.db)
-    thumbs = media.ThumbnailMaker()
+class RecordingsApi:
+    """Handlers of the /api/recordings routes (batch jobs: recordings_batch.py)."""
 
-    def item(rec: Recording) -> dict[str, Any]:
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+        self.detections = DetectionsRepo(ctx.db)
+        self.thumbs = media.ThumbnailMaker()
+
+    def item(self, rec: Recording) -> dict[str, Any]:
         end = rec.end_time if rec.end_time is not None else rec.start_time
-        return recording_json(rec, ctx.recordings.tags(rec.id),
-                              detections.labels_summary(rec.stream_name, rec.start_time, end))
+        labels = self.detections.labels_summary(rec.stream_name, rec.start_time, end)
+        return recording_json(rec, self.ctx.recordings.tags(rec.id), labels)
 
-    def list_recordings(req: Request) -> Response:
+    def list_recordings(self, req: Request) -> Response:
         q = build_query(req)
-        rows, total = ctx.recordings.query(q)
+        rows, total = self.ctx.recordings.query(q)
         return Response.json({
-            "recordings": [item(r) for r in rows],
+            "recordings": [self.item(r) for r in rows],
             "pagination": {"page": q.page, "limit": q.limit, "total": total,
                            "pages": (total + q.limit - 1) // q.limit}})
 
-    def get_one(req: Request) -> Response:
-        return Response.json(item(get_recording(ctx, recording_id(req))))
+    def get_one(self, req: Request) -> Response:
+        return Response.json(self.item(get_recording(self.ctx, recording_id(req))))
 
-    def delete_one(req: Request) -> Response:
+    def delete_one(self, req: Request) -> Response:
         rid = recording_id(req)
-        get_recording(ctx, rid)
+        get_recording(self.ctx, rid)
         # The storage manager removes the file, its thumbnails and the row (storage.md Deletion).
-        if not ctx.storage.delete_recording(rid):
+        if not self.ctx.storage.delete_recording(rid):
             raise HTTPError(404, f"recording {rid} not found")
         return Response.json({"success": True, "id": rid})
 
-    def play(req: Request) -> Response:
+    def play(self, req: Request) -> Response:
         # `{id}.mp4` too: HLS clients such as ffmpeg only fetch segment URLs with an extension.
-        rec = get_recording(ctx, recording_id(req, suffix=".mp4"))
-        return media.serve_file(req, recording_file(ctx, rec), "video/mp4",
+        rec = get_recording(self.ctx, recording_id(req, suffix=".mp4"))
+        return media.serve_file(req, recording_file(self.ctx, rec), "video/mp4",
                                 headers={"Cache-Control": "private, max-age=60"})
 
-    def download(req: Request) -> Response:
-        rec = get_recording(ctx, recording_id(req))
-        path = recording_file(ctx, rec)
+    def download(self, req: Request) -> Response:
+        rec = get_recording(self.ctx, recording_id(req))
+        path = recording_file(self.ctx, rec)
         name = f"{rec.stream_name}_{iso(rec.start_time).replace(':', '-')}.mp4"
         return media.serve_file(req, path, "video/mp4", download_name=name)
 
-    def thumbnail(req: Request) -> Response:
-        rec = get_recording(ctx, recording_id(req))
-        n = max(1, ctx.config.storage.thumbnails_per_recording)
+    def thumbnail(self, req: Request) -> Response:
+        rec = get_recording(self.ctx, recording_id(req))
+        n = max(1, self.ctx.config.storage.thumbnails_per_recording)
         raw = req.params.get("idx", "")
         if not raw.isdigit() or int(raw) >= n:
             raise HTTPError(400, f"thumbnail index must be 0..{n - 1}")
-        path = recording_file(ctx, rec)
+        path = recording_file(self.ctx, rec)
         end = rec.end_time if rec.end_time is not None else rec.start_time
-        jpeg = thumbs.get(path, int(raw), n, max(0.0, end - rec.start_time))
+        jpeg = self.thumbs.get(path, int(raw), n, max(0.0, end - rec.start_time))
         if jpeg is None:
             raise HTTPError(404, f"recording {rec.id} has no decodable frame for a thumbnail")
         return media.serve_file(req, jpeg, "image/jpeg",
                                 headers={"Cache-Control": "private, max-age=3600"})
 
-    def protect(req: Request) -> Response:
+    def protect(self, req: Request) -> Response:
         rid = recording_id(req)
         value = req.json_object().get("protected")
         if not isinstance(value, bool):
             raise HTTPError(400, "protected: true or false is required")
-        get_recording(ctx, rid)
-        if ctx.recordings.set_protected([rid], value) == 0:
+        get_recording(self.ctx, rid)
+        if self.ctx.recordings.set_protected([rid], value) == 0:
             raise HTTPError(404, f"recording {rid} not found")
         return Response.json({"success": True, "id": rid, "protected": value,
                               "message": "Recording protected" if value
                               else "Recording unprotected"})
 
-    def retention(req: Request) -> Response:
+    def retention(self, req: Request) -> Response:
         rid = recording_id(req)
         days = req.json_object().get("retention_days")
         if isinstance(days, bool) or not isinstance(days, int) or not -1 <= days <= 36500:
             raise HTTPError(400, "retention_days: an integer -1..36500 is required "
                                  "(-1 removes the override)")
-        get_recording(ctx, rid)
-        if not ctx.recordings.set_retention_override(rid, None if days < 0 else days):
+        get_recording(self.ctx, rid)
+        if not self.ctx.recordings.set_retention_override(rid, None if days < 0 else days):
             raise HTTPError(404, f"recording {rid} not found")
         return Response.json({"success": True, "id": rid, "retention_days": days,
                               "message": "Retention override removed, using stream default"
                               if days < 0 else "Custom retention set"})
 
-    def get_tags(req: Request) -> Response:
+    def get_tags(self, req: Request) -> Response:
         rid = recording_id(req)
-        get_recording(ctx, rid)
-        return Response.json({"id": rid, "tags": ctx.recordings.tags(rid)})
+        get_recording(self.ctx, rid)
+        return Response.json({"id": rid, "tags": self.ctx.recordings.tags(rid)})
 
-    def put_tags(req: Request) -> Response:
+    def put_tags(self, req: Request) -> Response:
         rid = recording_id(req)
         tags = _tags_from(req.json_object())
-        get_recording(ctx, rid)
-        ctx.recordings.set_tags(rid, tags)
-        return Response.json({"success": True, "id": rid, "tags": ctx.recordings.tags(rid)})
+        get_recording(self.ctx, rid)
+        self.ctx.recordings.set_tags(rid, tags)
+        return Response.json({"success": True, "id": rid, "tags": self.ctx.recordings.tags(rid)})
 
-    def all_tags(req: Request) -> Response:
-        return Response.json({"tags": ctx.recordings.all_tags()})
+    def all_tags(self, req: Request) -> Response:
+        return Response.json({"tags": self.ctx.recordings.all_tags()})
 
-    def protected(req: Request) -> Response:
+    def protected(self, req: Request) -> Response:
         stream = req.arg("stream") or None
-        _, total = ctx.recordings.query(RecordingQuery(stream=stream, protected=True, limit=1))
+        _, total = self.ctx.recordings.query(RecordingQuery(stream=stream, protected=True, limit=1))
         return Response.json({"protected_count": total,
                               **({"stream_name": stream} if stream else {})})
 
-    def batch_protect(req: Request) -> Response:
+    def batch_protect(self, req: Request) -> Response:
         body = req.json_object()
         ids, value = body.get("ids"), body.get("protected")
         if not isinstance(ids, list) or not 0 < len(ids) <= 10000:
@@ -261,37 +264,42 @@ def register(router: Router, ctx: WebContext) -> None:
             raise HTTPError(400, "protected: true or false is required")
         good = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)
                 and 0 < i <= _MAX_ID]
-        done = ctx.recordings.set_protected(good, value) if good else 0
+        done = self.ctx.recordings.set_protected(good, value) if good else 0
         return Response.json({"success": True, "success_count": done,
                               "fail_count": len(ids) - done, "protected": value,
                               "message": "Recordings protected" if value
                               else "Recordings unprotected"})
 
-    def sync(req: Request) -> Response:
-        r = ctx.storage.reconcile()
+    def sync(self, req: Request) -> Response:
+        r = self.ctx.storage.reconcile()
         return Response.json({"success": True, "rows_removed": r.rows_removed,
                               "files_registered": r.files_registered,
                               "rows_repaired": r.rows_repaired,
                               "deletions_finished": r.deletions_finished})
 
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add the /api/recordings routes (literal paths before `{id}` ones: first match wins)."""
+    api = RecordingsApi(ctx)
     describe_recordings()
     add = router.add
-    add("GET", "/api/recordings", list_recordings, Access.READ, "List recordings")
-    add("GET", "/api/recordings/tags", all_tags, Access.READ, "Every recording tag in use")
-    add("GET", "/api/recordings/protected", protected, Access.READ, "Count protected recordings")
-    add("POST", "/api/recordings/batch-protect", batch_protect, Access.WRITE,
+    add("GET", "/api/recordings", api.list_recordings, Access.READ, "List recordings")
+    add("GET", "/api/recordings/tags", api.all_tags, Access.READ, "Every recording tag in use")
+    add("GET", "/api/recordings/protected", api.protected, Access.READ,
+        "Count protected recordings")
+    add("POST", "/api/recordings/batch-protect", api.batch_protect, Access.WRITE,
         "Protect or unprotect many recordings")
-    add("POST", "/api/recordings/sync", sync, Access.WRITE, "Reconcile files and database")
-    add("GET", "/api/recordings/play/{id}", play, Access.READ, "Play a recording (Range)")
-    add("GET", "/api/recordings/download/{id}", download, Access.READ,
+    add("POST", "/api/recordings/sync", api.sync, Access.WRITE, "Reconcile files and database")
+    add("GET", "/api/recordings/play/{id}", api.play, Access.READ, "Play a recording (Range)")
+    add("GET", "/api/recordings/download/{id}", api.download, Access.READ,
         "Download a recording (Range)")
-    add("GET", "/api/recordings/thumbnail/{id}/{idx}", thumbnail, Access.READ,
+    add("GET", "/api/recordings/thumbnail/{id}/{idx}", api.thumbnail, Access.READ,
         "A JPEG thumbnail of a recording")
-    add("GET", "/api/recordings/{id}", get_one, Access.READ, "Get a recording")
-    add("DELETE", "/api/recordings/{id}", delete_one, Access.WRITE, "Delete a recording")
-    add("PUT", "/api/recordings/{id}/protect", protect, Access.WRITE, "Protect a recording")
-    add("PUT", "/api/recordings/{id}/retention", retention, Access.WRITE,
+    add("GET", "/api/recordings/{id}", api.get_one, Access.READ, "Get a recording")
+    add("DELETE", "/api/recordings/{id}", api.delete_one, Access.WRITE, "Delete a recording")
+    add("PUT", "/api/recordings/{id}/protect", api.protect, Access.WRITE, "Protect a recording")
+    add("PUT", "/api/recordings/{id}/retention", api.retention, Access.WRITE,
         "Set a recording's retention override")
-    add("GET", "/api/recordings/{id}/tags", get_tags, Access.READ, "Tags of a recording")
-    add("PUT", "/api/recordings/{id}/tags", put_tags, Access.WRITE,
+    add("GET", "/api/recordings/{id}/tags", api.get_tags, Access.READ, "Tags of a recording")
+    add("PUT", "/api/recordings/{id}/tags", api.put_tags, Access.WRITE,
         "Replace the tags of a recording")
