@@ -180,110 +180,98 @@ def scheduled_now(cfg: StreamConfig, now: datetime.datetime | None = None) -> bo
     slot = ((now.weekday() + 1) % 7) * 24 + now.hour  # Sunday first, as the C project
     return cfg.recording_schedule[slot:slot + 1] == "1"
 
+class StreamsApi:
+    """Handlers of the /api/streams routes."""
 
-def register(router: Router, ctx: WebContext) -> None:
-    """Add the /api/streams routes."""
-    zones = ZonesRepo(ctx.db)
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+        self.zones = ZonesRepo(ctx.db)
 
-    def list_streams(req: Request) -> Response:
+    def list_streams(self, req: Request) -> Response:
         reveal = may_see_credentials(req)
-        return Response.json([stream_json(ctx, c, reveal) for c in ctx.streams.list()])
+        return Response.json([stream_json(self.ctx, c, reveal) for c in self.ctx.streams.list()])
 
-    def get_stream(req: Request) -> Response:
-        return Response.json(stream_json(ctx, path_stream(ctx, req), may_see_credentials(req)))
+    def get_stream(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
+        return Response.json(stream_json(self.ctx, cfg, may_see_credentials(req)))
 
-    def get_full(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
-        d = stream_json(ctx, cfg, may_see_credentials(req))
-        d["zones"] = [z.to_dict() for z in zones.list(cfg.name)]
+    def get_full(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
+        d = stream_json(self.ctx, cfg, may_see_credentials(req))
+        d["zones"] = [z.to_dict() for z in self.zones.list(cfg.name)]
         d["retention"] = {"retention_days": cfg.retention_days,
                           "detection_retention_days": cfg.detection_retention_days,
                           "max_storage_mb": cfg.max_storage_mb}
         return Response.json(d)
 
-    def create(req: Request) -> Response:
+    def create(self, req: Request) -> Response:
         body = req.json_object()
         try:
             cfg = config_from_json(body, None)
         except InvalidStreamConfig as exc:
             return _bad_config(exc)
-        limit = ctx.config.streams.max_streams
-        if ctx.streams.get(cfg.name) is not None:
+        limit = self.ctx.config.streams.max_streams
+        if self.ctx.streams.get(cfg.name) is not None:
             raise HTTPError(409, f"stream '{cfg.name}' already exists")
-        if ctx.streams.count() >= limit:
+        if self.ctx.streams.count() >= limit:
             raise HTTPError(409, f"stream limit reached: [streams] max_streams is {limit}")
         try:
-            ctx.streams.create(cfg)
+            self.ctx.streams.create(cfg)
         except StreamExists:
             raise HTTPError(409, f"stream '{cfg.name}' already exists") from None
-        ctx.stream_manager.apply(cfg)
+        self.ctx.stream_manager.apply(cfg)
         return Response.json({"success": True, "name": cfg.name}, 201)
 
-    def update(req: Request) -> Response:
-        old = path_stream(ctx, req)
+    def update(self, req: Request) -> Response:
+        old = path_stream(self.ctx, req)
         try:
             cfg = config_from_json(req.json_object(), old)
         except InvalidStreamConfig as exc:
             return _bad_config(exc)
         try:
-            ctx.streams.update(cfg)
+            self.ctx.streams.update(cfg)
         except StreamNotFound:
             raise HTTPError(404, f"stream '{old.name}' not found") from None
-        ctx.stream_manager.apply(cfg)
+        self.ctx.stream_manager.apply(cfg)
         return Response.json({"success": True, "name": cfg.name,
                               "restarted": old.restart_needed(cfg)})
 
-    def delete(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
+    def delete(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
         raw = (req.arg("permanent") or "false").lower()
         if raw not in ("true", "false", "1", "0"):
             raise HTTPError(400, "query parameter 'permanent' must be true or false")
         permanent = raw in ("true", "1")
-        ctx.stream_manager.remove(cfg.name)
+        self.ctx.stream_manager.remove(cfg.name)
         try:
             if permanent:
-                ctx.streams.delete(cfg.name)
-                zones.delete_all(cfg.name)
+                self.ctx.streams.delete(cfg.name)
+                self.zones.delete_all(cfg.name)
             else:
-                ctx.streams.soft_delete(cfg.name)
+                self.ctx.streams.soft_delete(cfg.name)
         except StreamNotFound:
             raise HTTPError(404, f"stream '{cfg.name}' not found") from None
         return Response.json({"success": True, "permanent": permanent, "name": cfg.name})
 
-    def test(req: Request) -> Response:
+    def test(self, req: Request) -> Response:
         body = req.json_object()
         url, protocol = body.get("url"), body.get("protocol", 0)
         if not isinstance(url, str) or not url.strip():
             raise HTTPError(400, "url: a non-empty string is required")
         if protocol not in (0, 1) or isinstance(protocol, bool):
             raise HTTPError(400, "protocol: must be 0 (TCP) or 1 (UDP)")
-        result = ctx.stream_manager.probe(url, protocol)
+        result = self.ctx.stream_manager.probe(url, protocol)
         if not result.ok:
             return Response.json({"success": False, "message": result.error})
         return Response.json({"success": True, "info": {
             "width": result.width, "height": result.height, "fps": round(result.fps),
             "codec": result.video_codec, "audio_codec": result.audio_codec}})
 
-    _register_recording(router, ctx)
-    _register_zones_retention(router, ctx, zones)
-    describe_streams()
-    router.add("GET", "/api/streams", list_streams, Access.READ, "List streams")
-    router.add("POST", "/api/streams", create, Access.WRITE, "Create a stream")
-    router.add("POST", "/api/streams/test", test, Access.WRITE, "Probe a camera URL")
-    router.add("GET", "/api/streams/{name}", get_stream, Access.READ, "Get a stream")
-    router.add("PUT", "/api/streams/{name}", update, Access.WRITE, "Update a stream")
-    router.add("DELETE", "/api/streams/{name}", delete, Access.WRITE,
-               "Disable a stream, or remove it with ?permanent=true")
-    router.add("GET", "/api/streams/{name}/full", get_full, Access.READ,
-               "A stream with its zones and retention")
-
-
-def _register_recording(router: Router, ctx: WebContext) -> None:
-    def state(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
-        st = ctx.stream_manager.status(cfg.name)
+    def state(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
+        st = self.ctx.stream_manager.status(cfg.name)
         active = bool(st and st.recording)
-        manual = ctx.stream_manager.manual_recording(cfg.name)
+        manual = self.ctx.stream_manager.manual_recording(cfg.name)
         continuous = cfg.enabled and cfg.record and scheduled_now(cfg)
         writable = may_write(req)
         reason = "read_only" if not writable else "continuous_recording" if continuous else None
@@ -295,95 +283,106 @@ def _register_recording(router: Router, ctx: WebContext) -> None:
             "manual_control_allowed": writable and not continuous,
             "manual_control_reason": reason})
 
-    def control(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
+    def control(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
         action = req.json_object().get("action")
         if action not in ("start", "stop"):
             raise HTTPError(400, "action must be 'start' or 'stop'")
-        manual = ctx.stream_manager.manual_recording(cfg.name)
+        manual = self.ctx.stream_manager.manual_recording(cfg.name)
         if action == "start":
             if cfg.enabled and cfg.record and scheduled_now(cfg):
                 raise HTTPError(409, "continuous recording is configured for this stream")
             if manual:
                 raise HTTPError(409, "a manual recording is already active")
-            if not cfg.enabled or not ctx.stream_manager.set_manual_recording(cfg.name, True):
+            if not cfg.enabled or not self.ctx.stream_manager.set_manual_recording(cfg.name, True):
                 raise HTTPError(409, f"stream '{cfg.name}' is not running (enable it first)")
             return Response.json({"success": True, "stream": cfg.name, "action": "start",
                                   "state": "starting"}, 202)
         if not manual:
             raise HTTPError(409, "only an active manual recording can be stopped here")
-        ctx.stream_manager.set_manual_recording(cfg.name, False)
+        self.ctx.stream_manager.set_manual_recording(cfg.name, False)
         return Response.json({"success": True, "stream": cfg.name, "action": "stop",
                               "state": "idle"})
 
-    def refresh(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
+    def refresh(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
         # The contract has no "restart": removing and re-adding restarts only this stream.
-        ctx.stream_manager.remove(cfg.name)
-        ctx.stream_manager.apply(cfg)
+        self.ctx.stream_manager.remove(cfg.name)
+        self.ctx.stream_manager.apply(cfg)
         return Response.json({"success": True, "stream": cfg.name,
                               "message": "Stream refresh request accepted and processing"}, 202)
 
-    router.add("GET", "/api/streams/{name}/recording", state, Access.READ,
-               "Recording state of a stream")
-    router.add("POST", "/api/streams/{name}/recording", control, Access.WRITE,
-               "Start or stop a manual recording")
-    router.add("POST", "/api/streams/{name}/refresh", refresh, Access.WRITE,
-               "Reconnect a stream")
+    def get_zones(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
+        return Response.json({"zones": [z.to_dict() for z in self.zones.list(cfg.name)]})
 
-
-def _register_zones_retention(router: Router, ctx: WebContext, zones: ZonesRepo) -> None:
-    def get_zones(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
-        return Response.json({"zones": [z.to_dict() for z in zones.list(cfg.name)]})
-
-    def set_zones(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
+    def set_zones(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
         items = req.json_object().get("zones")
         if not isinstance(items, list):
             raise HTTPError(400, "zones: an array is required")
         try:
             parsed = [zone_from_json(cfg.name, z, i) for i, z in enumerate(items)]
-            zones.replace(cfg.name, parsed)
+            self.zones.replace(cfg.name, parsed)
         except InvalidZone as exc:
             return Response.json({"error": f"{exc.field}: {exc.message}",
                                   "field": exc.field}, 400)
         return Response.json({"success": True, "message": "Zones saved successfully",
                               "count": len(parsed)})
 
-    def delete_zones(req: Request) -> Response:
-        cfg = path_stream(ctx, req)
-        n = zones.delete_all(cfg.name)
+    def delete_zones(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req)
+        n = self.zones.delete_all(cfg.name)
         return Response.json({"success": True, "message": "Zones deleted successfully",
                               "count": n})
 
+    @staticmethod
     def retention_json(cfg: StreamConfig) -> dict[str, Any]:
         return {"stream_name": cfg.name, "retention_days": cfg.retention_days,
                 "detection_retention_days": cfg.detection_retention_days,
                 "max_storage_mb": cfg.max_storage_mb}
 
-    def get_retention(req: Request) -> Response:
-        return Response.json(retention_json(path_stream(ctx, req)))
+    def get_retention(self, req: Request) -> Response:
+        return Response.json(self.retention_json(path_stream(self.ctx, req)))
 
-    def put_retention(req: Request) -> Response:
-        old = path_stream(ctx, req)
+    def put_retention(self, req: Request) -> Response:
+        old = path_stream(self.ctx, req)
         body = req.json_object()
         keys = ("retention_days", "detection_retention_days", "max_storage_mb")
         try:
             cfg = config_from_json({k: body[k] for k in keys if k in body}, old)
         except InvalidStreamConfig as exc:
             return _bad_config(exc)
-        ctx.streams.update(cfg)
-        ctx.stream_manager.apply(cfg)
-        return Response.json({**retention_json(cfg),
+        self.ctx.streams.update(cfg)
+        self.ctx.stream_manager.apply(cfg)
+        return Response.json({**self.retention_json(cfg),
                               "message": "Retention config updated successfully"})
 
-    router.add("GET", "/api/streams/{name}/zones", get_zones, Access.READ, "Detection zones")
-    router.add("POST", "/api/streams/{name}/zones", set_zones, Access.WRITE,
+def register(router: Router, ctx: WebContext) -> None:
+    """Add the /api/streams routes."""
+    api = StreamsApi(ctx)
+    describe_streams()
+    router.add("GET", "/api/streams", api.list_streams, Access.READ, "List streams")
+    router.add("POST", "/api/streams", api.create, Access.WRITE, "Create a stream")
+    router.add("POST", "/api/streams/test", api.test, Access.WRITE, "Probe a camera URL")
+    router.add("GET", "/api/streams/{name}", api.get_stream, Access.READ, "Get a stream")
+    router.add("PUT", "/api/streams/{name}", api.update, Access.WRITE, "Update a stream")
+    router.add("DELETE", "/api/streams/{name}", api.delete, Access.WRITE,
+               "Disable a stream, or remove it with ?permanent=true")
+    router.add("GET", "/api/streams/{name}/full", api.get_full, Access.READ,
+               "A stream with its zones and retention")
+    router.add("GET", "/api/streams/{name}/recording", api.state, Access.READ,
+               "Recording state of a stream")
+    router.add("POST", "/api/streams/{name}/recording", api.control, Access.WRITE,
+               "Start or stop a manual recording")
+    router.add("POST", "/api/streams/{name}/refresh", api.refresh, Access.WRITE,
+               "Reconnect a stream")
+    router.add("GET", "/api/streams/{name}/zones", api.get_zones, Access.READ, "Detection zones")
+    router.add("POST", "/api/streams/{name}/zones", api.set_zones, Access.WRITE,
                "Replace the detection zones")
-    router.add("DELETE", "/api/streams/{name}/zones", delete_zones, Access.WRITE,
+    router.add("DELETE", "/api/streams/{name}/zones", api.delete_zones, Access.WRITE,
                "Delete the detection zones")
-    router.add("GET", "/api/streams/{name}/retention", get_retention, Access.READ,
+    router.add("GET", "/api/streams/{name}/retention", api.get_retention, Access.READ,
                "Retention settings of a stream")
-    router.add("PUT", "/api/streams/{name}/retention", put_retention, Access.WRITE,
+    router.add("PUT", "/api/streams/{name}/retention", api.put_retention, Access.WRITE,
                "Change the retention settings of a stream")
