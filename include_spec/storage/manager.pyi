@@ -54,6 +54,7 @@ class StorageManager:
                  clock: Clock | None = None,
                  probe: Callable[[str], ProbeResult | None] | None = None,   # default: storage.probe.probe_segment
                  statvfs: Callable[[str], object] | None = None) -> None: ...   # default: os.statvfs (tests inject)
+    def reconfigure(self, config: StorageConfig) -> None: ...   # new rules; ValueError if path differs
     def start(self) -> None: ...                       # thread "storage"
     def stop(self, timeout: float) -> None: ...
     def health(self) -> StorageHealth: ...

@@ -130,6 +130,17 @@ class StorageManager:
         self._health: StorageHealth | None = None
         self._started_once = False
 
+    def reconfigure(self, config: StorageConfig) -> None:
+        """Apply new retention and pressure settings from the next pass on.
+
+        The storage path itself cannot change while recorders write under it: a different
+        `path` raises ValueError (it needs a restart).
+        """
+        if os.path.abspath(config.path) != self.root:
+            raise ValueError("[storage] path changes need a restart")
+        with self._pass_lock:  # never change rules in the middle of a retention pass
+            self.config = config
+
     # -- thread ---------------------------------------------------------------------------------
 
     def start(self) -> None:

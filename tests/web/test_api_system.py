@@ -95,7 +95,8 @@ def test_settings_post_validates_writes_atomically_and_applies_live(web):
     assert r.status == 200, r.text
     body = r.json
     assert set(body["changed"]) == {"log_level", "retention_days", "web_port", "mqtt_password"}
-    assert "log_level" in body["applied_live"]
+    assert "log_level" in body["applied_live"] and "retention_days" in body["applied_live"]
+    assert web.ctx.storage.config.retention_days == 7  # the next retention pass uses it
     assert "web_port" in body["restart_required_for"] and body["restart_required"] is True
     assert body["ignored"] == ["unknown_key"] and body["persisted"] is True
     assert logging.getLogger().level == logging.DEBUG

@@ -3,7 +3,7 @@
 POST validates through `lightnvr.core.config.set_values` (400 naming the field and what is
 allowed), writes the file atomically (`write_config_atomic`, temp file + rename) to
 `ctx.config_path`, applies what can change live (log level, auth timeouts and rate limits,
-retention values when the storage manager offers `reconfigure`) and says which keys need a
+retention values through StorageManager.reconfigure) and says which keys need a
 restart.
 """
 
@@ -170,11 +170,10 @@ class SettingsApi:
         if self.ctx.auth is not None:
             self.ctx.auth.reconfigure(new.web)
         live += [k for k in changed if k in LIVE_ALWAYS]
-        reconfigure = getattr(self.ctx.storage, "reconfigure", None)
         storage_keys = [k for k in changed if k in LIVE_WITH_STORAGE]
-        if storage_keys and callable(reconfigure):
+        if storage_keys:
             try:
-                reconfigure(new.storage)
+                self.ctx.storage.reconfigure(new.storage)
                 live += storage_keys
                 self.ctx.storage.request_retention()
             except Exception:
