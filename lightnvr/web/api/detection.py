@@ -77,21 +77,24 @@ def _tags(body: dict[str, Any]) -> list[str]:
     return [t.strip() for t in tags]
 
 
-def register(router: Router, ctx: WebContext) -> None:
-    """Add /api/detection/results/{stream}, /api/detection/models, /api/motion/trigger."""
-    detections = DetectionsRepo(ctx.db)
-    zones = ZonesRepo(ctx.db)
+class DetectionApi:
+    """Handlers of the detection and motion routes."""
 
-    def results(req: Request) -> Response:
-        cfg = path_stream(ctx, req, "stream")
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+        self.detections = DetectionsRepo(ctx.db)
+        self.zones = ZonesRepo(ctx.db)
+
+    def results(self, req: Request) -> Response:
+        cfg = path_stream(self.ctx, req, "stream")
         start = parse_time(req.arg("start"), "start")
         end = parse_time(req.arg("end"), "end")
         now = time.time()
         if start is None and end is None:  # live boxes: the last couple of detection rounds
             start = now - max(MIN_DETECTION_AGE, cfg.detection_interval * 2.0)
-        rows = detections.in_range(cfg.name, start or 0.0, end if end is not None else now + 1,
+        rows = self.detections.in_range(cfg.name, start or 0.0, end if end is not None else now + 1,
                                    limit=req.int_arg("limit", 1000, 1, 10000))
-        st = ctx.stream_manager.status(cfg.name)
+        st = self.ctx.stream_manager.status(cfg.name)
         return Response.json({
             "detections": [{"label": d.label, "confidence": d.confidence, "x": d.x, "y": d.y,
                             "width": d.width, "height": d.height, "timestamp": d.timestamp,
@@ -100,13 +103,13 @@ def register(router: Router, ctx: WebContext) -> None:
             "timestamp": datetime.datetime.fromtimestamp(now).strftime("%Y-%m-%d %H:%M:%S"),
             "stream_status": _C_STATUS.get(st.state.value, "Unknown") if st else "Stopped"})
 
-    def models(req: Request) -> Response:
+    def models(self, req: Request) -> Response:
         return Response.json({"models": [], "count": 0, "litert_available": False,
                               "sod_available": False,
                               "message": "No detection models are bundled with lightnvr"})
 
-    def store(cfg: StreamConfig, objects: list[tuple[str, float]], at: float) -> int:
-        active = [z for z in zones.list(cfg.name) if z.enabled]
+    def store(self, cfg: StreamConfig, objects: list[tuple[str, float]], at: float) -> int:
+        active = [z for z in self.zones.list(cfg.name) if z.enabled]
         keep: list[NewDetection] = []
         for label, conf in objects:
             # A trigger carries no box: it covers the whole frame, so zones filter by class.
@@ -115,13 +118,13 @@ def register(router: Router, ctx: WebContext) -> None:
                 continue
             keep.append(NewDetection(cfg.name, at, label, conf,
                                      zone_id=zone.id if zone else None))
-        return detections.add_many(keep)
+        return self.detections.add_many(keep)
 
-    def open_recording(stream: str) -> int | None:
-        rows = [r for r in ctx.recordings.incomplete() if r.stream_name == stream]
+    def open_recording(self, stream: str) -> int | None:
+        rows = [r for r in self.ctx.recordings.incomplete() if r.stream_name == stream]
         return max(rows, key=lambda r: r.start_time).id if rows else None
 
-    def trigger(req: Request) -> Response:
+    def trigger(self, req: Request) -> Response:
         body = req.json_object()
         if not isinstance(body.get("stream"), str):
             raise HTTPError(400, "stream: a stream name is required")
@@ -139,12 +142,12 @@ def register(router: Router, ctx: WebContext) -> None:
             raise HTTPError(400, f"duration_ms: must be an integer 1..{MAX_PULSE_MS}")
         objects = parse_objects(body)
         tags = _tags(body)
-        cfg = path_stream(ctx, req, "stream")
-        stored = store(cfg, objects, time.time()) if action != "stop" else 0
+        cfg = path_stream(self.ctx, req, "stream")
+        stored = self.store(cfg, objects, time.time()) if action != "stop" else 0
         applied = 0
-        rid = open_recording(cfg.name) if tags else None
+        rid = self.open_recording(cfg.name) if tags else None
         if rid is not None:
-            ctx.recordings.set_tags(rid, [*ctx.recordings.tags(rid), *tags])
+            self.ctx.recordings.set_tags(rid, [*self.ctx.recordings.tags(rid), *tags])
             applied = len(tags)
         out: dict[str, Any] = {"success": True, "stream": cfg.name, "action": action,
                                "recording_triggered": False, "detections_stored": stored,
@@ -158,8 +161,13 @@ def register(router: Router, ctx: WebContext) -> None:
                               "event was recorded but no recording was triggered")
         return Response.json(out, 202)
 
-    router.add("GET", "/api/detection/results/{stream}", results, Access.READ,
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add /api/detection/results/{stream}, /api/detection/models, /api/motion/trigger."""
+    api = DetectionApi(ctx)
+    router.add("GET", "/api/detection/results/{stream}", api.results, Access.READ,
                "Stored detections of a stream (recent, or ?start=&end=)")
-    router.add("GET", "/api/detection/models", models, Access.READ, "Detection models")
-    router.add("POST", "/api/motion/trigger", trigger, Access.WRITE,
+    router.add("GET", "/api/detection/models", api.models, Access.READ, "Detection models")
+    router.add("POST", "/api/motion/trigger", api.trigger, Access.WRITE,
                "External motion event: store detections, tag the open recording")

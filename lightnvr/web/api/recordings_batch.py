@@ -184,40 +184,43 @@ def _filter_ids(ctx: WebContext, flt: dict[str, Any]) -> list[int]:
         q.page += 1
 
 
-def register(router: Router, ctx: WebContext) -> None:
-    """Add the batch-delete and batch-download routes."""
-    tmp_dir = os.path.join(ctx.data_dir, "tmp")
-    jobs = JobRegistry(tmp_dir)
-    ctx.extra["recording_jobs"] = jobs
+class BatchApi:
+    """Handlers of the batch-delete and batch-download routes."""
 
-    def delete_work(ids: list[int]) -> Callable[[Job], None]:
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+        self.tmp_dir = os.path.join(ctx.data_dir, "tmp")
+        self.jobs = JobRegistry(self.tmp_dir)
+        ctx.extra["recording_jobs"] = self.jobs
+
+    def delete_work(self, ids: list[int]) -> Callable[[Job], None]:
         def work(job: Job) -> None:
             for n, rid in enumerate(ids, 1):
-                if jobs.stopping:
+                if self.jobs.stopping:
                     return
                 try:
-                    ok = ctx.storage.delete_recording(rid)
+                    ok = self.ctx.storage.delete_recording(rid)
                 except Exception:
                     log.warning("batch delete of recording %d failed", rid, exc_info=True)
                     ok = False
-                jobs.update(job, current=n, succeeded=job.succeeded + ok,
+                self.jobs.update(job, current=n, succeeded=job.succeeded + ok,
                             failed=job.failed + (not ok),
                             message=f"Deleting recordings... {n}/{len(ids)}")
         return work
 
-    def batch_delete(req: Request) -> Response:
+    def batch_delete(self, req: Request) -> Response:
         body = req.json_object()
         if "ids" in body:
             ids = _ids(body, MAX_DELETE_IDS)
         elif isinstance(body.get("filter"), dict):
-            ids = _filter_ids(ctx, body["filter"])
+            ids = _filter_ids(self.ctx, body["filter"])
         else:
             raise HTTPError(400, "request must contain either an 'ids' array or a 'filter' object")
-        job = jobs.start("delete", len(ids), delete_work(ids))
+        job = self.jobs.start("delete", len(ids), self.delete_work(ids))
         return Response.json({"job_id": job.id, "status": "started", "total": len(ids)}, 202)
 
-    def delete_progress(req: Request) -> Response:
-        j = jobs.get(req.params["job"], "delete")
+    def delete_progress(self, req: Request) -> Response:
+        j = self.jobs.get(req.params["job"], "delete")
         d: dict[str, Any] = {
             "job_id": j.id, "status": j.status, "total": j.total, "current": j.current,
             "succeeded": j.succeeded, "failed": j.failed, "status_message": j.message,
@@ -226,53 +229,58 @@ def register(router: Router, ctx: WebContext) -> None:
             d["error_message"] = j.error
         return Response.json(d)
 
-    def zip_work(ids: list[int]) -> Callable[[Job], None]:
+    def zip_work(self, ids: list[int]) -> Callable[[Job], None]:
         def work(job: Job) -> None:
-            os.makedirs(tmp_dir, exist_ok=True)
-            fd, path = tempfile.mkstemp(prefix="batch-", suffix=".zip", dir=tmp_dir)
-            jobs.update(job, zip_path=path)
+            os.makedirs(self.tmp_dir, exist_ok=True)
+            fd, path = tempfile.mkstemp(prefix="batch-", suffix=".zip", dir=self.tmp_dir)
+            self.jobs.update(job, zip_path=path)
             names: set[str] = set()
             with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED,
                                                               allowZip64=True) as zf:
                 for n, rid in enumerate(ids, 1):
-                    if jobs.stopping:
+                    if self.jobs.stopping:
                         return
-                    ok = _add_to_zip(ctx, zf, rid, names)
-                    jobs.update(job, current=n, succeeded=job.succeeded + ok,
+                    ok = _add_to_zip(self.ctx, zf, rid, names)
+                    self.jobs.update(job, current=n, succeeded=job.succeeded + ok,
                                 failed=job.failed + (not ok))
         return work
 
-    def batch_download(req: Request) -> Response:
+    def batch_download(self, req: Request) -> Response:
         body = req.json_object()
         ids = _ids(body, MAX_ZIP_IDS)
         filename = body.get("filename", "recordings.zip")
         if not isinstance(filename, str) or not filename.strip() or len(filename) > 128:
             raise HTTPError(400, "filename: a string of 1..128 characters is expected")
-        job = jobs.start("zip", len(ids), zip_work(ids))
-        jobs.update(job, filename=filename if filename.endswith(".zip") else filename + ".zip")
+        job = self.jobs.start("zip", len(ids), self.zip_work(ids))
+        self.jobs.update(job, filename=filename if filename.endswith(".zip") else filename + ".zip")
         return Response.json({"token": job.id, "total": len(ids)}, 202)
 
-    def zip_status(req: Request) -> Response:
-        j = jobs.get(req.params["token"], "zip")
+    def zip_status(self, req: Request) -> Response:
+        j = self.jobs.get(req.params["token"], "zip")
         return Response.json({"status": j.status, "current": j.current, "total": j.total,
                               "succeeded": j.succeeded, "failed": j.failed, "error": j.error})
 
-    def zip_result(req: Request) -> Response:
-        j = jobs.get(req.params["token"], "zip")
+    def zip_result(self, req: Request) -> Response:
+        j = self.jobs.get(req.params["token"], "zip")
         if j.status != "complete":
             raise HTTPError(409, f"the ZIP is not ready (status: {j.status})")
         return media.serve_file(req, j.zip_path, "application/zip", download_name=j.filename)
 
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add the batch-delete and batch-download routes."""
+    api = BatchApi(ctx)
     add = router.add
-    add("POST", "/api/recordings/batch-delete", batch_delete, Access.WRITE,
+    add("POST", "/api/recordings/batch-delete", api.batch_delete, Access.WRITE,
         "Delete many recordings in the background")
-    add("GET", "/api/recordings/batch-delete/progress/{job}", delete_progress, Access.READ,
+    add("GET", "/api/recordings/batch-delete/progress/{job}", api.delete_progress, Access.READ,
         "Progress of a batch delete")
-    add("POST", "/api/recordings/batch-download", batch_download, Access.READ,
+    add("POST", "/api/recordings/batch-download", api.batch_download, Access.READ,
         "Start building a ZIP of recordings")
-    add("GET", "/api/recordings/batch-download/status/{token}", zip_status, Access.READ,
+    add("GET", "/api/recordings/batch-download/status/{token}", api.zip_status, Access.READ,
         "Progress of a ZIP job")
-    add("GET", "/api/recordings/batch-download/result/{token}", zip_result, Access.READ,
+    add("GET", "/api/recordings/batch-download/result/{token}", api.zip_result, Access.READ,
         "Download a finished ZIP")
 
 

@@ -65,16 +65,19 @@ def _segments(ctx: WebContext, stream: str, start: float, end: float) -> list[Re
     return rows[:MAX_SEGMENTS]
 
 
-def register(router: Router, ctx: WebContext) -> None:
-    """Add the /api/timeline routes."""
-    detections = DetectionsRepo(ctx.db)
-    layouts = media.LayoutCache()
+class TimelineApi:
+    """Handlers of the /api/timeline routes."""
 
-    def segments(req: Request) -> Response:
-        stream = _stream_arg(ctx, req)
+    def __init__(self, ctx: WebContext) -> None:
+        self.ctx = ctx
+        self.detections = DetectionsRepo(ctx.db)
+        self.layouts = media.LayoutCache()
+
+    def segments(self, req: Request) -> Response:
+        stream = _stream_arg(self.ctx, req)
         start, end = _range(req)
-        rows = _segments(ctx, stream, start, end)
-        marks = detections.timestamps(stream, start - 86400, end + 86400) if rows else []
+        rows = _segments(self.ctx, stream, start, end)
+        marks = self.detections.timestamps(stream, start - 86400, end + 86400) if rows else []
         out: list[dict[str, Any]] = []
         for r in rows:
             r_end = r.end_time or r.start_time
@@ -91,21 +94,21 @@ def register(router: Router, ctx: WebContext) -> None:
         return Response.json({"segments": out, "stream": stream, "start_time": _local(start),
                               "end_time": _local(end), "segment_count": len(out)})
 
-    def manifest(req: Request) -> Response:
-        stream = _stream_arg(ctx, req)
+    def manifest(self, req: Request) -> Response:
+        stream = _stream_arg(self.ctx, req)
         start, end = _range(req)
-        rows = _segments(ctx, stream, start, end)[:MAX_MANIFEST_RECORDINGS]
+        rows = _segments(self.ctx, stream, start, end)[:MAX_MANIFEST_RECORDINGS]
         if not rows:
             raise HTTPError(404, "no recordings found for the specified time range")
-        text = build_playlist(ctx, rows, layouts)
+        text = build_playlist(self.ctx, rows, self.layouts)
         return Response.text(text, content_type="application/vnd.apple.mpegurl",
                              headers={"Cache-Control": "no-cache"})
 
-    def play(req: Request) -> Response:
-        stream = _stream_arg(ctx, req)
+    def play(self, req: Request) -> Response:
+        stream = _stream_arg(self.ctx, req)
         at = parse_time(req.arg("t") or req.arg("start"), "t")
         at = time.time() if at is None else at
-        rows = _segments(ctx, stream, at - 3600, at + 3600)
+        rows = _segments(self.ctx, stream, at - 3600, at + 3600)
         if not rows:
             raise HTTPError(404, "no recording found near the requested time")
 
@@ -117,12 +120,17 @@ def register(router: Router, ctx: WebContext) -> None:
         offset = max(0.0, at - best.start_time)
         return Response.redirect(f"/api/recordings/play/{best.id}#t={offset:.1f}")
 
+
+
+def register(router: Router, ctx: WebContext) -> None:
+    """Add the /api/timeline routes."""
+    api = TimelineApi(ctx)
     describe_timeline()
-    router.add("GET", "/api/timeline/segments", segments, Access.READ,
+    router.add("GET", "/api/timeline/segments", api.segments, Access.READ,
                "Recorded segments of a stream in a time range")
-    router.add("GET", "/api/timeline/manifest", manifest, Access.READ,
+    router.add("GET", "/api/timeline/manifest", api.manifest, Access.READ,
                "HLS VOD playlist (fMP4 byte ranges) over recorded segments")
-    router.add("GET", "/api/timeline/play", play, Access.READ,
+    router.add("GET", "/api/timeline/play", api.play, Access.READ,
                "Redirect to the recording covering ?stream=&t=")
 
 
