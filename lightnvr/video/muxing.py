@@ -40,7 +40,10 @@ def make_packet(item: MediaPacket, stream: Any) -> Any:
     """A fresh PyAV packet for `stream` (mux() rewrites packets in place, so never share)."""
     import av
 
-    pkt = av.Packet(item.buffer.view())  # type: ignore[arg-type]  # any buffer works
+    data = item.buffer.view()
+    if not data:
+        raise ValueError(f"refusing to mux an empty packet: {item!r}")
+    pkt = av.Packet(data)  # type: ignore[arg-type]  # any buffer works
     pkt.stream = stream
     pkt.time_base = item.info.time_base(item.is_video)
     pkt.pts = item.pts

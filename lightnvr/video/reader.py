@@ -267,6 +267,11 @@ class StreamReader:
         for pkt in source.packets():
             if stop.is_set():
                 break
+            if not pkt.size:
+                # An empty packet (a demuxer's marker) must never become a 0-byte sample:
+                # the MP4 demuxer then refuses the whole fragment.
+                vfix.repairs += 1
+                continue
             if pkt.stream_index == vidx:
                 dts = pkt.dts
                 if pending is not None:
