@@ -183,7 +183,7 @@ def change_admin_password(page: Any, ui: UiServer) -> None:
     page.fill("input[name=new_password]", NEW_PASSWORD)
     page.fill("input[name=confirm_password]", NEW_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector("nav#sidenav")
+    page.wait_for_selector("nav#sidenav", state="attached")
     ui.admin_password = NEW_PASSWORD
 
 
