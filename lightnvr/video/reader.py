@@ -33,7 +33,13 @@ from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.packet import MediaPacket, StreamInfo
-from lightnvr.video.source import PermanentSourceError, Source, describe_error, open_source
+from lightnvr.video.source import (
+    PermanentSourceError,
+    Source,
+    describe_error,
+    open_source,
+    redact,
+)
 from lightnvr.video.states import StreamState
 from lightnvr.video.timestamps import TimestampRepair
 
@@ -201,6 +207,7 @@ class StreamReader:
         """One connection: (delay before the next attempt or None for backoff, packets flowed)."""
         s = self.settings
         url = self.config.url
+        started = time.monotonic()
         try:
             source = self._opener(url, self.config.protocol, s.open_timeout, s.stall_timeout,
                                   self._want_audio, self._stop)
@@ -212,6 +219,9 @@ class StreamReader:
             if permanent:
                 self._set_state(StreamState.ERROR, message)
                 return s.error_retry, False
+            if time.monotonic() - started >= s.open_timeout - 0.05:
+                # FFmpeg reports its interrupted open as "invalid data": say what happened.
+                message = f"no answer from {redact(url)} within {s.open_timeout:g} s"
             self._set_state(self.state, message)
             log.debug("stream %s: open failed: %s", self.name, message)
             return None, False
