@@ -17,7 +17,7 @@ from lightnvr.video.stream_manager import StreamManager, VideoSettings
 @dataclass
 class Row:
     segment: SegmentOpened
-    end_time: float | None = None
+    end_time: float = 0.0  # set by segment_closed
     size_bytes: int = 0
     is_complete: bool = False
 

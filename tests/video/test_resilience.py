@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
@@ -126,9 +127,12 @@ def test_bad_urls_end_in_the_right_state_with_readable_errors(
             "garbage": (StreamState.ERROR, "unsupported URL scheme"),
             "scheme": (StreamState.ERROR, "unsupported URL scheme ('ftp')"),
         }
+        def reached(name: str, state: StreamState) -> bool:
+            st = _st(mgr, name)
+            return st.state == state and bool(st.last_error)
+
         for name, (state, text) in expect.items():
-            assert wait_until(lambda n=name, s=state: _st(mgr, n).state == s
-                              and _st(mgr, n).last_error, 10), (name, _st(mgr, name))
+            assert wait_until(functools.partial(reached, name, state), 10), _st(mgr, name)
             assert text in _st(mgr, name).last_error, (name, _st(mgr, name).last_error)
         assert wait_until(lambda: _st(mgr, "auth").last_error, 5)
         assert "secret" not in _st(mgr, "auth").last_error, "passwords never shown"

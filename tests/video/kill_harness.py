@@ -1,0 +1,46 @@
+"""Subprocess harness for the SIGKILL test: record one stream into a real SQLite database.
+
+    python -m tests.video.kill_harness DB_PATH STORAGE_DIR URL
+
+Runs a StreamManager (fsync every second) writing through RecordingsRepo, prints
+``RECORDING <path>`` once a segment file is open, then waits to be killed.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+
+from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.stream_config import StreamConfig
+from lightnvr.database.manager import Database
+from lightnvr.database.recordings import RecordingsRepo
+from lightnvr.video.stream_manager import StreamManager, VideoSettings
+
+
+def main(argv: list[str]) -> int:
+    db_path, storage, url = argv
+    db = Database(db_path)
+    db.open()
+    settings = VideoSettings(storage_path=storage, hls_path=storage + "-hls",
+                             stagger_seconds=0.0, fsync_interval_seconds=1.0)
+    mgr = StreamManager(settings, BufferPool.from_budget(16 * 1024 * 1024), RecordingsRepo(db))
+    mgr.start([StreamConfig("k", url, segment_duration=900, streaming_enabled=False)])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        st = mgr.status("k")
+        rec = mgr._streams["k"].recorder
+        if st is not None and st.recording and rec is not None and rec.current_path:
+            print(f"RECORDING {rec.current_path}", flush=True)
+            break
+        threading.Event().wait(0.1)
+    else:
+        print("NOT RECORDING", flush=True)
+        return 1
+    threading.Event().wait(600)  # until SIGKILL
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
