@@ -193,7 +193,10 @@ def install_lightnvr(rootfs: Path, wheel: Path) -> None:
     (rootfs / "etc" / "lightnvr").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(DEVICE_CONF, rootfs / "etc" / "lightnvr" / "lightnvr.conf")
     for d in ("var/lib/lightnvr", "var/log/lightnvr"):
-        (rootfs / d).mkdir(parents=True, exist_ok=True)
+        # Every run starts as a first boot: no users, streams or recordings of an earlier run
+        # (the admin password is only taken from the config when the user is created).
+        shutil.rmtree(rootfs / d, ignore_errors=True)
+        (rootfs / d).mkdir(parents=True)
     chroot(rootfs, "chown", "-R", "lightnvr:lightnvr", "/var/lib/lightnvr", "/var/log/lightnvr")
 
 
@@ -272,6 +275,24 @@ def memory_of(pid: int) -> dict[str, int]:
     return out
 
 
+def emulation_baseline(rootfs: Path) -> dict[str, int]:
+    """RSS/PSS of an idle interpreter that imported lightnvr's dependencies, under qemu-user:
+    what emulation and the libraries cost before the daemon does anything."""
+    proc = subprocess.Popen(
+        [CHROOT, str(rootfs), f"{VENV}/bin/python", "-c",
+         "import sys, av, cheroot.wsgi, orjson, psutil; print('up', flush=True); "
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={"PATH": "/usr/bin:/bin"})
+    assert proc.stdout is not None and proc.stdin is not None
+    proc.stdout.readline()
+    mem = memory_of(proc.pid)
+    proc.stdin.close()
+    proc.wait(30)
+    log(f"idle interpreter with av/cheroot/orjson/psutil imported, emulated: {mem}")
+    return mem
+
+
 def record_and_sample(api: Api, daemon: subprocess.Popen[str], camera_port: int,
                       duration: float) -> dict[str, Any]:
     streams = {"arm264": "live264", "arm265": "live265"}
@@ -294,22 +315,26 @@ def record_and_sample(api: Api, daemon: subprocess.Popen[str], camera_port: int,
     return {"samples": samples, "last": last, "peak": peak, "streams": list(streams)}
 
 
-def fetch_recording(api: Api, out_dir: Path) -> dict[str, Any]:
+def fetch_recording(api: Api, out_dir: Path, streams: list[str]) -> dict[str, Any]:
     listing = api.call("GET", "/api/recordings?limit=100&sort=start_time&order=asc")
     recordings = listing.get("recordings", []) if isinstance(listing, dict) else []
-    complete = [r for r in recordings if r.get("is_complete") or r.get("end_time")]
-    if not complete:
-        raise SystemExit(f"no complete recording after the run: {recordings}")
+    complete = [r for r in recordings if r.get("is_complete")]
+    per_stream = {name: sum(1 for r in complete if r.get("stream_name") == name)
+                  for name in streams}
+    if not all(per_stream.values()):
+        raise SystemExit(f"a stream has no complete recording: {per_stream}: {recordings}")
     rec = complete[0]
     dest = out_dir / f"recording-{rec['id']}.mp4"
     size = api.download(f"/api/recordings/download/{rec['id']}", dest)
     probe = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries", "format=duration:stream=codec_name",
          "-of", "json", str(dest)], capture_output=True, text=True)
-    info = json.loads(probe.stdout) if probe.returncode == 0 else {"error": probe.stderr}
+    if probe.returncode != 0:
+        raise SystemExit(f"the downloaded recording does not decode: {probe.stderr}")
+    info = json.loads(probe.stdout)
     log(f"downloaded recording {rec['id']} ({rec.get('stream_name') or rec.get('stream')}): "
         f"{size} bytes, ffprobe {info}")
-    return {"count": len(recordings), "complete": len(complete), "fetched": rec,
+    return {"count": len(recordings), "complete_per_stream": per_stream, "fetched": rec,
             "file": str(dest), "bytes": size, "ffprobe": info}
 
 
@@ -326,21 +351,45 @@ def stop_process(proc: subprocess.Popen[str], name: str, timeout: float) -> int 
     return proc.returncode
 
 
-def run_daemon(args: argparse.Namespace, rootfs: Path, out_dir: Path) -> dict[str, Any]:
-    password = secrets.token_urlsafe(12)
-    run_dir = rootfs / "run" / "lightnvr"
-    run_dir.mkdir(parents=True, exist_ok=True)
+def chroot_daemon(rootfs: Path, port: int, password: str) -> tuple[list[str], dict[str, str]]:
+    """lightnvr in the arm64 rootfs as user lightnvr, with the device config."""
+    (rootfs / "run" / "lightnvr").mkdir(parents=True, exist_ok=True)
     chroot(rootfs, "chown", "lightnvr:lightnvr", "/run/lightnvr")
+    cmd = [CHROOT, "--userspec=lightnvr:lightnvr", str(rootfs), f"{VENV}/bin/lightnvr",
+           "-c", "/etc/lightnvr/lightnvr.conf"]
+    return cmd, daemon_env(port, password, rootfs)
+
+
+def native_daemon(out_dir: Path, port: int, password: str) -> tuple[list[str], dict[str, str]]:
+    """--native: the same config and workload on the host, from the checkout's venv (the
+    reference that shows what emulation adds)."""
+    state = out_dir / "native"
+    shutil.rmtree(state, ignore_errors=True)
+    state.mkdir(parents=True)
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(state), "LANG": "C.UTF-8",
+        "LIGHTNVR_WEB_PORT": str(port), "LIGHTNVR_WEB_BIND_IP": "127.0.0.1",
+        "LIGHTNVR_WEB_PASSWORD": password, "LIGHTNVR_WEB_ROOT": str(ROOT / "www"),
+        "LIGHTNVR_STORAGE_PATH": str(state / "recordings"),
+        "LIGHTNVR_STORAGE_PATH_HLS": str(state / "hls"),
+        "LIGHTNVR_DATABASE_PATH": str(state / "lightnvr.db"),
+        "LIGHTNVR_GENERAL_PID_FILE": str(state / "lightnvr.pid"),
+        "LIGHTNVR_GENERAL_LOG_FILE": str(state / "lightnvr.log"),
+        "LIGHTNVR_STORAGE_MP4_SEGMENT_DURATION": "20",
+    }
+    return [str(ROOT / ".venv" / "bin" / "python"), "-m", "lightnvr", "-c", str(DEVICE_CONF)], env
+
+
+def run_daemon(args: argparse.Namespace, out_dir: Path, password: str,
+               cmd: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Camera + daemon: record, sample memory, query the API, stop; the figures."""
     camera = start_camera(args.camera_port, out_dir / "camera.log")
     daemon: subprocess.Popen[str] | None = None
     result: dict[str, Any] = {}
     try:
         with open(out_dir / "lightnvr.log", "w") as daemon_log:
-            daemon = subprocess.Popen(
-                [CHROOT, "--userspec=lightnvr:lightnvr", str(rootfs), f"{VENV}/bin/lightnvr",
-                 "-c", "/etc/lightnvr/lightnvr.conf"],
-                env=daemon_env(args.port, password, rootfs), stdout=daemon_log,
-                stderr=subprocess.STDOUT, text=True)
+            daemon = subprocess.Popen(cmd, env=env, stdout=daemon_log,
+                                      stderr=subprocess.STDOUT, text=True)
             api = Api(args.port, password)
             started = time.monotonic()
             api.wait_healthy(daemon, 300)
@@ -348,8 +397,9 @@ def run_daemon(args: argparse.Namespace, rootfs: Path, out_dir: Path) -> dict[st
             result["memory_idle"] = memory_of(daemon.pid)
             result["memory"] = record_and_sample(api, daemon, args.camera_port, args.duration)
             result["health"] = api.call("GET", "/api/health")
+            result["system_status"] = api.call("GET", "/api/system/status")
             result["streams"] = api.call("GET", "/api/streams")
-            result["recording"] = fetch_recording(api, out_dir)
+            result["recording"] = fetch_recording(api, out_dir, result["memory"]["streams"])
     finally:
         if daemon is not None:
             result["exit_code"] = stop_process(daemon, "lightnvr", 60)
@@ -371,6 +421,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", default=str(ROOT / "build" / "arm-check"))
     ap.add_argument("--wheel", help="use this wheel instead of building one")
     ap.add_argument("--mirror", help="Debian mirror (default: the host's apt source)")
+    ap.add_argument("--native", action="store_true",
+                    help="run the same check on the host (no emulation), for comparison")
     ap.add_argument("--duration", type=float, default=60.0, help="seconds of recording")
     ap.add_argument("--port", type=int, default=0, help="lightnvr web port (0: a free one)")
     ap.add_argument("--camera-port", type=int, default=0,
@@ -381,12 +433,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if os.geteuid() != 0:
-        raise SystemExit("arm-check needs root (debootstrap, chroot, mount, binfmt_misc)")
-    rootfs, out_dir = Path(args.rootfs).resolve(), Path(args.out).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+def emulated(args: argparse.Namespace, out_dir: Path) -> dict[str, Any]:
+    """Steps 1-6 on the arm64 rootfs; every mount and registration undone on the way out."""
+    rootfs = Path(args.rootfs).resolve()
     ensure_host_packages()
     mounts = Mounts()
     registered = False
@@ -397,17 +446,38 @@ def main(argv: list[str] | None = None) -> int:
         mount_chroot(mounts, rootfs)
         install_lightnvr(rootfs, wheel)
         arch = chroot(rootfs, "uname", "-m").stdout.strip()
-        result = {"arch": arch, "wheel": wheel.name, **run_daemon(args, rootfs, out_dir)}
+        baseline = emulation_baseline(rootfs)
+        password = secrets.token_urlsafe(12)
+        cmd, env = chroot_daemon(rootfs, args.port, password)
+        return {"arch": arch, "wheel": wheel.name, "baseline_interpreter": baseline,
+                **run_daemon(args, out_dir, password, cmd, env)}
     finally:
         if registered:  # before unmounting binfmt_misc, which holds the entry
             unregister_binfmt()
         mounts.close()
-    (out_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out_dir = Path(args.out).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.native:
+        password = secrets.token_urlsafe(12)
+        cmd, env = native_daemon(out_dir, args.port, password)
+        result = {"arch": os.uname().machine, **run_daemon(args, out_dir, password, cmd, env)}
+        name = "result-native.json"
+    else:
+        if os.geteuid() != 0:
+            raise SystemExit("arm-check needs root (debootstrap, chroot, mount, binfmt_misc)")
+        result = emulated(args, out_dir)
+        name = "result.json"
+    (out_dir / name).write_text(json.dumps(result, indent=2) + "\n")
     mem = result["memory"]
-    print(f"arm-check OK on {arch}: start-up {result['startup_seconds']} s, "
+    print(f"arm-check OK on {result['arch']}: start-up {result['startup_seconds']} s, "
           f"RSS {mem['last']['rss_kb'] / 1024:.1f} MiB (peak {mem['peak']['rss_kb'] / 1024:.1f}), "
           f"PSS {mem['last']['pss_kb'] / 1024:.1f} MiB (peak {mem['peak']['pss_kb'] / 1024:.1f}), "
-          f"exit {result['exit_code']}; details in {out_dir / 'result.json'}")
+          f"memory level {result['system_status'].get('memory_pressure')}, "
+          f"exit {result['exit_code']}; details in {out_dir / name}")
     return 0 if result["exit_code"] == 0 else 1
 
 
