@@ -80,6 +80,9 @@ def test_wheel_contents(artefacts: tuple[Path, Path]) -> None:
     assert sql
     for name in sql:
         assert f"lightnvr/database/migrations/{name}" in names
+    assert any(n.startswith("lightnvr/www/") for n in names), (
+        "the wheel has no lightnvr/www/: setup.py must run tools/pkg_assets.py from its "
+        "build_py and sdist commands (docs/deploy.md)")
     for rel in _expected_www():
         assert f"lightnvr/www/{rel}" in names, rel
     node = _referenced_node_modules()
