@@ -81,15 +81,11 @@ def test_first_login_forces_password_change_then_dashboard(ui: UiServer, page: A
     assert fresh.get("/api/auth/verify").json["must_change_password"] is False
 
 
-def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any,
-                                             request: pytest.FixtureRequest) -> None:
+def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any, rtsp_camera: Any) -> None:
     if not ui.has_video:
         pytest.skip("lightnvr.video.stream_manager is not in the tree yet (issue #3)")
-    try:
-        cam = request.getfixturevalue("camera")
-        url = getattr(cam, "url", None) or cam.url_for("live")  # type: ignore[union-attr]
-    except pytest.FixtureLookupError:
-        url = "demo://testsrc?size=320x240&fps=10"  # the built-in in-process camera
+    # The real RTSP test camera, H.264 without audio (see test_daemon_ui.camera_url for why).
+    url = rtsp_camera.url("live264na")
     login(page, ui, hash_="#/streams")
     page.click("button:has-text('Add stream')")
     page.fill("input[name=name]", "cam1")

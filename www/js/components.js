@@ -200,6 +200,7 @@ export function HlsPlayer({ src, poster, controls = false, muted = true, onState
         });
         hls.on(Hls.Events.ERROR, (_e, data) => {
           if (!data.fatal) return;
+          video.dataset.hlsError = `${data.type}:${data.details}`; // for support and tests
           report('error', data.details || data.type);
           try { hls.destroy(); } catch { /* already torn down */ }
           hls = null;
