@@ -18,13 +18,18 @@ import shutil
 import threading
 from typing import Any
 
-from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
+from lightnvr.core.memory.handoff import HandoffQueue
+from lightnvr.video.consumer import consume
 from lightnvr.video.muxing import add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
 
 PLAYLIST = "index.m3u8"
+
+
+def _nothing() -> None:
+    return None
 
 
 class LiveWriter:
@@ -40,6 +45,7 @@ class LiveWriter:
         self.list_size = list_size
         self.with_audio = with_audio
         self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
         self._out: Any = None
         self._info: StreamInfo | None = None
         self._streams: tuple[Any, Any] = (None, None)
@@ -55,6 +61,7 @@ class LiveWriter:
 
     def stop(self, timeout: float) -> bool:
         self.queue.close()
+        self._wake.set()
         if self._thread is None:
             return True
         self._thread.join(max(0.0, timeout))
@@ -68,30 +75,26 @@ class LiveWriter:
 
     def _run(self) -> None:
         log.info("live:%s started (%s)", self.name, self.directory)
-        get = self.queue.get
         try:
-            while True:
-                item = get(None)
-                if item is QueueSignal.CLOSED:
-                    break
-                if item is QueueSignal.TIMEOUT:
-                    continue
-                try:
-                    self._handle(item)
-                except Exception:
-                    self.errors += 1
-                    if self.errors <= 3 or self.errors % 100 == 0:
-                        log.warning("live:%s: packet not written (error %d)", self.name,
-                                    self.errors, exc_info=True)
-                    if self.errors % 10 == 0:
-                        self._close()
-                finally:
-                    item.release()
+            consume(self.queue, self._one, _nothing, self._wake)
         finally:
             self._close()
             self.queue.discard_all()
             shutil.rmtree(self.directory, ignore_errors=True)
             log.info("live:%s exited", self.name)
+
+    def _one(self, item: MediaPacket) -> None:
+        try:
+            self._handle(item)
+        except Exception:
+            self.errors += 1
+            if self.errors <= 3 or self.errors % 100 == 0:
+                log.warning("live:%s: packet not written (error %d)", self.name,
+                            self.errors, exc_info=True)
+            if self.errors % 10 == 0:
+                self._close()
+        finally:
+            item.release()
 
     def _handle(self, item: MediaPacket) -> None:
         if item.info is not self._info:

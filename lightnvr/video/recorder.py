@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
+from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, TriggerType
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.consumer import consume
 from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS, add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
 
@@ -103,6 +104,7 @@ class Recorder:
         self._store = store
         self.queue = queue
         self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
         self._seg: _Segment | None = None
         self._next_start: float | None = None  # chained start time of the next segment
         self.enabled = True
@@ -124,6 +126,7 @@ class Recorder:
     def stop(self, timeout: float) -> bool:
         """Close the queue, let the thread finish its segment; False if it overran."""
         self.queue.close()
+        self._wake.set()
         if self._thread is None:
             return True
         self._thread.join(max(0.0, timeout))
@@ -138,26 +141,21 @@ class Recorder:
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
         log.info("recorder:%s started (%s s segments)", self.name, self.config.segment_duration)
-        get = self.queue.get
         try:
-            while True:
-                item = get(1.0)
-                if item is QueueSignal.TIMEOUT:
-                    self._idle()
-                    continue
-                if item is QueueSignal.CLOSED:
-                    break
-                try:
-                    self._handle(item)  # type: ignore[arg-type]
-                except Exception:
-                    self._on_error()
-                finally:
-                    item.release()  # type: ignore[union-attr]
+            consume(self.queue, self._one, self._idle, self._wake)
         finally:
             self._finish(None)
             self.queue.discard_all()
             log.info("recorder:%s exited (%d segments written)", self.name,
                      self.segments_written)
+
+    def _one(self, item: MediaPacket) -> None:
+        try:
+            self._handle(item)
+        except Exception:
+            self._on_error()
+        finally:
+            item.release()
 
     def _on_error(self) -> None:
         self.errors += 1
