@@ -168,7 +168,13 @@ def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) ->
     def live() -> bool:
         return all(daemon.call("GET", f"/hls/{n.replace(' ', '%20')}/index.m3u8")[0] == 200
                    for n in names)
-    _wait(live, 60, "live playlists of every stream")
+    try:
+        _wait(live, 60, "live playlists of every stream")
+    except AssertionError:
+        _, raw = daemon.call("GET", "/api/streams")
+        states = [(s["name"], s["state"], s["last_error"]) for s in orjson.loads(raw)]
+        tail = daemon.log.read_text(errors="replace")[-3000:]
+        raise AssertionError(f"no live playlist for every stream: {states}\n{tail}") from None
 
     stop, tally = threading.Event(), Tally()
     threads = [threading.Thread(target=_client, args=(daemon, names, n, stop, tally),
