@@ -173,7 +173,8 @@ def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) ->
     except AssertionError:
         _, raw = daemon.call("GET", "/api/streams")
         states = [(s["name"], s["state"], s["last_error"]) for s in orjson.loads(raw)]
-        tail = daemon.log.read_text(errors="replace")[-3000:]
+        logs = [daemon.log, daemon.log.parent / "lightnvr.log"]
+        tail = "\n".join(p.read_text(errors="replace")[-3000:] for p in logs if p.exists())
         raise AssertionError(f"no live playlist for every stream: {states}\n{tail}") from None
 
     stop, tally = threading.Event(), Tally()
