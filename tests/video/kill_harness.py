@@ -36,7 +36,7 @@ def main(argv: list[str]) -> int:
             break
         threading.Event().wait(0.1)
     else:
-        print("NOT RECORDING", flush=True)
+        print(f"NOT RECORDING {mgr.status('k')}", flush=True)
         return 1
     threading.Event().wait(600)  # until SIGKILL
     return 0
