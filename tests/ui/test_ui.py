@@ -417,3 +417,46 @@ def test_users_admin_and_totp_sign_in(ui: UiServer, page: Any, chromium: Any) ->
     page.click("[data-testid=confirm-ok]")
     page.wait_for_selector("button:has-text('Set up')")
     assert ui.admin.get("/api/auth/verify").status == 200
+
+
+def test_failed_api_calls_show_a_readable_message(ui: UiServer, page: Any) -> None:
+    """A dropped connection and a server error each become a sentence on the page."""
+    login(page, ui, hash_="#/system")
+    page.wait_for_selector(".stat-value")
+    page.route("**/api/recordings?*", lambda route: route.abort())
+    page.goto(ui.base_url + "/#/recordings")
+    page.wait_for_selector("[role=alert]:has-text('Cannot reach the NVR')")
+    page.unroute("**/api/recordings?*")
+    page.route("**/api/system", lambda route: route.fulfill(
+        status=500, content_type="application/json", body='{"error": "disk on fire"}'))
+    page.goto(ui.base_url + "/#/system")
+    page.wait_for_selector("[role=alert]:has-text('disk on fire')")
+    page.click("[role=alert] button:has-text('Retry')")
+    page.unroute("**/api/system")
+    page.click("[role=alert] button:has-text('Retry')")
+    page.wait_for_selector(".stat-value")
+    # Chromium logs the failures we caused; nothing else may appear.
+    page.problems[:] = [p for p in page.problems
+                        if "ERR_FAILED" not in p and "status of 500" not in p]
+
+
+def test_keyboard_reaches_navigation_dialogs_and_tabs(ui: UiServer, page: Any) -> None:
+    login(page, ui, hash_="#/streams")
+    page.wait_for_selector("tr[data-stream='front']")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.innerText")
+    assert "Add stream" in focused
+    page.keyboard.press("Enter")
+    page.wait_for_selector("dialog.modal[open]")
+    assert page.evaluate("document.querySelector('dialog.modal').contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog.modal", state="detached")
+    page.goto(ui.base_url + "/#/settings")
+    page.click("role=tab[name='General']")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('aria-selected')") == "true"
+    assert "Storage" in page.evaluate("document.activeElement.innerText")

@@ -24,9 +24,9 @@ function Tile({ stream, user, onRecChange }) {
   const name = stream.name;
   const state = streamState(stream);
   const live = stream.streaming_enabled !== false;
-  // Only a stream whose reader runs can have a playlist and a snapshot; asking earlier just
-  // produces 404s. Reconnecting keeps the player: hls.js rides out short gaps.
-  const running = ['active', 'recording', 'reconnecting'].includes(state);
+  // Only a stream whose reader receives packets has a playlist and a snapshot; asking while
+  // it starts or reconnects just produces 404s, so those show their state instead.
+  const running = ['active', 'recording'].includes(state);
   const playing = play === 'playing';
   // Refresh the still while the video is not playing (starting or camera down).
   useInterval(() => { if (!playing && running) { setSnapOk(true); setSnapTick(Date.now()); } }, 10000, [playing, running]);
@@ -76,7 +76,6 @@ function Tile({ stream, user, onRecChange }) {
       <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
         aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>
     </header>
-    ${(state === 'error' || state === 'reconnecting') && errMsg && html`<p class="tile-error" role="status">${errMsg}</p>`}
   </article>`;
 }
 

@@ -236,7 +236,7 @@ export function StreamsPage({ user, query }) {
     <${ErrorBox} error=${error} onRetry=${load} />
     ${streams === null && !error ? html`<${Spinner} />`
     : streams && streams.length === 0 ? html`<${Empty} title="No streams configured"><p>Add an RTSP camera to start recording.</p><//>`
-    : streams && html`<div class="table-wrap" tabindex="0" role="region" aria-label="Streams table"><table class="table">
+    : streams && html`<div class="table-wrap" tabindex="0" role="region" aria-label="Streams table"><table class="table cards-sm">
         <caption class="sr-only">Configured streams</caption>
         <thead><tr><th scope="col">Name</th><th scope="col">State</th><th scope="col" class="hide-sm">URL</th>
           <th scope="col" class="hide-sm">Video</th><th scope="col">Recording</th>${w && html`<th scope="col"><span class="sr-only">Actions</span></th>`}</tr></thead>

@@ -137,7 +137,7 @@ function UserAdmin({ me }) {
     <div class="card-head"><h2>All users</h2>
       <button type="button" class="btn primary" onClick=${() => setAdding(true)}><${Icon} name="plus" /> Add user</button></div>
     <${ErrorBox} error=${error} onRetry=${load} />
-    ${users === null && !error ? html`<${Spinner} />` : users && html`<div class="table-wrap" tabindex="0" role="region" aria-label="Users table"><table class="table">
+    ${users === null && !error ? html`<${Spinner} />` : users && html`<div class="table-wrap" tabindex="0" role="region" aria-label="Users table"><table class="table cards-sm">
       <caption class="sr-only">Users</caption>
       <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col" class="hide-sm">Last sign-in</th><th scope="col" class="hide-sm">2FA</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${users.map((u) => html`<tr key=${u.id} data-user=${u.username}>
