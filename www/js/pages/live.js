@@ -19,7 +19,8 @@ function Tile({ stream, user, onRecChange }) {
   const tileRef = useRef(null);
   const [play, setPlay] = useState('loading');
   const [snapTick, setSnapTick] = useState(Date.now());
-  const [snapOk, setSnapOk] = useState(true);
+  const [snapOk, setSnapOk] = useState(true); // the server has a still for this stream
+  const [snapShown, setSnapShown] = useState(false);
   const [busy, setBusy] = useState(false);
   const name = stream.name;
   const state = streamState(stream);
@@ -57,10 +58,10 @@ function Tile({ stream, user, onRecChange }) {
     <div class="tile-video" onDblClick=${fullscreen}>
       ${live && running ? html`<${HlsPlayer} src=${`/hls/${enc(name)}/index.m3u8`} label=${'Live video of ' + name}
         onState=${(s) => setPlay(s)} />` : null}
-      ${!playing && running && snapOk && html`<img class="tile-snap" src=${snapUrl} alt=""
-        onError=${() => setSnapOk(false)} />`}
+      ${!playing && live && snapOk && html`<img class="tile-snap" src=${snapUrl} alt=""
+        onError=${() => setSnapOk(false)} onLoad=${() => setSnapShown(true)} />`}
       ${!live ? html`<div class="tile-offline"><strong>Live view off</strong><span>Turn on "Live view" in the stream settings.</span></div>`
-      : !running ? html`<div class="tile-offline"><strong>${state}</strong><span>${errMsg || (state === 'disabled' ? 'This stream is disabled.' : 'No video from this camera yet.')}</span></div>`
+      : !running ? html`<div class=${'tile-offline' + (snapShown && snapOk ? ' over-snap' : '')}><strong>${state}</strong><span>${errMsg || (state === 'disabled' ? 'This stream is disabled.' : 'No video from this camera yet.')}</span></div>`
       : !playing && html`<div class="tile-status">
         ${play === 'error' ? 'Waiting for video…' : html`<span class="spinner small" aria-hidden="true"></span> Starting…`}</div>`}
     </div>
@@ -98,7 +99,7 @@ export function LivePage({ user }) {
   useInterval(load, 5000);
 
   const choose = (n) => { setLayout(n); setPage(0); localStorage.setItem('lightnvr.layout', String(n)); };
-  const visible = (streams || []).filter((s) => s.enabled !== false || s.state);
+  const visible = (streams || []).filter((s) => s.enabled !== false);
   const pages = Math.max(1, Math.ceil(visible.length / layout));
   const shown = visible.slice(page * layout, page * layout + layout);
   const cols = Math.sqrt(layout);

@@ -37,7 +37,7 @@ function Ruler({ name, segs, marks, dayStart, playhead, onPick }) {
   return html`<div class="ruler-row">
     <div class="ruler-label" title=${name}>${name}</div>
     <div class="ruler-track" onClick=${(e) => pickAt(e.currentTarget, e.clientX)} data-stream=${name}>
-      ${segs.map((s) => html`<button type="button" class="ruler-seg" key=${s.id}
+      ${segs.map((s) => html`<button type="button" class=${'ruler-seg' + (s.has_detection ? ' det' : '')} key=${s.id}
         style=${`left:${pct(s._s)}%;width:${Math.max(0.25, pct(s._e) - pct(s._s))}%`}
         title=${`${fmtClock(s._s)} – ${fmtClock(s._e)}`}
         aria-label=${`${name}: recording ${fmtClock(s._s)} to ${fmtClock(s._e)}, play`}
