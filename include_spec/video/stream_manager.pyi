@@ -28,6 +28,13 @@ class VideoSettings:
     reconnect_backoff_max_seconds: float       # 3.0
     stall_timeout_seconds: float               # 10.0
     queue_budget_bytes: int                    # per-consumer queue budget ([memory] buffer_size KB)
+    # (added by the video issue; VideoSettings is a dataclass: storage_path and hls_path are
+    # required, every other field has the default shown in lightnvr/video/stream_manager.py)
+    open_timeout_seconds: float                # 5.0: connect + DESCRIBE limit
+    error_retry_seconds: float                 # 30.0: slow retry after 401/403/404/no video
+    hls_segment_seconds: float                 # 2.0
+    hls_list_size: int                         # 5 segments in the live playlist
+    stop_deadline_seconds: float               # 5.0 per shutdown phase
 
 class StreamStatus:
     name: str

@@ -114,6 +114,7 @@ class LiveWriter:
         import av
 
         os.makedirs(self.directory, exist_ok=True)
+        self._remove_segments()  # a new muxer would never delete the old one's segments
         options = {
             "hls_time": f"{self.segment_seconds:g}",
             "hls_list_size": str(self.list_size),
@@ -141,12 +142,22 @@ class LiveWriter:
         except Exception:
             log.debug("live:%s: close failed", self.name, exc_info=True)
         # Continue numbering after a reopen so players never see a segment name reused.
-        self._next_number += 1 + max(self._count_segments(), 0)
+        self._next_number = self._highest_segment() + 1
 
-    def _count_segments(self) -> int:
+    def _segment_numbers(self) -> list[int]:
         try:
-            names = [n for n in os.listdir(self.directory) if n.startswith("seg_")]
+            names = os.listdir(self.directory)
         except OSError:
-            return 0
-        numbers = [int(n[4:].split(".")[0]) for n in names if n[4:].split(".")[0].isdigit()]
-        return max(numbers) + 1 - self._next_number if numbers else 0
+            return []
+        stems = (n[4:].split(".")[0] for n in names if n.startswith("seg_"))
+        return [int(s) for s in stems if s.isdigit()]
+
+    def _highest_segment(self) -> int:
+        return max(self._segment_numbers(), default=self._next_number)
+
+    def _remove_segments(self) -> None:
+        for n in self._segment_numbers():
+            try:
+                os.unlink(os.path.join(self.directory, f"seg_{n}.m4s"))
+            except OSError:
+                pass
