@@ -2,7 +2,7 @@
 
 ``ui`` (module scope) is a `UiServer`: the REAL `WebApp` + `WebServer` over a real migrated
 SQLite database in a temp dir (tests/fixtures/web.py's `build_context`), the real stream manager
-when `lightnvr.video.stream_manager` exists, and recordings seeded from a real H.264 clip.
+(lightnvr.video.stream_manager), and recordings seeded from a real H.264 clip.
 ``chromium`` (session scope) is a Playwright Browser driving /usr/bin/chromium — never a
 Playwright-downloaded browser. ``page`` is a fresh 1280x800 page whose console errors and
 uncaught exceptions are collected in ``page.problems`` and asserted empty at teardown.
@@ -59,7 +59,6 @@ class UiServer:
     ctx: Any
     clip: bytes
     admin_password: str = ADMIN_PASSWORD
-    has_video: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def admin_client(self) -> ApiClient:
@@ -78,28 +77,6 @@ class UiServer:
         return client
 
 
-class _Idle(NoStreams):
-    """The stream-manager contract with no streams, until lightnvr.video.stream_manager lands."""
-
-    def manual_recording(self, name: str) -> bool:
-        return False
-
-    def set_manual_recording(self, name: str, on: bool) -> bool:
-        return False
-
-    def apply(self, config: object) -> None:
-        return None
-
-    def remove(self, name: str) -> None:
-        return None
-
-    def snapshot_jpeg(self, name: str) -> bytes | None:
-        return None
-
-    def hls_dir(self, name: str) -> str:
-        return "/nonexistent"
-
-
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     _need_ui_tools()
@@ -109,13 +86,11 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     make_clip(clip_path, frames=80, noise=False)  # 8 s at 10 fps: long enough to watch advance
     clip = clip_path.read_bytes()
     ctx = build_context(base, testdb, www_root=str(WWW))
-    has_video = not isinstance(ctx.stream_manager, NoStreams)
-    if not has_video:
-        ctx.stream_manager = _Idle()  # type: ignore[assignment]
+    assert not isinstance(ctx.stream_manager, NoStreams), "needs lightnvr.video.stream_manager"
     server = WebServer(ctx.config.web, WebApp(ctx), port=0)
     server.start()
     port = server.bound_port
-    srv = UiServer(f"http://127.0.0.1:{port}", testdb, ctx, clip, has_video=has_video)
+    srv = UiServer(f"http://127.0.0.1:{port}", testdb, ctx, clip)
     try:
         yield srv
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 from lightnvr.web.app import WebApp
 from lightnvr.web.server import WebServer
 from tests.fixtures.db import TestDb, make_clip, open_testdb
-from tests.fixtures.web import ADMIN_PASSWORD, NoStreams, build_context
+from tests.fixtures.web import ADMIN_PASSWORD, build_context
 
 WWW = str(Path(__file__).resolve().parents[2] / "www")
 
@@ -38,28 +38,6 @@ def seed(testdb: TestDb, clip: bytes, hours: int = 6) -> None:
                                  trigger="detection")
 
 
-class _Idle(NoStreams):
-    """Stands in for the stream manager until lightnvr.video.stream_manager exists."""
-
-    def manual_recording(self, name: str) -> bool:
-        return False
-
-    def set_manual_recording(self, name: str, on: bool) -> bool:
-        return False
-
-    def apply(self, config: object) -> None:
-        return None
-
-    def remove(self, name: str) -> None:
-        return None
-
-    def snapshot_jpeg(self, name: str) -> bytes | None:
-        return None
-
-    def hls_dir(self, name: str) -> str:
-        return "/nonexistent"
-
-
 def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8099
     base = Path(tempfile.mkdtemp(prefix="lightnvr-ui-"))
@@ -68,10 +46,8 @@ def main() -> None:
     make_clip(clip_path, frames=30, noise=False)
     seed(testdb, clip_path.read_bytes())
     ctx = build_context(base, testdb, www_root=WWW)
-    if isinstance(ctx.stream_manager, NoStreams):
-        ctx.stream_manager = _Idle()  # type: ignore[assignment]
-    else:
-        ctx.stream_manager.start(testdb.streams.list())
+    for stream in testdb.streams.list():  # the manager was started empty by build_context
+        ctx.stream_manager.apply(stream)
     server = WebServer(ctx.config.web, WebApp(ctx), port=port)
     server.start()
     print(f"http://127.0.0.1:{server.bound_port}/  admin / {ADMIN_PASSWORD}", flush=True)

@@ -127,6 +127,7 @@ def test_generated_password_forced_change_then_dashboard(daemon: Daemon, chromiu
     assert not problems, problems
 
 
+@pytest.mark.camera
 def test_camera_live_recording_and_timeline(daemon: Daemon, chromium: Any,
                                             camera_url: str) -> None:
     page = new_page(chromium)

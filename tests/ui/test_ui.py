@@ -81,9 +81,8 @@ def test_first_login_forces_password_change_then_dashboard(ui: UiServer, page: A
     assert fresh.get("/api/auth/verify").json["must_change_password"] is False
 
 
+@pytest.mark.camera
 def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any, rtsp_camera: Any) -> None:
-    if not ui.has_video:
-        pytest.skip("lightnvr.video.stream_manager is not in the tree yet (issue #3)")
     # The real RTSP test camera, H.264 without audio (see test_daemon_ui.camera_url for why).
     url = rtsp_camera.url("live264na")
     login(page, ui, hash_="#/streams")

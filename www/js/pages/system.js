@@ -77,7 +77,7 @@ export function SystemPage({ user }) {
     try {
       const r = await post('/api/system/backup');
       const url = r.backupUrl || r.backup_url || r.url;
-      toast(r.message || `Backup written${r.filename ? `: ${r.filename}` : ''}`, 'ok', 8000);
+      toast(`${r.message || 'Backup written'}${r.path || r.filename ? `: ${r.path || r.filename}` : ''}`, 'ok', 8000);
       if (url) downloadUrl(url, r.filename);
     } catch (err) { toast(errText(err), 'error'); }
   };
