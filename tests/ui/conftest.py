@@ -179,3 +179,24 @@ def shot(page: Any, name: str) -> Path:
     path = OUT / f"{name}-{vp['width']}x{vp['height']}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+_AXE: list[str] = []
+
+
+def axe_serious(page: Any) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations on the current page.
+
+    axe.min.js comes from www/node_modules (npm devDependency) and is evaluated through the
+    DevTools protocol, which the page's CSP does not govern, so the page keeps its real CSP.
+    """
+    if not _AXE:
+        _AXE.append((WWW / "node_modules" / "axe-core" / "axe.min.js").read_text())
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(_AXE[0])
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
+    return found

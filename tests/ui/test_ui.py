@@ -16,8 +16,8 @@ import pytest
 
 from tests.ui.conftest import (
     OUT,
-    WWW,
     UiServer,
+    axe_serious,
     change_admin_password,
     login,
     new_page,
@@ -59,6 +59,7 @@ def test_first_login_forces_password_change_then_dashboard(ui: UiServer, page: A
     page.goto(ui.base_url + "/")
     page.wait_for_selector("input[name=username]")
     shot(page, "login")
+    assert not axe_serious(page)
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
@@ -67,6 +68,7 @@ def test_first_login_forces_password_change_then_dashboard(ui: UiServer, page: A
     page.click("button[type=submit]")
     page.wait_for_selector("text=Choose a new password")
     shot(page, "password-change")
+    assert not axe_serious(page)
     # The form refuses a too-short password before asking the server.
     page.fill("input[name=current_password]", ui.admin_password)
     page.fill("input[name=new_password]", "short")
@@ -325,12 +327,10 @@ def test_expired_session_returns_to_the_same_page(ui: UiServer, page: Any) -> No
 def test_accessibility_and_screenshots_of_every_page(ui: UiServer, chromium: Any) -> None:
     """axe-core finds no serious or critical violation on any page, at desktop and phone size."""
     seed_recordings(ui, 2)
-    axe = (WWW / "node_modules" / "axe-core" / "axe.min.js").read_text()
     failures: list[str] = []
     for width, height in ((1280, 800), (390, 844)):
         for theme in ("light", "dark") if width == 1280 else ("light",):
-            # bypass_csp only so the test can inject axe; every other test runs under the CSP.
-            page = new_page(chromium, width, height, color_scheme=theme, bypass_csp=True)
+            page = new_page(chromium, width, height, color_scheme=theme)
             try:
                 login(page, ui)
                 for name in PAGES:
@@ -338,18 +338,8 @@ def test_accessibility_and_screenshots_of_every_page(ui: UiServer, chromium: Any
                     page.wait_for_selector("main#main h1")
                     page.wait_for_load_state("networkidle")
                     page.wait_for_timeout(300)
-                    if theme == "light":
-                        shot(page, name)
-                    else:
-                        shot(page, f"{name}-dark")
-                    page.add_script_tag(content=axe)
-                    result = page.evaluate(
-                        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
-                        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-                        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))")
-                    for v in result:
-                        if v["impact"] in ("serious", "critical"):
-                            failures.append(f"{name} {width}px {theme}: {v}")
+                    shot(page, name if theme == "light" else f"{name}-dark")
+                    failures += [f"{name} {width}px {theme}: {v}" for v in axe_serious(page)]
                 failures += [f"console ({width}px {theme}): {p}" for p in page.problems]
             finally:
                 page.context.close()
