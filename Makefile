@@ -13,9 +13,12 @@ PYTEST_ARGS ?=
 APT_RUN  := python3-venv python3-pip
 APT_TEST := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
             gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
-            gstreamer1.0-libav gstreamer1.0-tools chromium nodejs npm systemd
+            gstreamer1.0-libav gstreamer1.0-tools chromium systemd
+# Node.js may come from elsewhere (NodeSource ships npm inside its nodejs package, which
+# conflicts with Debian's npm): install Debian's only when no `npm` command exists.
+APT_NODE := nodejs npm
 
-.PHONY: run test lint bench venv deps-run deps-test www-deps clean install arm-check check-contracts
+.PHONY: run test lint bench venv deps-run deps-test deps-node www-deps clean install arm-check check-contracts
 
 # Install missing Debian packages when we are root (CI, fresh machines); otherwise just say what is missing.
 define apt_ensure
@@ -23,7 +26,7 @@ define apt_ensure
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "apt-get install:$$missing"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing system packages (run as root or install):$$missing"; fi; \
 	fi
 endef
@@ -31,8 +34,13 @@ endef
 deps-run:
 	$(call apt_ensure,$(APT_RUN))
 
-deps-test: deps-run
+deps-test: deps-run deps-node
 	$(call apt_ensure,$(APT_TEST))
+
+deps-node:
+	@command -v npm >/dev/null 2>&1 || { echo "apt-get install: $(APT_NODE)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  $(APT_NODE) >/dev/null; }
 
 $(VENV)/.stamp-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +61,7 @@ www-deps:
 
 venv: $(VENV)/.stamp-run
 
-run: deps-run venv www-deps
+run: deps-run deps-node venv www-deps
 	$(PY) -m lightnvr -c $(CONF)
 
 lint: $(VENV)/.stamp-dev
