@@ -126,6 +126,7 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
     page.wait_for_selector("dialog.modal video.player")
     assert_advances(page, "dialog.modal video.player", 3.0)
     shot(page, "recording-modal")
+    assert not axe_serious(page)
     with page.expect_download() as dl:
         page.click("dialog.modal a:has-text('Download')")
     path = dl.value.path()
@@ -195,6 +196,7 @@ def test_stream_schedule_and_soft_then_permanent_delete(ui: UiServer, page: Any)
     page.click("button:has-text('Weekdays 8')")
     page.click("button[aria-label='Sun 03:00']")  # and one hour on Sunday night
     shot(page, "stream-schedule")
+    assert not axe_serious(page)
     page.click("form.stream-form button[type=submit]")
     page.wait_for_selector("dialog.modal", state="detached")
     s = ui.admin.get("/api/streams/porch").json
@@ -304,6 +306,7 @@ def test_settings_round_trip_and_server_error_beside_field(ui: UiServer, page: A
                                  ".field-error")
     assert "syslog_facility" in err.inner_text() or "allowed" in err.inner_text()
     shot(page, "settings-error")
+    assert not axe_serious(page)
     assert ui.admin.get("/api/settings").json["syslog_facility"] != "LOG_NOWHERE"
     # Chromium logs the deliberate 400 itself; it is the one console line this test expects.
     page.problems[:] = [p for p in page.problems if not ("400" in p and "/api/settings" in p)]
@@ -384,6 +387,7 @@ def test_users_admin_and_totp_sign_in(ui: UiServer, page: Any, chromium: Any) ->
     qr = page.wait_for_selector("img.qr")
     assert (qr.get_attribute("src") or "").startswith("data:image/png")
     shot(page, "totp-setup")
+    assert not axe_serious(page)
     secret = page.locator("code.secret").inner_text().strip()
     page.fill("input[autocomplete=one-time-code]", pyotp.TOTP(secret).now())
     page.click("button:has-text('Confirm')")
