@@ -126,8 +126,9 @@ def test_code_matches_contract(pyi: Path) -> None:
         elif isinstance(node, (ast.AnnAssign, ast.Assign)):
             targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
             for t in targets:
-                public = isinstance(t, ast.Name) and not t.id.startswith("_")
-                if public and not hasattr(module, t.id):  # type: ignore[union-attr]
+                if not isinstance(t, ast.Name) or t.id.startswith("_"):
+                    continue
+                if not hasattr(module, t.id):
                     errors.append(f"{t.id}: missing in code")
     assert not errors, f"{pyi.relative_to(ROOT)} vs {module.__name__}:\n" + "\n".join(errors)
 
