@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import socket
 import time
 import zipfile
 from typing import Any
@@ -28,6 +29,13 @@ from tests.ui.conftest import (
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
 PAGES = ["live", "recordings", "timeline", "streams", "settings", "users", "system"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def seed_recordings(ui: UiServer, n: int = 3) -> list[Any]:
@@ -157,6 +165,16 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
     page.click("[data-testid=confirm-ok]")
     page.wait_for_selector(row, state="detached")
     wait_until(lambda: ui.testdb.recordings.get(target.id) is None, what="row removed")
+    # Batch delete (a job the page follows to the end) of two unprotected recordings.
+    extra = seed_recordings(ui, 2)
+    page.click("button:has-text('Refresh')")
+    for r in extra:
+        page.check(f"tr[data-id='{r.id}'] input[type=checkbox]")
+    page.click(".batchbar button:has-text('Delete')")
+    page.click("[data-testid=confirm-ok]")
+    for r in extra:
+        page.wait_for_selector(f"tr[data-id='{r.id}']", state="detached")
+        assert ui.testdb.recordings.get(r.id) is None
 
 
 def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any) -> None:
@@ -192,6 +210,10 @@ def test_stream_schedule_and_soft_then_permanent_delete(ui: UiServer, page: Any)
     ui.testdb.add_stream("porch", enabled=False)
     login(page, ui, hash_="#/streams")
     page.click("button[aria-label='Edit porch']")
+    page.fill("input[name=url]", f"rtsp://127.0.0.1:{free_port()}/nothing")
+    page.click("button:has-text('Test connection')")
+    page.wait_for_selector(".test-result.err", timeout=20000)  # the camera's error, readable
+    page.fill("input[name=url]", "rtsp://127.0.0.1:8554/porch")
     page.click("form.stream-form .toggle:has-text('Record only on schedule')")
     page.click("button:has-text('Weekdays 8')")
     page.click("button[aria-label='Sun 03:00']")  # and one hour on Sunday night
