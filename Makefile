@@ -13,12 +13,12 @@ PYTEST_ARGS ?=
 APT_RUN  := python3-venv python3-pip
 APT_TEST := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
             gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
-            gstreamer1.0-libav gstreamer1.0-tools chromium systemd
+            gstreamer1.0-libav gstreamer1.0-tools chromium systemd shellcheck
 # Node.js may come from elsewhere (NodeSource ships npm inside its nodejs package, which
 # conflicts with Debian's npm): install Debian's only when no `npm` command exists.
 APT_NODE := nodejs npm
 
-.PHONY: run test lint bench venv deps-run deps-test deps-node www-deps clean install arm-check check-contracts
+.PHONY: run test lint bench venv deps-run deps-test deps-node www-deps clean install arm-check
 
 # Install missing Debian packages when we are root (CI, fresh machines); otherwise just say what is missing.
 define apt_ensure
@@ -75,10 +75,31 @@ test: deps-test $(VENV)/.stamp-dev www-deps
 bench: deps-test $(VENV)/.stamp-dev
 	$(PY) tools/bench.py
 
-install: deps-run
-	$(PYTHON) -m pip install .
+# Install as a system service (Debian / Raspberry Pi OS): a venv under /opt, the unit, a
+# production config (absolute paths, no demo camera) and a `lightnvr` system user.
+PREFIX_VENV ?= /opt/lightnvr
+install: deps-run deps-node www-deps
+	@[ "$$(id -u)" = 0 ] || { echo "make install needs root"; exit 1; }
+	$(PYTHON) -m venv $(PREFIX_VENV)
+	$(PREFIX_VENV)/bin/pip install -q .
+	ln -sfn $(PREFIX_VENV)/bin/lightnvr /usr/local/bin/lightnvr
+	install -d /usr/share/lightnvr
+	ln -sfn "$$($(PREFIX_VENV)/bin/python -c 'import lightnvr, os; print(os.path.join(os.path.dirname(lightnvr.__file__), "www"))')" /usr/share/lightnvr/www
+	getent group lightnvr >/dev/null || groupadd --system lightnvr
+	id -u lightnvr >/dev/null 2>&1 || useradd --system --gid lightnvr --home-dir /var/lib/lightnvr --no-create-home --shell /usr/sbin/nologin lightnvr
 	install -D -m 0644 conf/lightnvr.service /etc/systemd/system/lightnvr.service
-	install -D -m 0640 conf/lightnvr.conf /etc/lightnvr/lightnvr.conf
+	@if [ ! -e /etc/lightnvr/lightnvr.conf ]; then install -d /etc/lightnvr; \
+	  sed -e 's|^pid_file = .*|pid_file = /run/lightnvr/lightnvr.pid|' -e 's|^log_file = .*|log_file = /var/log/lightnvr/lightnvr.log|' \
+	      -e 's|^path = ./var/recordings|path = /var/lib/lightnvr/recordings|' -e 's|^path_hls = .*|path_hls = /run/lightnvr/hls|' \
+	      -e 's|^path = ./var/lightnvr.db|path = /var/lib/lightnvr/lightnvr.db|' -e 's|^root = .*|root = /usr/share/lightnvr/www|' \
+	      -e 's|^demo_mode = true|demo_mode = false|' conf/lightnvr.conf > /etc/lightnvr/lightnvr.conf; \
+	  chgrp lightnvr /etc/lightnvr/lightnvr.conf; chmod 0640 /etc/lightnvr/lightnvr.conf; fi
+	$(PREFIX_VENV)/bin/lightnvr check-config /etc/lightnvr/lightnvr.conf >/dev/null
+	-systemctl daemon-reload
+
+# Proof on ARM (docs/deploy.md): debootstrapped arm64 Debian under qemu-user; not part of `make test`.
+arm-check: deps-test $(VENV)/.stamp-dev www-deps
+	$(PY) tools/arm_check.py $(ARM_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info var test-output www/node_modules

@@ -6,6 +6,7 @@ NODE_MODULES_ALLOWLIST: set[str]     # packages served from /node_modules/<pkg>/
 NOT_STATIC_PREFIXES: tuple[str, ...]
 
 def content_type(path: str) -> str: ...
+def resolve_static_root(configured: str) -> str: ...   # ValueError naming [web] root
 
 class StaticFiles:
     root: str

@@ -23,7 +23,7 @@ from lightnvr.web.auth import Auth
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.router import Router
-from lightnvr.web.static import StaticFiles
+from lightnvr.web.static import StaticFiles, resolve_static_root
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,9 @@ class WebApp:
         self.ctx = ctx
         self.auth = ensure_auth(ctx)
         self.router = router if router is not None else build_router(ctx)
-        self.static = static if static is not None else StaticFiles(ctx.config.web.root)
+        if static is None:
+            static = StaticFiles(resolve_static_root(ctx.config.web.root))
+        self.static = static
         self.counters = ctx.http_counters
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

@@ -15,6 +15,7 @@ import os
 import threading
 from collections.abc import Collection, Iterator
 from email.utils import formatdate, parsedate_to_datetime
+from pathlib import Path
 
 from lightnvr.web.http import HTTPError, Request, Response
 
@@ -48,6 +49,23 @@ def _file_chunks(path: str) -> Iterator[bytes]:
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
             yield chunk
+
+
+def resolve_static_root(configured: str) -> str:
+    """The UI directory: `[web] root` if it holds index.html, else the copy installed inside
+    the package (wheel: lightnvr/www), else the checkout's www/ (source or editable install).
+
+    Raises ValueError naming `[web] root` when none of them holds the UI.
+    """
+    import lightnvr
+
+    package_dir = Path(lightnvr.__file__).resolve().parent
+    candidates = [Path(configured), package_dir / "www", package_dir.parent / "www"]
+    for candidate in candidates:
+        if (candidate / "index.html").is_file():
+            return str(candidate)
+    raise ValueError(f"[web] root = {configured!r}: no index.html there, nor in "
+                     f"{candidates[1]} or {candidates[2]}; set [web] root to the UI directory")
 
 
 class StaticFiles:

@@ -108,3 +108,17 @@ def test_traversal_is_refused(sweb, path):
 def test_static_is_read_only(sweb):
     r = sweb.client().post("/index.html", body=b"x")
     assert r.status == 405 and r.headers["allow"] == "GET, HEAD"
+
+
+def test_static_root_falls_back_to_the_ui_shipped_with_the_code(tmp_path):
+    from lightnvr.web.static import resolve_static_root
+
+    ui = tmp_path / "ui"
+    ui.mkdir()
+    (ui / "index.html").write_text("<!doctype html>")
+    assert resolve_static_root(str(ui)) == str(ui)
+    # A configured root without the UI (e.g. the packaged default on a dev machine) falls
+    # back to the checkout's www/ (or the wheel's lightnvr/www).
+    found = resolve_static_root(str(tmp_path / "missing"))
+    assert os.path.isfile(os.path.join(found, "index.html"))
+    assert os.path.basename(found) == "www"
