@@ -1,7 +1,7 @@
 """50 concurrent API/HLS clients against the whole daemon while 4 streams record.
 
 The daemon runs as `python -m lightnvr -c <tmp config>` with four streams from the real
-GStreamer RTSP test camera (tools/test_camera.py, run with Debian's python3). Clients list
+GStreamer RTSP test camera (tests/fixtures/camera.py). Clients list
 recordings and fetch live playlists and segments for a while; every answer must be a success,
 and afterwards each stream's recordings must follow one another without gaps.
 """
@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -78,20 +79,18 @@ def _wait(pred: object, timeout: float, what: str) -> None:
 
 
 @pytest.fixture
-def camera() -> Iterator[str]:
-    """The real RTSP test camera; yields its base URL."""
-    port = _free_port()
-    proc = subprocess.Popen(["/usr/bin/python3", str(ROOT / "tools" / "test_camera.py"),
-                             "--port", str(port)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)
+def camera(rtsp_camera: Any) -> str:
+    """Base URL of the session's real RTSP test camera (tests/fixtures/camera.py), listening.
+
+    The camera is shared by the session and other tests take it down and up again; this test
+    is about the daemon, so it starts from a camera that accepts connections.
+    """
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode()
-        assert line.startswith("READY"), f"test camera did not start: {line!r}"
-        yield line.split()[1].rstrip("/")
-    finally:
-        proc.terminate()
-        proc.wait(10)
+        socket.create_connection(("127.0.0.1", rtsp_camera.port), timeout=2).close()
+    except OSError:
+        rtsp_camera.stop()
+        rtsp_camera.start()
+    return rtsp_camera.url("").rstrip("/")
 
 
 @pytest.fixture
