@@ -1,0 +1,280 @@
+"""A 256 MiB device for real: the whole daemon inside a cgroup v1 memory group of 256 MiB.
+
+Four streams from the real RTSP test camera (H.264+AAC encoded live, H.265+AAC and H.264 720p
+clips looped, H.264 without audio) record with live view on for 60 s while a few client
+threads list recordings and streams, fetch live playlists, segments and snapshots. `[memory]`
+is set as for such a device (16 MB packet pool, governor thresholds at 150/200 MB RSS).
+
+What "no OOM kill" means here: in cgroup v1 the page cache of the files the daemon writes is
+charged to its group, so the kernel reclaims at the limit and `memory.failcnt` climbs with no
+harm done. The real signals are `memory.oom_control` (`under_oom` 0 and the `oom_kill`
+counter 0, sampled during the run) and the daemon still alive when we send SIGTERM; failcnt
+is only printed. The peak is `memory.max_usage_in_bytes` (page cache included), printed with
+the daemon's RSS/PSS at the end (psutil `memory_full_info`) and the governor levels seen in
+GET /api/system/status (`memory_pressure`) and /api/metrics
+(`lightnvr_memory_pressure_level`); docs/performance.md records the figures.
+
+Skipped only where there is no cgroup v1 memory controller at /sys/fs/cgroup/memory or the
+test is not root (it must create a group). The group is removed afterwards; any task left
+in it is moved back to this test process's own memory group first (not the root group, so
+nothing escapes the limits this process itself runs under).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import psutil
+import pytest
+
+from tests.fixtures.daemon import DaemonProcess, start_daemon
+
+CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
+MIB = 1024 * 1024
+LIMIT = 256 * MIB
+RUN_SECONDS = 60.0
+SEGMENT_SECONDS = 10
+CLIENTS = 3
+MOUNTS = {"live264": "live264", "h265": "file265", "clip264": "file264", "noaudio": "live264na"}
+MEMORY = {"pool_size_mb": 16, "buffer_size": 256, "rss_pressure_mb": 150,
+          "rss_critical_mb": 200, "available_pressure_mb": 0, "available_critical_mb": 0}
+
+
+def _skip_reason() -> str | None:
+    if not (CGROUP_ROOT / "memory.limit_in_bytes").exists():
+        return "no cgroup v1 memory controller at /sys/fs/cgroup/memory"
+    if os.geteuid() != 0:
+        return "creating a cgroup v1 memory group needs root"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+class MemoryGroup:
+    """/sys/fs/cgroup/memory/lightnvr-test-<pid> with a hard limit; removed by `remove()`."""
+
+    def __init__(self, limit: int) -> None:
+        self.path = CGROUP_ROOT / f"lightnvr-test-{os.getpid()}"
+        self.path.mkdir(exist_ok=True)
+        # memsw (memory + swap) must stay >= the memory limit: set the memory limit first.
+        self.write("memory.limit_in_bytes", limit)
+        if (self.path / "memory.memsw.limit_in_bytes").exists():
+            self.write("memory.memsw.limit_in_bytes", limit)
+
+    def write(self, name: str, value: int) -> None:
+        (self.path / name).write_text(f"{value}\n")
+
+    def read_int(self, name: str) -> int:
+        return int((self.path / name).read_text().split()[0])
+
+    def oom_control(self) -> dict[str, int]:
+        lines = (self.path / "memory.oom_control").read_text().splitlines()
+        return {k: int(v) for k, v in (ln.split() for ln in lines)}
+
+    def wrap(self) -> list[str]:
+        """argv prefix: the shell joins the group, then execs the daemon in it."""
+        return ["sh", "-c", f'echo $$ > {self.path}/cgroup.procs && exec "$@"', "sh"]
+
+    def remove(self) -> None:
+        home = _own_memory_group()
+        for _ in range(50):
+            tasks = (self.path / "cgroup.procs").read_text().split()
+            for pid in tasks:
+                try:
+                    (home / "cgroup.procs").write_text(pid)
+                except OSError:
+                    pass  # exited meanwhile
+            try:
+                self.path.rmdir()
+                return
+            except OSError:
+                time.sleep(0.1)  # tasks still leaving
+        self.path.rmdir()
+
+
+def _own_memory_group() -> Path:
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, rel = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return CGROUP_ROOT / rel.lstrip("/")
+    return CGROUP_ROOT
+
+
+@pytest.fixture
+def memory_group() -> Iterator[MemoryGroup]:
+    group = MemoryGroup(LIMIT)
+    try:
+        yield group
+    finally:
+        group.remove()
+
+
+@pytest.fixture
+def camera(rtsp_camera: Any) -> Any:
+    """The session's camera, listening (other tests stop and restart it)."""
+    try:
+        socket.create_connection(("127.0.0.1", rtsp_camera.port), timeout=2).close()
+    except OSError:
+        rtsp_camera.stop()
+        rtsp_camera.start()
+    return rtsp_camera
+
+
+@dataclass
+class Watch:
+    """What the monitor and the clients saw during the run."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    status_levels: set[str] = field(default_factory=set)
+    metric_levels: set[int] = field(default_factory=set)
+    oom: list[dict[str, int]] = field(default_factory=list)
+    ok: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def tally(self, good: bool, what: str) -> None:
+        with self.lock:
+            if good:
+                self.ok += 1
+            else:
+                self.errors.append(what)
+
+
+def _monitor(d: DaemonProcess, group: MemoryGroup, stop: threading.Event, w: Watch) -> None:
+    while not stop.wait(2.0):
+        w.oom.append(group.oom_control())
+        try:
+            w.status_levels.add(d.json("/api/system/status")["memory_pressure"])
+            _, text = d.call("GET", "/api/metrics")
+            m = re.search(rb"^lightnvr_memory_pressure_level(?:\{\})? (\d+)", text,
+                          re.MULTILINE)
+            if m:
+                w.metric_levels.add(int(m.group(1)))
+        except (OSError, AssertionError) as e:
+            w.tally(False, f"monitor: {e}")
+
+
+def _client(d: DaemonProcess, n: int, stop: threading.Event, w: Watch) -> None:
+    names = list(MOUNTS)
+    i = n
+    while not stop.wait(0.25):  # paced: a device's UI, not a benchmark
+        i += 1
+        name = names[i % len(names)]
+        try:
+            for path in ("/api/recordings?limit=50&page=1", "/api/streams",
+                         f"/api/streams/{name}/snapshot"):
+                status, _ = d.call("GET", path)
+                w.tally(status == 200, f"{path} {status}")
+            status, body = d.call("GET", f"/hls/{name}/index.m3u8")
+            w.tally(status == 200, f"playlist {name} {status}")
+            uris = [ln for ln in body.decode(errors="replace").splitlines()
+                    if ln and not ln.startswith("#")] if status == 200 else []
+            if uris:
+                seg = uris[-1].rsplit("/", 1)[-1]
+                status, _ = d.call("GET", f"/hls/{name}/{seg}")
+                w.tally(status == 200, f"segment {name}/{seg} {status}")
+        except OSError as e:
+            w.tally(False, f"client {n}: {e!r}")
+
+
+def _wait_live(d: DaemonProcess, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if all(d.call("GET", f"/hls/{n}/index.m3u8")[0] == 200 for n in MOUNTS):
+            return
+        time.sleep(0.5)
+    states = [(s["name"], s.get("state"), s.get("last_error")) for s in d.json("/api/streams")]
+    raise AssertionError(f"no live playlist for every stream: {states}\n{d.log_tail()}")
+
+
+def _check_recordings(db_path: Path) -> dict[str, int]:
+    """Every row complete, every file decodable; the number of recordings per stream."""
+    with sqlite3.connect(db_path) as db:
+        rows = db.execute("SELECT stream_name, file_path, is_complete, end_time, size_bytes "
+                          "FROM recordings ORDER BY id").fetchall()
+    per_stream: dict[str, int] = {}
+    for name, path, complete, end, size in rows:
+        assert complete == 1 and end is not None and size > 0, (name, path, complete, end)
+        with av.open(path) as f:
+            frames = 0
+            for _ in f.decode(video=0):
+                frames += 1
+                if frames == 3:
+                    break
+            assert frames == 3, (name, path)
+        per_stream[name] = per_stream.get(name, 0) + 1
+    return per_stream
+
+
+def _footprint(pid: int) -> str:
+    mem = psutil.Process(pid).memory_full_info()
+    return (f"rss {mem.rss / MIB:.1f} MiB, pss {mem.pss / MIB:.1f} MiB, "
+            f"uss {mem.uss / MIB:.1f} MiB")
+
+
+@pytest.mark.slow
+@pytest.mark.camera
+@pytest.mark.timeout(240)
+def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
+                                  tmp_path: Path) -> None:
+    d = start_daemon(tmp_path / "nvr", {"memory": MEMORY, "web": {"web_thread_pool_size": 8}},
+                     wrap=memory_group.wrap())
+    try:
+        assert str(d.proc.pid) in (memory_group.path / "cgroup.procs").read_text().split()
+        t0 = time.monotonic()
+        for name, mount in MOUNTS.items():
+            status, body = d.call("POST", "/api/streams", {
+                "name": name, "url": camera.url(mount), "segment_duration": SEGMENT_SECONDS,
+                "record": True, "streaming_enabled": True})
+            assert status == 201, body
+        _wait_live(d, t0 + 40)
+
+        stop, watch = threading.Event(), Watch()
+        threads = [threading.Thread(target=_monitor, args=(d, memory_group, stop, watch),
+                                    name="cgroup-monitor")]
+        threads += [threading.Thread(target=_client, args=(d, n, stop, watch),
+                                     name=f"api-client-{n}") for n in range(CLIENTS)]
+        for t in threads:
+            t.start()
+        stop.wait(max(10.0, RUN_SECONDS - (time.monotonic() - t0)))
+        stop.set()
+        for t in threads:
+            t.join(30)
+        assert not any(t.is_alive() for t in threads)
+
+        watch.oom.append(memory_group.oom_control())
+        assert d.proc.poll() is None, f"daemon died: {d.proc.returncode}\n{d.log_tail()}"
+        footprint = _footprint(d.proc.pid)
+        streams = d.json("/api/streams")
+    finally:
+        code = d.stop(60)
+    peak = memory_group.read_int("memory.max_usage_in_bytes")
+    failcnt = memory_group.read_int("memory.failcnt")
+    print(f"\n256 MiB cgroup: peak {peak / MIB:.1f} MiB (memory.max_usage_in_bytes), "
+          f"failcnt {failcnt}, oom_control {watch.oom[-1]}; daemon at end: {footprint}; "
+          f"governor levels: status {sorted(watch.status_levels)}, "
+          f"metrics {sorted(watch.metric_levels)}; {watch.ok} API answers")
+
+    assert code == 0, d.log_tail()
+    assert all(o.get("oom_kill", 0) == 0 and o["under_oom"] == 0 for o in watch.oom), watch.oom
+    assert peak <= LIMIT
+    assert watch.status_levels and watch.status_levels <= {"normal", "pressure", "critical"}
+    assert watch.metric_levels and watch.metric_levels <= {0, 1, 2}
+    assert not watch.errors, watch.errors[:20]
+    assert watch.ok > CLIENTS * 20, watch.ok
+    assert {s["name"] for s in streams} == set(MOUNTS)
+    assert all(s["state"] == "active" for s in streams), [(s["name"], s["state"]) for s in streams]
+
+    per_stream = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
+    # Live view for ~RUN_SECONDS with SEGMENT_SECONDS segments, plus the one closed on SIGTERM.
+    for name in MOUNTS:
+        assert per_stream.get(name, 0) >= 3, per_stream
