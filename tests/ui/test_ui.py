@@ -353,7 +353,7 @@ def test_accessibility_and_screenshots_of_every_page(ui: UiServer, chromium: Any
     """axe-core finds no serious or critical violation on any page, at desktop and phone size."""
     seed_recordings(ui, 2)
     failures: list[str] = []
-    for width, height in ((1280, 800), (390, 844)):
+    for width, height in ((1280, 800), (390, 844), (360, 740)):
         for theme in ("light", "dark") if width == 1280 else ("light",):
             page = new_page(chromium, width, height, color_scheme=theme)
             try:
@@ -363,8 +363,12 @@ def test_accessibility_and_screenshots_of_every_page(ui: UiServer, chromium: Any
                     page.wait_for_selector("main#main h1")
                     page.wait_for_load_state("networkidle")
                     page.wait_for_timeout(300)
-                    shot(page, name if theme == "light" else f"{name}-dark")
+                    if width != 360:  # 360 px is checked, not photographed
+                        shot(page, name if theme == "light" else f"{name}-dark")
                     failures += [f"{name} {width}px {theme}: {v}" for v in axe_serious(page)]
+                    wide = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+                    if wide > 0:
+                        failures.append(f"{name} {width}px: page scrolls sideways by {wide}px")
                 failures += [f"console ({width}px {theme}): {p}" for p in page.problems]
             finally:
                 page.context.close()

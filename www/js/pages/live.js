@@ -55,7 +55,7 @@ function Tile({ stream, user, onRecChange }) {
   };
   const snapUrl = `/api/streams/${enc(name)}/snapshot?t=${snapTick}`;
   return html`<article class="tile" ref=${tileRef} aria-label=${'Camera ' + name} data-stream=${name}>
-    <div class="tile-video" onDblClick=${fullscreen}>
+    <div class="tile-video" onClick=${fullscreen} title="Click for fullscreen">
       ${live && running ? html`<${HlsPlayer} src=${`/hls/${enc(name)}/index.m3u8`} label=${'Live video of ' + name}
         onState=${(s) => setPlay(s)} />` : null}
       ${!playing && live && snapOk && html`<img class="tile-snap" src=${snapUrl} alt=""
