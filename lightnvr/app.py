@@ -37,6 +37,7 @@ from lightnvr.core.shutdown import (
     PRIORITY_DATABASE,
     PRIORITY_GOVERNOR,
     PRIORITY_STORAGE,
+    PRIORITY_WEB,
 )
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.backup import BackupThread
@@ -46,6 +47,7 @@ from lightnvr.database.settings import SettingsRepo
 from lightnvr.database.streams import StreamsRepo
 from lightnvr.storage.manager import StorageManager
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
+from lightnvr.web.api.recordings_batch import JobRegistry
 from lightnvr.web.app import WebApp
 from lightnvr.web.context import WebContext
 from lightnvr.web.routes import build_router
@@ -159,6 +161,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
         server = WebServer(config.web, WebApp(ctx, build_router(ctx)))
         server.start()
         server.register_shutdown(coordinator)
+        jobs = ctx.extra.get("recording_jobs")
+        if isinstance(jobs, JobRegistry):  # batch delete/ZIP workers stop right after the web
+            coordinator.register("web-jobs", PRIORITY_WEB - 1, jobs.stop, 5.0)
         log.info("web UI and API on http://%s:%d/", server.bind_ip, server.bound_port)
 
         daemon.phase("starting streams")
