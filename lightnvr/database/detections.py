@@ -111,6 +111,22 @@ class DetectionsRepo:
             rows = conn.execute("SELECT DISTINCT label FROM detections ORDER BY label").fetchall()
         return [str(r[0]) for r in rows]
 
+    def prune_unattached(self, stream: str, before: float) -> int:
+        """Remove `stream`'s detections older than `before` whose recording is gone.
+
+        Detections still attached to a recording (e.g. a protected one) stay with it; the
+        foreign key sets `recording_id` to NULL when a recording row is removed.
+        """
+        with self._db.writer() as conn:
+            cur = conn.execute("DELETE FROM detections WHERE stream_name = ? AND timestamp < ? "
+                               "AND recording_id IS NULL", (stream, before))
+            return int(cur.rowcount)
+
+    def stream_names(self) -> list[str]:
+        with self._db.reader() as conn:
+            return [str(r[0]) for r in
+                    conn.execute("SELECT DISTINCT stream_name FROM detections ORDER BY 1")]
+
     def prune_before(self, timestamp: float) -> int:
         with self._db.writer() as conn:
             cur = conn.execute("DELETE FROM detections WHERE timestamp < ?", (timestamp,))

@@ -30,12 +30,13 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.streams import StreamsRepo
 from lightnvr.storage.deletion import delete_recording as _delete
 from lightnvr.storage.probe import ProbeResult, probe_segment
-from lightnvr.storage.retention import RetentionPass
+from lightnvr.storage.retention import RetentionPass, effective_days
 from lightnvr.storage.sync import Reconciler, SyncResult
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ class StorageManager:
         self._db = db
         self._recordings = RecordingsRepo(db)
         self._streams = StreamsRepo(db)
+        self._detections = DetectionsRepo(db)
         self._pause_cb = pause_recording
         self._heartbeats = heartbeats
         self._beat: Heartbeat | None = None
@@ -278,11 +280,29 @@ class StorageManager:
             with self._state_lock:
                 self._last_retention_at = self._clock.wall()
                 self._last_retention_deleted = p.stats.deleted
+        pruned = self._prune_detections()
+        if pruned:
+            log.info("retention pass: %d detections past retention removed", pruned)
         if p.stats.deleted or p.stats.errors:
             log.info("retention pass: %d recordings removed (%s), %d bytes freed, %d errors",
                      p.stats.deleted, p.stats.by_step, p.stats.freed_bytes, p.stats.errors)
         self._measure()
         return RetentionResult(p.stats.deleted, p.stats.freed_bytes, p.stats.errors)
+
+    def _prune_detections(self) -> int:
+        """Retention step 7: detections past their stream's retention with no recording left."""
+        streams = {s.name: s for s in self._streams.list_with_deleted()}
+        g = self.config.retention_days
+        removed = 0
+        for name in self._detections.stream_names():
+            s = streams.get(name)
+            days = [effective_days(s.retention_days if s else -1, g),
+                    effective_days(s.detection_retention_days if s else -1, g)]
+            if 0 in days:  # unlimited for either kind: keep every detection
+                continue
+            removed += self._detections.prune_unattached(
+                name, self._clock.wall() - max(days) * 86400)
+        return removed
 
     def request_retention(self) -> None:
         """Ask the storage thread for a retention pass soon."""

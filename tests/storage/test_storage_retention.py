@@ -111,3 +111,24 @@ def test_incomplete_recordings_are_never_removed_by_retention(testdb: TestDb) ->
     rec = testdb.add_recording(start=testdb.now - 90 * DAY, complete=False)
     StorageManager(testdb.storage_config(retention_days=1), testdb.db).run_retention()
     assert testdb.recordings.get(rec.id) is not None  # a recorder is still writing it
+
+
+def test_detections_past_retention_go_unless_their_recording_stays(testdb: TestDb) -> None:
+    """Retention step 7 (docs/storage.md): old detections whose recording is gone are pruned."""
+    from lightnvr.database.detections import DetectionsRepo, NewDetection
+
+    now = testdb.now
+    testdb.add_stream("short", retention_days=3, detection_retention_days=2)
+    testdb.add_stream("forever", retention_days=0)
+    kept = testdb.add_recording("short", start=now - 10 * DAY, protected=True)
+    repo = DetectionsRepo(testdb.db)
+    repo.add_many([
+        NewDetection("short", now - 10 * DAY, "person"),                      # old, no recording
+        NewDetection("short", now - 10 * DAY, "car", recording_id=kept.id),   # old, protected rec
+        NewDetection("short", now - 1 * DAY, "dog"),                          # recent
+        NewDetection("forever", now - 400 * DAY, "cat"),                      # unlimited stream
+    ])
+    StorageManager(testdb.storage_config(retention_days=30), testdb.db).run_retention()
+    left = {d.label for name in ("short", "forever")
+            for d in repo.in_range(name, 0, now + DAY)}
+    assert left == {"car", "dog", "cat"}
