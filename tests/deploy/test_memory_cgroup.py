@@ -45,6 +45,7 @@ LIMIT = 256 * MIB
 RUN_SECONDS = 60.0
 SEGMENT_SECONDS = 10
 CLIENTS = 3
+MAX_GAP = 0.5  # seconds between one segment's end and the next one's start
 MOUNTS = {"live264": "live264", "h265": "file265", "clip264": "file264", "noaudio": "live264na"}
 MEMORY = {"pool_size_mb": 16, "buffer_size": 256, "rss_pressure_mb": 150,
           "rss_critical_mb": 200, "available_pressure_mb": 0, "available_critical_mb": 0}
@@ -139,7 +140,12 @@ class Watch:
     status_levels: set[str] = field(default_factory=set)
     metric_levels: set[int] = field(default_factory=set)
     oom: list[dict[str, int]] = field(default_factory=list)
+    # (seconds since daemon ready, cgroup usage MiB, daemon RSS MiB, governor level) each second
+    timeline: list[tuple[float, float, float, str]] = field(default_factory=list)
     ok: int = 0
+    # per stream: the live playlist's newest segment URI first and last seen by the clients
+    live_first: dict[str, str] = field(default_factory=dict)
+    live_last: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def tally(self, good: bool, what: str) -> None:
@@ -151,16 +157,21 @@ class Watch:
 
 
 def _monitor(d: DaemonProcess, group: MemoryGroup, stop: threading.Event, w: Watch) -> None:
-    while not stop.wait(2.0):
+    t0, proc = time.monotonic(), psutil.Process(d.proc.pid)
+    while not stop.wait(1.0):
         w.oom.append(group.oom_control())
         try:
-            w.status_levels.add(d.json("/api/system/status")["memory_pressure"])
+            level = d.json("/api/system/status")["memory_pressure"]
+            w.status_levels.add(level)
+            w.timeline.append((round(time.monotonic() - t0, 1),
+                               round(group.read_int("memory.usage_in_bytes") / MIB, 1),
+                               round(proc.memory_info().rss / MIB, 1), level))
             _, text = d.call("GET", "/api/metrics")
             m = re.search(rb"^lightnvr_memory_pressure_level(?:\{\})? (\d+)", text,
                           re.MULTILINE)
             if m:
                 w.metric_levels.add(int(m.group(1)))
-        except (OSError, AssertionError) as e:
+        except (OSError, AssertionError, psutil.Error) as e:
             w.tally(False, f"monitor: {e}")
 
 
@@ -181,6 +192,9 @@ def _client(d: DaemonProcess, n: int, stop: threading.Event, w: Watch) -> None:
                     if ln and not ln.startswith("#")] if status == 200 else []
             if uris:
                 seg = uris[-1].rsplit("/", 1)[-1]
+                with w.lock:
+                    w.live_first.setdefault(name, seg)
+                    w.live_last[name] = seg
                 status, _ = d.call("GET", f"/hls/{name}/{seg}")
                 w.tally(status == 200, f"segment {name}/{seg} {status}")
         except OSError as e:
@@ -196,14 +210,22 @@ def _wait_live(d: DaemonProcess, deadline: float) -> None:
     raise AssertionError(f"no live playlist for every stream: {states}\n{d.log_tail()}")
 
 
-def _check_recordings(db_path: Path) -> dict[str, int]:
-    """Every row complete, every file decodable; the number of recordings per stream."""
+def _check_recordings(db_path: Path) -> dict[str, list[float]]:
+    """Every row complete, every file decodable; per stream, the recordings' durations.
+
+    Recording queues are never throttled by the governor's level (only live and detection
+    are), so each stream's segments must also follow one another without a gap.
+    """
     with sqlite3.connect(db_path) as db:
-        rows = db.execute("SELECT stream_name, file_path, is_complete, end_time, size_bytes "
-                          "FROM recordings ORDER BY id").fetchall()
-    per_stream: dict[str, int] = {}
-    for name, path, complete, end, size in rows:
+        rows = db.execute("SELECT stream_name, file_path, is_complete, start_time, end_time, "
+                          "size_bytes FROM recordings ORDER BY stream_name, start_time").fetchall()
+    durations: dict[str, list[float]] = {}
+    last_end: dict[str, float] = {}
+    for name, path, complete, start, end, size in rows:
         assert complete == 1 and end is not None and size > 0, (name, path, complete, end)
+        if name in last_end:
+            assert abs(start - last_end[name]) <= MAX_GAP, (name, path, start - last_end[name])
+        last_end[name] = end
         with av.open(path) as f:
             frames = 0
             for _ in f.decode(video=0):
@@ -211,8 +233,8 @@ def _check_recordings(db_path: Path) -> dict[str, int]:
                 if frames == 3:
                     break
             assert frames == 3, (name, path)
-        per_stream[name] = per_stream.get(name, 0) + 1
-    return per_stream
+        durations.setdefault(name, []).append(round(end - start, 1))
+    return durations
 
 
 def _footprint(pid: int) -> str:
@@ -230,32 +252,40 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
                      wrap=memory_group.wrap())
     try:
         assert str(d.proc.pid) in (memory_group.path / "cgroup.procs").read_text().split()
-        t0 = time.monotonic()
-        for name, mount in MOUNTS.items():
-            status, body = d.call("POST", "/api/streams", {
-                "name": name, "url": camera.url(mount), "segment_duration": SEGMENT_SECONDS,
-                "record": True, "streaming_enabled": True})
-            assert status == 201, body
-        _wait_live(d, t0 + 40)
+        watch, stop_monitor, stop = Watch(), threading.Event(), threading.Event()
+        monitor = threading.Thread(target=_monitor, args=(d, memory_group, stop_monitor, watch),
+                                   name="cgroup-monitor")
+        monitor.start()
+        try:
+            t0 = time.monotonic()
+            for name, mount in MOUNTS.items():
+                status, body = d.call("POST", "/api/streams", {
+                    "name": name, "url": camera.url(mount), "segment_duration": SEGMENT_SECONDS,
+                    "record": True, "streaming_enabled": True})
+                assert status == 201, body
+            _wait_live(d, t0 + 40)
+            t_live = time.monotonic()
 
-        stop, watch = threading.Event(), Watch()
-        threads = [threading.Thread(target=_monitor, args=(d, memory_group, stop, watch),
-                                    name="cgroup-monitor")]
-        threads += [threading.Thread(target=_client, args=(d, n, stop, watch),
-                                     name=f"api-client-{n}") for n in range(CLIENTS)]
-        for t in threads:
-            t.start()
-        stop.wait(max(10.0, RUN_SECONDS - (time.monotonic() - t0)))
-        stop.set()
-        for t in threads:
-            t.join(30)
-        assert not any(t.is_alive() for t in threads)
-
-        watch.oom.append(memory_group.oom_control())
-        assert d.proc.poll() is None, f"daemon died: {d.proc.returncode}\n{d.log_tail()}"
-        footprint = _footprint(d.proc.pid)
+            clients = [threading.Thread(target=_client, args=(d, n, stop, watch),
+                                        name=f"api-client-{n}") for n in range(CLIENTS)]
+            for t in clients:
+                t.start()
+            stop.wait(max(10.0, RUN_SECONDS - (time.monotonic() - t0)))
+            stop.set()
+            for t in clients:
+                t.join(30)
+            assert not any(t.is_alive() for t in clients)
+            watch.oom.append(memory_group.oom_control())
+            assert d.proc.poll() is None, f"daemon died: {d.proc.returncode}\n{d.log_tail()}"
+            footprint = _footprint(d.proc.pid)
+        finally:
+            stop.set()
+            stop_monitor.set()
+            monitor.join(30)
+        assert not monitor.is_alive()
         streams = d.json("/api/streams")
     finally:
+        t_stop = time.monotonic()
         code = d.stop(60)
     peak = memory_group.read_int("memory.max_usage_in_bytes")
     failcnt = memory_group.read_int("memory.failcnt")
@@ -263,6 +293,10 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
           f"failcnt {failcnt}, oom_control {watch.oom[-1]}; daemon at end: {footprint}; "
           f"governor levels: status {sorted(watch.status_levels)}, "
           f"metrics {sorted(watch.metric_levels)}; {watch.ok} API answers")
+    print("live segments first/last:", {n: (watch.live_first.get(n), watch.live_last.get(n))
+                                         for n in MOUNTS})
+    print("timeline (s, cgroup MiB, rss MiB, level):",
+          " ".join(f"{t:.0f}:{u:.0f}/{r:.0f}/{lv[0]}" for t, u, r, lv in watch.timeline))
 
     assert code == 0, d.log_tail()
     assert all(o.get("oom_kill", 0) == 0 and o["under_oom"] == 0 for o in watch.oom), watch.oom
@@ -274,7 +308,9 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
     assert {s["name"] for s in streams} == set(MOUNTS)
     assert all(s["state"] == "active" for s in streams), [(s["name"], s["state"]) for s in streams]
 
-    per_stream = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
-    # Live view for ~RUN_SECONDS with SEGMENT_SECONDS segments, plus the one closed on SIGTERM.
+    durations = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
+    print("recordings (s):", durations)
+    # Each stream recorded from before its live playlist appeared until SIGTERM closed the
+    # last segment (3 s of slack: keyframe spacing and the shutdown's own latency).
     for name in MOUNTS:
-        assert per_stream.get(name, 0) >= 3, per_stream
+        assert sum(durations.get(name, [])) >= t_stop - t_live - 3, (name, durations)
