@@ -43,7 +43,10 @@ def make_packet(item: MediaPacket, stream: Any) -> Any:
     data = item.buffer.view()
     if not data:
         raise ValueError(f"refusing to mux an empty packet: {item!r}")
-    pkt = av.Packet(data)  # type: ignore[arg-type]  # any buffer works
+    # bytes(), not the view: av.Packet(buffer) does not copy, it references the buffer, and
+    # the muxer's interleaving queue keeps packets after mux() returns - while our slab goes
+    # back to the pool at release() and is overwritten by the next packet.
+    pkt = av.Packet(bytes(data))
     pkt.stream = stream
     pkt.time_base = item.info.time_base(item.is_video)
     pkt.pts = item.pts

@@ -29,7 +29,7 @@ def keyframe_to_jpeg(item: MediaPacket, quality: int = 5) -> bytes | None:
     dec.thread_type = "SLICE"
     if info.video_extradata:
         dec.extradata = info.video_extradata
-    pkt = av.Packet(item.buffer.view())  # type: ignore[arg-type]
+    pkt = av.Packet(bytes(item.buffer.view()))  # av.Packet references, never copies
     pkt.pts, pkt.dts, pkt.time_base = item.pts, item.dts, info.video_time_base
     frames = list(dec.decode(pkt)) + list(dec.decode(None))
     if not frames:
