@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lightnvr.video.packet import MediaPacket, StreamInfo
+from lightnvr.video.packet import MediaPacket, StreamInfo, add_stream_copy
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +24,13 @@ def add_streams(out: Any, info: StreamInfo, with_audio: bool, what: str) -> tupl
     H.265 is tagged `hvc1` (FFmpeg's default `hev1` is refused by Safari/Chromium and some
     players). Audio the container cannot take is left out with a warning: never breaks video.
     """
-    video = out.add_stream_from_template(info.video_template, opaque=True)
+    video = add_stream_copy(out, info.video_template)
     if info.video_codec == "hevc":
         video.codec_context.codec_tag = "hvc1"
     audio = None
     if with_audio and info.audio_template is not None:
         try:
-            audio = out.add_stream_from_template(info.audio_template, opaque=True)
+            audio = add_stream_copy(out, info.audio_template)
         except ValueError as exc:
             log.warning("%s: audio %s left out: %s", what, info.audio_codec, exc)
     return video, audio

@@ -34,8 +34,8 @@ class StreamInfo:
         self.generation = next(_generation)
         # Never started, never written: only holds the copied codec parameters (see module doc).
         self._keeper = _template_container()
-        self.video_template = self._keeper.add_stream_from_template(video, opaque=True)
-        self.audio_template = (self._keeper.add_stream_from_template(audio, opaque=True)
+        self.video_template = add_stream_copy(self._keeper, video)
+        self.audio_template = (add_stream_copy(self._keeper, audio)
                                if audio is not None else None)
         ctx = video.codec_context
         self.video_codec: str = ctx.name
@@ -57,6 +57,19 @@ class StreamInfo:
     def describe(self) -> str:
         audio = f" + {self.audio_codec}" if self.audio_codec else ""
         return f"{self.video_codec} {self.width}x{self.height}@{self.fps:.3g}{audio}"
+
+
+def add_stream_copy(container: Any, template: Any) -> Any:
+    """`container.add_stream_from_template(template)` for stream copy, needing no encoder.
+
+    `opaque=True` (PyAV >= 14) copies the template's codec as is; without it PyAV looks up an
+    *encoder* of that codec, which a minimal FFmpeg (Buildroot) may not have.
+    """
+    import av
+
+    if int(av.__version__.split(".")[0]) >= 14:
+        return container.add_stream_from_template(template, opaque=True)
+    return container.add_stream_from_template(template)  # pragma: no cover - old PyAV
 
 
 def _template_container() -> Any:
