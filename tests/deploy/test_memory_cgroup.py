@@ -3,7 +3,10 @@
 Four streams from the real RTSP test camera (H.264+AAC encoded live, H.265+AAC and H.264 720p
 clips looped, H.264 without audio) record with live view on for 60 s while a few client
 threads list recordings and streams, fetch live playlists, segments and snapshots. `[memory]`
-is set as for such a device (16 MB packet pool, governor thresholds at 150/200 MB RSS).
+is set as for such a device (16 MB packet pool, governor thresholds at 150/200 MB RSS; the
+host's "available" memory means nothing inside the group, so those thresholds are off), and
+the daemon runs with MALLOC_ARENA_MAX=2 as a device should. Every stream's recordings must be
+complete, decodable and gap-free, and below CRITICAL every live playlist must keep advancing.
 
 What "no OOM kill" means here: in cgroup v1 the page cache of the files the daemon writes is
 charged to its group, so the kernel reclaims at the limit and `memory.failcnt` climbs with no
@@ -45,6 +48,12 @@ LIMIT = 256 * MIB
 RUN_SECONDS = 60.0
 SEGMENT_SECONDS = 10
 CLIENTS = 3
+# glibc's malloc arenas (8 per core) keep freed memory per thread: docs/performance.md measured
+# ~40% more RSS without this limit, enough to hold the governor at CRITICAL. A device runs the
+# daemon with it (see the report in docs/performance.md); LIGHTNVR_TEST_ARENA_MAX=0 leaves
+# glibc's default to reproduce the other figure.
+_ARENAS = os.environ.get("LIGHTNVR_TEST_ARENA_MAX", "2")
+DAEMON_ENV = {"MALLOC_ARENA_MAX": _ARENAS} if _ARENAS not in ("", "0") else {}
 MAX_GAP = 0.5  # seconds between one segment's end and the next one's start
 MOUNTS = {"live264": "live264", "h265": "file265", "clip264": "file264", "noaudio": "live264na"}
 MEMORY = {"pool_size_mb": 16, "buffer_size": 256, "rss_pressure_mb": 150,
@@ -237,6 +246,11 @@ def _check_recordings(db_path: Path) -> dict[str, list[float]]:
     return durations
 
 
+def _seg_no(uri: str | None) -> int:
+    m = re.search(r"(\d+)\.[^.]*$", uri or "")  # seg_12.m4s -> 12
+    return int(m.group(1)) if m else -1
+
+
 def _footprint(pid: int) -> str:
     mem = psutil.Process(pid).memory_full_info()
     return (f"rss {mem.rss / MIB:.1f} MiB, pss {mem.pss / MIB:.1f} MiB, "
@@ -249,7 +263,7 @@ def _footprint(pid: int) -> str:
 def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
                                   tmp_path: Path) -> None:
     d = start_daemon(tmp_path / "nvr", {"memory": MEMORY, "web": {"web_thread_pool_size": 8}},
-                     wrap=memory_group.wrap())
+                     wrap=memory_group.wrap(), env=DAEMON_ENV)
     try:
         assert str(d.proc.pid) in (memory_group.path / "cgroup.procs").read_text().split()
         watch, stop_monitor, stop = Watch(), threading.Event(), threading.Event()
@@ -306,6 +320,12 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
     assert not watch.errors, watch.errors[:20]
     assert watch.ok > CLIENTS * 20, watch.ok
     assert {s["name"] for s in streams} == set(MOUNTS)
+    if "critical" not in watch.status_levels:
+        # Live view keeps going below CRITICAL (KEY_ONLY under PRESSURE still makes segments);
+        # at CRITICAL the governor drops live by design, so there is nothing to expect then.
+        for name in MOUNTS:
+            first, last = (_seg_no(x.get(name)) for x in (watch.live_first, watch.live_last))
+            assert last - first >= 5, (name, watch.live_first, watch.live_last)
     assert all(s["state"] == "active" for s in streams), [(s["name"], s["state"]) for s in streams]
 
     durations = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
