@@ -55,6 +55,10 @@ class ReaderSettings:
     stall_timeout: float = 10.0
     open_timeout: float = 5.0
     error_retry: float = 30.0  # permanent errors that may heal (401, 404): slow retry
+    # A refused connection (camera rebooting, RTSP server restarting) fails at once and costs
+    # nothing, so it is retried at least this often whatever the backoff: recording resumes
+    # within ~3 s of the camera's return instead of up to backoff_max + GOP + open time.
+    refused_retry: float = 1.0
 
 
 class StreamReader:
@@ -84,6 +88,7 @@ class StreamReader:
         self.bytes = 0
         self.reconnects = 0
         self._repairs_done = 0
+        self._refused = False
         self._fixers: tuple[TimestampRepair, ...] = ()
         self.last_packet_mono: float | None = None
         self.bitrate_bps = 0
@@ -184,7 +189,7 @@ class StreamReader:
             if flowed:
                 backoff = s.backoff_initial
             if delay is None:  # transient failure: back off
-                delay = backoff
+                delay = min(backoff, s.refused_retry) if self._refused else backoff
                 backoff = min(backoff * 2, s.backoff_max)
                 self.reconnects += 1
                 if self.state != StreamState.ERROR:
@@ -208,6 +213,7 @@ class StreamReader:
         s = self.settings
         url = self.config.url
         started = time.monotonic()
+        self._refused = False
         try:
             source = self._opener(url, self.config.protocol, s.open_timeout, s.stall_timeout,
                                   self._want_audio, self._stop)
@@ -219,6 +225,7 @@ class StreamReader:
             if permanent:
                 self._set_state(StreamState.ERROR, message)
                 return s.error_retry, False
+            self._refused = isinstance(exc, ConnectionRefusedError)
             if time.monotonic() - started >= s.open_timeout - 0.05:
                 # FFmpeg reports its interrupted open as "invalid data": say what happened.
                 message = f"no answer from {redact(url)} within {s.open_timeout:g} s"
