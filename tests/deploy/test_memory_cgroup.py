@@ -301,8 +301,21 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
     finally:
         t_stop = time.monotonic()
         code = d.stop(60)
-    peak = memory_group.read_int("memory.max_usage_in_bytes")
-    failcnt = memory_group.read_int("memory.failcnt")
+    _report(memory_group, watch, footprint)
+    assert code == 0, d.log_tail()
+    _check_api_and_live(watch, streams)
+    durations = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
+    print("recordings (s):", durations)
+    # Each stream recorded from before its live playlist appeared until SIGTERM closed the
+    # last segment (3 s of slack: keyframe spacing and the shutdown's own latency).
+    for name in MOUNTS:
+        assert sum(durations.get(name, [])) >= t_stop - t_live - 3, (name, durations)
+
+
+def _report(group: MemoryGroup, watch: Watch, footprint: str) -> None:
+    """Print the figures docs/performance.md records; assert no OOM and the peak."""
+    peak = group.read_int("memory.max_usage_in_bytes")
+    failcnt = group.read_int("memory.failcnt")
     print(f"\n256 MiB cgroup: peak {peak / MIB:.1f} MiB (memory.max_usage_in_bytes), "
           f"failcnt {failcnt}, oom_control {watch.oom[-1]}; daemon at end: {footprint}; "
           f"governor levels: status {sorted(watch.status_levels)}, "
@@ -311,10 +324,12 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
                                          for n in MOUNTS})
     print("timeline (s, cgroup MiB, rss MiB, level):",
           " ".join(f"{t:.0f}:{u:.0f}/{r:.0f}/{lv[0]}" for t, u, r, lv in watch.timeline))
-
-    assert code == 0, d.log_tail()
     assert all(o.get("oom_kill", 0) == 0 and o["under_oom"] == 0 for o in watch.oom), watch.oom
     assert peak <= LIMIT
+
+
+def _check_api_and_live(watch: Watch, streams: list[dict[str, Any]]) -> None:
+    """Governor level seen in both APIs, every client call answered, every stream live."""
     assert watch.status_levels and watch.status_levels <= {"normal", "pressure", "critical"}
     assert watch.metric_levels and watch.metric_levels <= {0, 1, 2}
     assert not watch.errors, watch.errors[:20]
@@ -327,10 +342,3 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
             first, last = (_seg_no(x.get(name)) for x in (watch.live_first, watch.live_last))
             assert last - first >= 5, (name, watch.live_first, watch.live_last)
     assert all(s["state"] == "active" for s in streams), [(s["name"], s["state"]) for s in streams]
-
-    durations = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
-    print("recordings (s):", durations)
-    # Each stream recorded from before its live playlist appeared until SIGTERM closed the
-    # last segment (3 s of slack: keyframe spacing and the shutdown's own latency).
-    for name in MOUNTS:
-        assert sum(durations.get(name, [])) >= t_stop - t_live - 3, (name, durations)
