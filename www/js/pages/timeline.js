@@ -201,6 +201,8 @@ export function TimelinePage({ query }) {
           marks=${(data[n] && data[n].marks) || []} dayStart=${dayStart} playhead=${playhead} onPick=${pick} />`)}
         ${chosen && chosen.length > 0 && chosen.every((n) => data[n] && !data[n].segs.length) && !loading
           && html`<p class="muted center">No recordings on ${day} for the selected streams.</p>`}
+        ${!current && chosen && chosen.some((n) => data[n] && data[n].segs.length)
+          && html`<p class="muted small center">Click a recorded stretch (blue) to play from that moment; playback runs on into the following recordings.</p>`}
       </div>`}
   </section>`;
 }
