@@ -89,13 +89,8 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
 
 @pytest.fixture
 def camera_url(rtsp_camera: Any) -> str:
-    """The real RTSP test camera (GStreamer), H.264 encoded live.
-
-    The mount without audio: with AAC the daemon's live fMP4 currently carries H.264 bytes in
-    its audio samples and Chromium stops with a decode error (reported; switch to "live264"
-    once the video pipeline is fixed).
-    """
-    return str(rtsp_camera.url("live264na"))
+    """The real RTSP test camera (GStreamer), H.264 + AAC encoded live."""
+    return str(rtsp_camera.url("live264"))
 
 
 def _login(page: Any, d: Daemon, hash_: str = "#/live") -> None:

@@ -93,8 +93,8 @@ def test_first_login_forces_password_change_then_dashboard(ui: UiServer, page: A
 
 @pytest.mark.camera
 def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any, rtsp_camera: Any) -> None:
-    # The real RTSP test camera, H.264 without audio (see test_daemon_ui.camera_url for why).
-    url = rtsp_camera.url("live264na")
+    # The real RTSP test camera, H.264 + AAC: the live player must play both tracks.
+    url = rtsp_camera.url("live264")
     login(page, ui, hash_="#/streams")
     page.click("button:has-text('Add stream')")
     page.fill("input[name=name]", "cam1")
