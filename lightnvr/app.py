@@ -26,6 +26,7 @@ from lightnvr import __version__
 from lightnvr.core.config import Config
 from lightnvr.core.daemon import Daemon
 from lightnvr.core.logger import get_log_ring
+from lightnvr.core.memory.arena import limit_malloc_arenas
 from lightnvr.core.memory.governor import (
     MemoryGovernor,
     MemoryLimits,
@@ -106,6 +107,7 @@ class _Restart:
 
 def run(config: Config, args: argparse.Namespace) -> int:
     """Start every subsystem, run until stopped, shut down in order; return the exit code."""
+    limit_malloc_arenas()  # before any thread exists: per-thread arenas cost tens of MiB
     daemon = Daemon(config, config_path=args.config, verbose=getattr(args, "verbose", False))
     daemon.install_signal_handlers()
     coordinator = daemon.coordinator

@@ -24,6 +24,7 @@ import psutil
 
 from lightnvr.core.config import MemoryConfig
 from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+from lightnvr.core.memory.cgroup import read_cgroup_memory
 from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
 
 log = logging.getLogger(__name__)
@@ -75,9 +76,15 @@ class MemoryLimits:
 
 
 def read_process_memory() -> MemoryReading:
-    """This process's RSS and the system's available memory (pool utilization 0)."""
+    """This process's RSS, and available memory: the system's, or its memory cgroup's when
+    that is smaller (a device limit or a systemd MemoryMax= counts, not the host's RAM).
+    Pool utilization is left 0 for the caller to fill in."""
     rss = psutil.Process().memory_info().rss
-    return MemoryReading(int(rss), int(psutil.virtual_memory().available), 0.0)
+    available = int(psutil.virtual_memory().available)
+    group = read_cgroup_memory()
+    if group is not None:
+        available = min(available, group.available)
+    return MemoryReading(int(rss), available, 0.0)
 
 
 def _level_for(limits: MemoryLimits, r: MemoryReading, margin: float) -> PressureLevel:

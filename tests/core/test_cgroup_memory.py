@@ -1,0 +1,57 @@
+"""The governor's available-memory reading honours the process's memory cgroup (v1 and v2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightnvr.core.memory.arena import limit_malloc_arenas
+from lightnvr.core.memory.cgroup import read_cgroup_memory
+
+MIB = 1024 * 1024
+
+
+def _proc(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "proc-self-cgroup"
+    p.write_text(text)
+    return p
+
+
+def test_v1_limit_usage_and_reclaimable_cache(tmp_path: Path) -> None:
+    group = tmp_path / "memory" / "nvr"
+    group.mkdir(parents=True)
+    (group / "memory.limit_in_bytes").write_text(f"{256 * MIB}\n")
+    (group / "memory.usage_in_bytes").write_text(f"{200 * MIB}\n")
+    (group / "memory.stat").write_text(f"cache 1\ntotal_inactive_file {50 * MIB}\n")
+    proc = _proc(tmp_path, "5:cpu:/\n4:memory:/nvr\n0::/\n")
+    got = read_cgroup_memory(proc, tmp_path)
+    assert got is not None
+    assert got.limit == 256 * MIB
+    assert got.available == (256 - 150) * MIB  # page cache the kernel can drop is available
+
+
+def test_v1_without_a_limit_is_none(tmp_path: Path) -> None:
+    group = tmp_path / "memory"
+    group.mkdir()
+    (group / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (group / "memory.usage_in_bytes").write_text("1000\n")
+    assert read_cgroup_memory(_proc(tmp_path, "4:memory:/\n"), tmp_path) is None
+
+
+def test_v2_memory_max(tmp_path: Path) -> None:
+    group = tmp_path / "system.slice" / "lightnvr.service"
+    group.mkdir(parents=True)
+    (group / "memory.max").write_text(f"{128 * MIB}\n")
+    (group / "memory.current").write_text(f"{100 * MIB}\n")
+    (group / "memory.stat").write_text(f"anon 1\ninactive_file {10 * MIB}\n")
+    got = read_cgroup_memory(_proc(tmp_path, "0::/system.slice/lightnvr.service\n"), tmp_path)
+    assert got is not None and got.available == 38 * MIB
+    (group / "memory.max").write_text("max\n")
+    assert read_cgroup_memory(_proc(tmp_path, "0::/system.slice/lightnvr.service\n"),
+                              tmp_path) is None
+
+
+def test_arena_limit_respects_an_explicit_environment(monkeypatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas(2) is False  # the operator's choice wins
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert limit_malloc_arenas(2) is True  # glibc here: mallopt accepted it
