@@ -10,7 +10,6 @@ uncaught exceptions are collected in ``page.problems`` and asserted empty at tea
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import threading
@@ -24,15 +23,13 @@ import pytest
 
 from lightnvr.web.app import WebApp
 from lightnvr.web.server import WebServer
+from tests.fixtures.browser import need_browser_tools
 from tests.fixtures.db import TestDb, make_clip, open_testdb
 from tests.fixtures.web import ADMIN_PASSWORD, ApiClient, NoStreams, build_context
 
 REPO = Path(__file__).resolve().parents[2]
 WWW = REPO / "www"
 OUT = REPO / "test-output" / "ui"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 NEW_PASSWORD = "ui-admin-password-2"
 # A media request failing while a camera is down is the network's business, not a UI bug; all
 # other console errors are.
@@ -40,16 +37,6 @@ _BENIGN = re.compile(r"Failed to load resource: the server responded with a stat
                      r"(401|404|409|503)")
 
 pytestmark = pytest.mark.ui
-
-
-def _need_ui_tools() -> None:
-    missing = []
-    if not os.path.exists(CHROMIUM):
-        missing.append(CHROMIUM)
-    if not (WWW / "node_modules" / "htm").is_dir():
-        missing.append("www/node_modules (run `make www-deps`)")
-    if missing:
-        pytest.fail("UI tests need: " + ", ".join(missing))
 
 
 @dataclass
@@ -79,7 +66,7 @@ class UiServer:
 
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    _need_ui_tools()
+    need_browser_tools()
     base = tmp_path_factory.mktemp("ui")
     testdb = open_testdb(base)
     clip_path = base / "clip.mp4"
@@ -100,19 +87,6 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
             stop(5.0)
         testdb.db.close()
         shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    _need_ui_tools()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def new_page(chromium: Any, width: int = 1280, height: int = 800, **kw: Any) -> Any:

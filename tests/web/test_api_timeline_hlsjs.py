@@ -8,9 +8,9 @@ page and every media request share the live server's origin and credentials.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +18,6 @@ from tests.web.api_support import ApiEnv
 
 REPO = Path(__file__).resolve().parents[2]
 HLS_JS = REPO / "www" / "node_modules" / "hls.js" / "dist" / "hls.js"
-CHROMIUM = "/usr/bin/chromium"
 T0 = 1_700_000_000.0
 
 PAGE = """<!doctype html><html><body>
@@ -47,38 +46,32 @@ def env(tmp_path: Path) -> Iterator[ApiEnv]:
 
 @pytest.mark.ui
 @pytest.mark.slow
-def test_hlsjs_plays_the_manifest_across_recordings(env: ApiEnv) -> None:
-    if not (os.path.exists(CHROMIUM) and HLS_JS.exists()):
-        pytest.fail(f"needs {CHROMIUM} and www/node_modules (make www-deps)")
-    from playwright.sync_api import sync_playwright
-
+def test_hlsjs_plays_the_manifest_across_recordings(env: ApiEnv, chromium: Any) -> None:
+    if not HLS_JS.exists():
+        pytest.fail("needs www/node_modules (make www-deps)")
     for i in range(2):
         env.add_recording("cam", T0 + i * 6)
     base = f"http://127.0.0.1:{env.port}"
     manifest = f"/api/timeline/manifest?stream=cam&start={int(T0)}&end={int(T0 + 12)}"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM,
-                                     args=["--no-sandbox", "--disable-gpu",
-                                           "--autoplay-policy=no-user-gesture-required"])
-        try:
-            ctx = browser.new_context(extra_http_headers={
-                "Authorization": env.admin.auth or "", "X-Requested-With": "test"})
-            page = ctx.new_page()
-            page.route(f"{base}/__test__/page.html", lambda r: r.fulfill(
-                content_type="text/html",
-                body=PAGE.replace("__MANIFEST_URL__", repr(manifest))))
-            page.route(f"{base}/__test__/hls.js", lambda r: r.fulfill(
-                content_type="application/javascript", body=HLS_JS.read_text()))
-            page.goto(f"{base}/__test__/page.html")
-            page.wait_for_function("() => window.problems.length > 0 || "
-                                   "document.getElementById('v').ended || "
-                                   "document.getElementById('v').currentTime > 11.0",
-                                   timeout=30_000)
-            problems = page.evaluate("window.problems")
-            t = page.evaluate("document.getElementById('v').currentTime")
-            frames = page.evaluate(
-                "document.getElementById('v').getVideoPlaybackQuality().totalVideoFrames")
-        finally:
-            browser.close()
+    ctx = chromium.new_context(extra_http_headers={
+        "Authorization": env.admin.auth or "", "X-Requested-With": "test"})
+    try:
+        page = ctx.new_page()
+        page.route(f"{base}/__test__/page.html", lambda r: r.fulfill(
+            content_type="text/html",
+            body=PAGE.replace("__MANIFEST_URL__", repr(manifest))))
+        page.route(f"{base}/__test__/hls.js", lambda r: r.fulfill(
+            content_type="application/javascript", body=HLS_JS.read_text()))
+        page.goto(f"{base}/__test__/page.html")
+        page.wait_for_function("() => window.problems.length > 0 || "
+                               "document.getElementById('v').ended || "
+                               "document.getElementById('v').currentTime > 11.0",
+                               timeout=30_000)
+        problems = page.evaluate("window.problems")
+        t = page.evaluate("document.getElementById('v').currentTime")
+        frames = page.evaluate(
+            "document.getElementById('v').getVideoPlaybackQuality().totalVideoFrames")
+    finally:
+        ctx.close()
     assert problems == []
     assert t > 11.0 and frames > 60  # past the second recording's start, frames decoded
