@@ -35,6 +35,7 @@ class VideoSettings:
     hls_segment_seconds: float                 # 2.0
     hls_list_size: int                         # 5 segments in the live playlist
     stop_deadline_seconds: float               # 5.0 per shutdown phase
+    detection_grace_seconds: float             # 2.0: [detection] grace_period; closer events merge
 
 class StreamStatus:
     name: str
@@ -46,7 +47,8 @@ class StreamStatus:
     reconnects: int
     timestamp_repairs: int
     recording: bool                  # a segment file is open right now
-    recording_paused_reason: str     # "" unless recording is paused (e.g. disk emergency)
+    recording_paused_reason: str     # "" unless recording is paused (e.g. disk emergency,
+                                     # or "outside recording schedule")
     segments_written: int
     video_codec: str
     width: int
@@ -55,6 +57,9 @@ class StreamStatus:
     audio_codec: str
     bitrate_bps: int
     last_packet_age: float | None    # seconds since the last packet, None before the first
+    detection_recording: bool        # a detection event (or its post buffer) is being
+                                     # recorded as a "detection" clip (False when continuous
+                                     # or manual recording already covers it)
 
 class ProbeResult:
     ok: bool
@@ -82,5 +87,11 @@ class StreamManager:
     def set_manual_recording(self, name: str, on: bool) -> bool: ...   # False: unknown stream
     def manual_recording(self, name: str) -> bool: ...
     def set_recording_paused(self, reason: str | None) -> None: ...  # storage emergency; None resumes
+    def trigger_detection(self, name: str, active: bool,
+                          duration: float | None = None) -> bool: ...
+    # A detection event: start (active), stop (not active) or pulse (active, `duration` s).
+    # Records "detection" segments with pre_detection_buffer s before the trigger and
+    # post_detection_buffer s after the end, unless continuous recording covers it.
+    # False: unknown stream.
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> ProbeResult: ...
     def stop(self, timeout: float) -> None: ...                # everything, in shutdown order

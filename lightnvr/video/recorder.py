@@ -8,8 +8,16 @@ neither gap nor overlap. The crash-safety protocol is numbered in docs/storage.m
 a segment", steps 1-7); the code below cites the step it implements. The thread exits when the
 queue is closed and drained (the reader's stop closes it), finishing the open segment first.
 
-Pausing (storage emergency) and manual recording are flags read by the thread on each packet
-and on idle ticks, so every file operation happens in this one thread.
+What to record is decided per packet from flags the stream manager sets, so every file
+operation happens in this one thread (`_wanted`): continuous recording (`continuous`, gated
+by the stream's schedule in local time, schedule.py), manual recording (`manual`) and a
+detection event (`events`, an EventWindow shared with the manager). Each segment carries the
+trigger type it was opened for ("scheduled" wins over "manual" over "detection"); when the
+wanted type changes the segment is cut at the next keyframe (chained, no gap), and when
+nothing is wanted any more it is closed at the next keyframe. A storage pause closes at once.
+Between detection clips a stream with `detection_based_recording` keeps its last
+`pre_detection_buffer` seconds of whole GOPs in memory (event_recording.GopBuffer); a clip
+starts with them, so it begins that long before the trigger.
 """
 
 from __future__ import annotations
@@ -22,12 +30,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, TriggerType
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import consume
+from lightnvr.video.event_recording import EventWindow, GopBuffer
 from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS, add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
+from lightnvr.video.schedule import ScheduleGate
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +86,7 @@ class _Segment:
     """The open segment's file, streams and timeline (recorder thread only)."""
 
     info: StreamInfo
+    trigger: TriggerType
     path: str
     start_wall: float
     first_dts: int
@@ -97,7 +109,8 @@ class Recorder:
 
     def __init__(self, config: StreamConfig, settings: RecorderSettings,
                  store: RecordingsStore, queue: HandoffQueue[MediaPacket],
-                 trigger_type: TriggerType = "scheduled") -> None:
+                 trigger_type: TriggerType = "scheduled", clock: Clock | None = None,
+                 events: EventWindow | None = None) -> None:
         self.config = config
         self.name = config.name
         self.settings = settings
@@ -108,7 +121,15 @@ class Recorder:
         self._seg: _Segment | None = None
         self._next_start: float | None = None  # chained start time of the next segment
         self.enabled = True
-        self.trigger_type: TriggerType = trigger_type
+        self.trigger_type: TriggerType = trigger_type  # of the segment open now (or last)
+        # What to record (set by the manager, read by the thread; see the module doc).
+        self.continuous = trigger_type == "scheduled"
+        self.manual = trigger_type == "manual"
+        self.events = events or EventWindow()
+        self.clock: Clock = clock or SYSTEM_CLOCK
+        self.schedule = ScheduleGate(config.record_on_schedule, config.recording_schedule)
+        self._prebuffer = GopBuffer(float(config.pre_detection_buffer)
+                                    if config.detection_based_recording else 0.0)
         self.paused_reason = ""
         self.segments_written = 0
         self.errors = 0
@@ -145,17 +166,32 @@ class Recorder:
             consume(self.queue, self._one, self._idle, self._wake)
         finally:
             self._finish(None)
+            self._prebuffer.clear()
             self.queue.discard_all()
             log.info("recorder:%s exited (%d segments written)", self.name,
                      self.segments_written)
 
     def _one(self, item: MediaPacket) -> None:
+        kept = False
         try:
-            self._handle(item)
+            kept = self._handle(item)
         except Exception:
             self._on_error()
         finally:
-            item.release()
+            if not kept:
+                item.release()
+
+    def _wanted(self, wall: float) -> TriggerType | None:
+        """The kind of recording wanted at `wall` (see the module doc), None for nothing."""
+        if not self.enabled or self.paused_reason:
+            return None
+        if self.continuous and self.schedule.allows(wall):
+            return "scheduled"
+        if self.manual:
+            return "manual"
+        if self.events.active(wall):
+            return "detection"
+        return None
 
     def _on_error(self) -> None:
         self.errors += 1
@@ -170,9 +206,12 @@ class Recorder:
         seg = self._seg
         if seg is None:
             return
-        now = time.time()
+        now = self.clock.wall()  # the clock that stamped the packets (item.wall)
         if not self.enabled or self.paused_reason:
             self._finish(None)
+        elif seg.trigger == "detection" and self._wanted(now) is None:
+            self._finish(None)  # event over and the camera went quiet: no keyframe will come
+            self._next_start = None
         elif now - seg.last_wall >= self.settings.idle_close_seconds:
             log.info("recorder:%s: no packets for %.0f s, finishing %s", self.name,
                      now - seg.last_wall, seg.path)
@@ -181,26 +220,43 @@ class Recorder:
         elif now >= seg.next_sync:
             self._sync(seg, now)
 
-    def _handle(self, item: MediaPacket) -> None:
+    def _handle(self, item: MediaPacket) -> bool:
+        """Write (or buffer) one packet; True if the pre-event buffer kept the reference."""
         seg = self._seg
         if not self.enabled or self.paused_reason:
             if seg is not None:
                 self._finish(None)
                 self._next_start = None
-            return
+            self._prebuffer.clear()
+            return False
+        want = self._wanted(item.wall)
+        if seg is None and want == "detection" and len(self._prebuffer):
+            seg = self._flush_prebuffer()
         if item.is_video:
             if item.is_keyframe and (seg is None or seg.info is not item.info
+                                     or seg.trigger != want
                                      or item.dts - seg.first_dts >= seg.cut_ticks):
                 if seg is not None:
                     self._finish(item if seg.info is item.info else None)
-                seg = self._open(item)
+                    if want is None:
+                        self._next_start = None
+                if want is None:
+                    return self._prebuffer.add(item)
+                seg = self._open(item, want)
                 if seg is None:
-                    return
+                    return False
             elif seg is None:
-                return
+                return self._prebuffer.add(item)
             elif seg.info is not item.info:
                 self._finish(None)
-                return
+                return False
+        elif seg is None or seg.info is not item.info:
+            return self._prebuffer.add(item)
+        self._write(seg, item)
+        return False
+
+    def _write(self, seg: _Segment, item: MediaPacket) -> None:
+        if item.is_video:
             stream = seg.vstream
             d = item.dts - seg.last_dts
             if d > 0:
@@ -208,22 +264,42 @@ class Recorder:
             seg.last_dts = item.dts
             seg.frames += 1
         else:
-            if seg is None or seg.astream is None or seg.info is not item.info:
-                return
             stream = seg.astream
+            if stream is None:
+                return
         seg.container.mux(make_packet(item, stream))
         seg.last_wall = item.wall
         if item.wall >= seg.next_sync:
             self._sync(seg, item.wall)
 
+    def _flush_prebuffer(self) -> _Segment | None:
+        """Open a detection clip at the oldest buffered keyframe and write the buffer."""
+        packets = self._prebuffer.take()
+        seg: _Segment | None = None
+        try:
+            self._next_start = None
+            seg = self._open(packets[0], "detection")
+            if seg is not None:
+                log.info("recorder:%s: detection clip starts %.1f s before now with %d "
+                         "buffered packets", self.name, packets[-1].wall - packets[0].wall,
+                         len(packets))
+                for p in packets:
+                    if p.info is seg.info:
+                        self._write(seg, p)
+        finally:
+            for p in packets:
+                p.release()
+        return seg
+
     # -- segment lifecycle (docs/storage.md, "Recording a segment") -------------------------
-    def _open(self, key: MediaPacket) -> _Segment | None:
+    def _open(self, key: MediaPacket, trigger: TriggerType) -> _Segment | None:
         import av
 
         info = key.info
+        self._prebuffer.clear()  # older than this segment: never part of a later clip
         # Chained start: the previous segment ended exactly here (no gap, no overlap).
         start = self._next_start if self._next_start is not None else key.wall
-        seg = _Segment(info, self._unique_path(start), start, key.dts,
+        seg = _Segment(info, trigger, self._unique_path(start), start, key.dts,
                        int(self.config.segment_duration / info.video_time_base),
                        info.video_time_base, last_dts=key.dts, last_wall=key.wall)
         # Step 1: directories exist and are durable.
@@ -232,7 +308,7 @@ class Recorder:
         try:
             seg.rec_id = self._store.segment_opened(SegmentOpened(
                 self.name, seg.path, seg.start_wall, info.width, info.height, int(info.fps),
-                info.video_codec, self.trigger_type))
+                info.video_codec, trigger))
         except Exception:
             log.error("recorder:%s: cannot register %s (recording anyway; start-up "
                       "reconciliation will register the file)", self.name, seg.path,
@@ -252,7 +328,8 @@ class Recorder:
         seg.next_sync = key.wall + self.settings.fsync_interval_seconds
         self._seg = seg
         self.current_path = seg.path
-        log.info("recorder:%s: segment %s opened", self.name, seg.path)
+        self.trigger_type = trigger
+        log.info("recorder:%s: %s segment %s opened", self.name, trigger, seg.path)
         return seg
 
     def _unique_path(self, start_wall: float) -> str:

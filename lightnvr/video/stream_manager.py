@@ -1,13 +1,16 @@
 """The stream manager: owns every stream's reader, recorder and live writer threads.
 
 Design: per enabled stream, one `reader:<name>` thread (reader.py) fans packets out to the
-HandoffQueues of a `recorder:<name>` thread (when `record` or manual recording is on) and a
+HandoffQueues of a `recorder:<name>` thread (when `record`, manual recording,
+`detection_based_recording` or a triggered detection event needs one) and a
 `live:<name>` thread (when `streaming_enabled`); queues are registered with the
 MemoryGovernor (roles RECORDING and LIVE). Streams start one at a time (`stagger` thread,
 core.stagger). `apply()` restarts only a stream whose settings need it
 (StreamConfig.restart_needed). Shutdown follows ARCHITECTURE.md: readers first (their queues
 are closed), then live writers, then recorders, which finish their segment and complete its
 row. The web layer and the daemon use only include_spec/video/stream_manager.pyi.
+Schedules and detection events are decided inside the recorder (recorder.py); the manager only
+sets its flags and owns each stream's EventWindow, which outlives recorder restarts.
 
 Lock order: `_lock` (the stream table) is never held while stopping or joining threads.
 """
@@ -27,7 +30,7 @@ from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor, QueueRole
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.memory.pool import BufferPool
-from lightnvr.core.recordings_store import RecordingsStore, TriggerType
+from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import (
     PRIORITY_LIVE,
     PRIORITY_READERS,
@@ -36,10 +39,12 @@ from lightnvr.core.shutdown import (
 )
 from lightnvr.core.stagger import StaggeredStarter
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.reader import ReaderSettings, StreamReader
 from lightnvr.video.recorder import Recorder, RecorderSettings
+from lightnvr.video.schedule import SCHEDULE_PAUSED_REASON, schedule_allows
 from lightnvr.video.snapshot import SnapshotCache
 from lightnvr.video.source import PermanentSourceError, describe_error, open_source
 from lightnvr.video.states import StreamState
@@ -65,6 +70,7 @@ class VideoSettings:
     hls_segment_seconds: float = 2.0         # (ours)
     hls_list_size: int = 5                   # (ours) segments kept in the live playlist
     stop_deadline_seconds: float = 5.0       # (ours) per shutdown phase
+    detection_grace_seconds: float = 2.0     # [detection] grace_period: closer events merge
 
 
 @dataclass(slots=True)
@@ -87,6 +93,7 @@ class StreamStatus:
     audio_codec: str = ""
     bitrate_bps: int = 0
     last_packet_age: float | None = None
+    detection_recording: bool = False  # a detection event (or its post buffer) records a clip
 
 
 @dataclass(slots=True)
@@ -110,6 +117,7 @@ class _Stream:
     queues: list[HandoffQueue[MediaPacket]] = field(default_factory=list)
     dropped_before: int = 0
     segments_before: int = 0
+    events: EventWindow = field(default_factory=EventWindow)
 
 
 class StreamManager:
@@ -189,6 +197,13 @@ class StreamManager:
         st.dropped = e.dropped_before + sum(q.stats().dropped for q in list(e.queues))
         st.segments_written = e.segments_before + (rec.segments_written if rec else 0)
         st.recording_paused_reason = self._paused_reason if rec is not None else ""
+        cfg, now = e.config, self._clock.wall()
+        continuous = cfg.record and (not cfg.record_on_schedule
+                                     or schedule_allows(cfg.recording_schedule, now))
+        if cfg.record and not continuous and not st.recording_paused_reason:
+            st.recording_paused_reason = SCHEDULE_PAUSED_REASON
+        st.detection_recording = bool(rec is not None and not continuous and not e.manual
+                                      and not self._paused_reason and e.events.active(now))
         st.recording = bool(rec is not None and rec.recording)
         if r is None:
             return st
@@ -230,6 +245,24 @@ class StreamManager:
         with self._lock:
             entry = self._streams.get(name)
             return bool(entry is not None and entry.manual)
+
+    def trigger_detection(self, name: str, active: bool, duration: float | None = None) -> bool:
+        """A detection event starts (`active`), ends (not `active`) or pulses (`active` with
+        `duration` seconds). False: unknown stream. See docs/video.md, "Detection recording"."""
+        with self._lock:
+            entry = self._streams.get(name)
+            if entry is None:
+                return False
+            cfg = entry.config
+        entry.events.trigger(active, self._clock.wall(), duration,
+                             float(cfg.post_detection_buffer),
+                             self.settings.detection_grace_seconds)
+        log.info("stream %s: detection %s%s", name,
+                 "stop" if not active else "start" if duration is None else "pulse",
+                 f" {duration:.1f} s" if active and duration is not None else "")
+        if active:
+            self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
+        return True
 
     def set_recording_paused(self, reason: str | None) -> None:
         """Storage emergency: recorders finish their segment and write nothing until None."""
@@ -294,20 +327,25 @@ class StreamManager:
         reader.start()
 
     def _sync_recorder(self, entry: _Stream) -> None:
-        """Start or stop the recorder so it runs iff `record` or manual recording is on."""
+        """Run a recorder iff `record`, manual recording, `detection_based_recording` or an
+        active detection event needs one, and hand it the current flags."""
         with self._lock:
-            reader, rec = entry.reader, entry.recorder
-            want = entry.config.record or entry.manual
-            trigger: TriggerType = "scheduled" if entry.config.record else "manual"
-            if reader is None or (want and rec is not None and rec.trigger_type == trigger):
+            reader, rec, cfg = entry.reader, entry.recorder, entry.config
+            want = (cfg.record or entry.manual or cfg.detection_based_recording
+                    or entry.events.active(self._clock.wall()))
+            if reader is None:
                 return
-            if rec is not None:
-                entry.recorder = None
+            if want and rec is not None:
+                rec.continuous, rec.manual = cfg.record, entry.manual
+                return
+            entry.recorder = None
             if want:
                 q = self._queue(entry, "recording", QueueRole.RECORDING)
-                new = Recorder(entry.config, RecorderSettings(
+                new = Recorder(cfg, RecorderSettings(
                     self.settings.storage_path, self.settings.mp4_directory_format,
-                    self.settings.fsync_interval_seconds), self._store, q, trigger)
+                    self.settings.fsync_interval_seconds), self._store, q,
+                    clock=self._clock, events=entry.events)
+                new.continuous, new.manual = cfg.record, entry.manual
                 new.paused_reason = self._paused_reason
                 entry.recorder = new
                 new.start()
