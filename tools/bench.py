@@ -15,7 +15,7 @@ TOOLS = Path(__file__).resolve().parent
 
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     # (script, full-run arguments, quick-run arguments)
-    ("bench_recording.py", [], ["--streams", "1,4", "--duration", "20"]),
+    ("bench_recording.py", [], ["--streams", "1,4", "--duration", "20", "--warmup", "4"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
 ]
 

@@ -156,6 +156,7 @@ class SystemApi:
 
 
 def register(router: Router, ctx: WebContext) -> None:
+    psutil.cpu_percent(interval=None)  # prime: the first call only sets the reference point
     s = SystemApi(ctx)
     done = oa.obj({"success": oa.BOOLEAN, "message": oa.STRING}, required=["success"])
     log_item = oa.obj({"timestamp": oa.STRING, "level": oa.STRING, "logger": oa.STRING,
