@@ -46,11 +46,11 @@ class GopBuffer:
             self.clear()  # new connection: old GOPs cannot be muxed with the new templates
         if item.is_video and item.is_keyframe:
             self._gops.append([item])
-            self._trim(item.wall)
         elif self._gops:
             self._gops[-1].append(item)
         else:
             return False
+        self._trim(item.wall)
         self._bytes += item.buffer.size
         while self._bytes > self.max_bytes and len(self._gops) > 1:
             self._drop_oldest()

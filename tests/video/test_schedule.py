@@ -17,11 +17,22 @@ from lightnvr.video.schedule import (
     schedule_allows,
     schedule_slot,
 )
-from lightnvr.video.segment_probe import probe_segment
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
 from tests.video.helpers import MemoryStore, video_threads, wait_until
 
 DEMO = "demo://testsrc2?seconds=4"  # GOP 2 s
+
+
+def media_seconds(path: str) -> float:
+    """Seconds of video in `path` measured from its packets (it opens and demuxes)."""
+    import av
+
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        pts = sorted(p.pts for p in c.demux(s) if p.pts is not None)
+    step = pts[1] - pts[0] if len(pts) > 1 else 0
+    assert s.time_base is not None
+    return float((pts[-1] - pts[0] + step) * s.time_base)
 
 
 def _local(y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> float:
@@ -82,7 +93,8 @@ def test_recorder_follows_schedule_across_boundaries(tmp_path: Path) -> None:
         first = store.of("s")[0]
         assert first.segment.trigger_type == "scheduled"
         assert boundary <= first.end_time <= boundary + 2.3
-        assert probe_segment(first.segment.file_path) is not None
+        assert media_seconds(first.segment.file_path) == pytest.approx(
+            first.end_time - first.segment.start_time, abs=0.25)
         st = mgr.status("s")
         assert st is not None and st.recording_paused_reason == SCHEDULE_PAUSED_REASON
         time.sleep(2.5)
