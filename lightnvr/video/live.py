@@ -26,6 +26,12 @@ from lightnvr.video.packet import MediaPacket, StreamInfo
 log = logging.getLogger(__name__)
 
 PLAYLIST = "index.m3u8"
+# FFmpeg's interleaver holds packets until every stream of the output has one queued, or until
+# they span max_interleave_delta (default 10 s). Under governor PRESSURE the live queue passes
+# only video keyframes, no audio, so with the default a playlist with an audio track froze for
+# ~10 s and then caught up in a burst, while an audio-less one kept going. Half a second still
+# interleaves normal RTSP arrival order (audio and video within ~0.1 s of each other).
+INTERLEAVE_DELTA_US = 500_000
 
 
 def _nothing() -> None:
@@ -123,6 +129,8 @@ class LiveWriter:
             "hls_segment_filename": os.path.join(self.directory, "seg_%d.m4s"),
             "hls_flags": "delete_segments+independent_segments+temp_file+omit_endlist",
             "start_number": str(self._next_number),
+            # See INTERLEAVE_DELTA_US: never hold video back waiting for audio that was dropped.
+            "max_interleave_delta": str(INTERLEAVE_DELTA_US),
         }
         out = av.open(os.path.join(self.directory, PLAYLIST), "w", format="hls",
                       options=options)

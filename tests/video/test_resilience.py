@@ -20,7 +20,7 @@ from lightnvr.core.memory.governor import (
 )
 from lightnvr.core.memory.handoff import DropLevel
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.segment_probe import probe_segment
+from lightnvr.storage.probe import probe_segment
 from lightnvr.video.stream_manager import StreamManager, StreamState, StreamStatus
 from tests.fixtures.camera import TestCamera
 from tests.video.helpers import make_manager, video_threads, wait_until
@@ -196,3 +196,48 @@ def test_governor_pressure_thins_live_view_and_keeps_recording_complete(
     # Recording stayed complete through PRESSURE and CRITICAL: every frame is in the file.
     assert probed.video_packets == pytest.approx(duration * 15, abs=2)
     assert _st(mgr, "g").dropped > 0
+
+
+def _newest_live_segment(mgr: StreamManager, name: str) -> int:
+    """Number of the newest segment in `name`'s live playlist (-1 before it exists)."""
+    try:
+        text = (Path(mgr.hls_dir(name)) / "index.m3u8").read_text()
+    except OSError:
+        return -1
+    uris = [ln for ln in text.splitlines() if ln.startswith("seg_")]
+    return int(uris[-1][4:].split(".")[0]) if uris else -1
+
+
+@pytest.mark.slow
+def test_governor_levels_treat_live_view_with_and_without_audio_alike(
+        rtsp_camera: TestCamera, tmp_path: Path) -> None:
+    """PRESSURE: both playlists advance (keyframes only); CRITICAL: neither grows; NORMAL:
+    both resume. Regression: with FFmpeg's default 10 s max_interleave_delta the playlist of
+    the stream with audio froze under PRESSURE (its muxer waited for dropped audio) while the
+    audio-less one went on, which looked like "CRITICAL does not pause the audio-less one"."""
+    governor = MemoryGovernor(MemoryLimits(), read=_FakeMemory())
+    mgr, _, _ = make_manager(tmp_path, governor=governor)
+    names = {"aud": "live264", "noaud": "live264na"}
+    mgr.start([StreamConfig(n, rtsp_camera.url(m), record=False) for n, m in names.items()])
+
+    def newest() -> dict[str, int]:
+        return {n: _newest_live_segment(mgr, n) for n in names}
+
+    def advanced(since: dict[str, int], by: int) -> bool:
+        now = newest()
+        return all(now[n] >= since[n] + by for n in names)
+
+    try:
+        assert wait_until(lambda: min(newest().values()) >= 1, 20), newest()
+        governor.apply(PressureLevel.PRESSURE)
+        at_pressure = newest()
+        assert wait_until(lambda: advanced(at_pressure, 2), 7), (at_pressure, newest())
+        governor.apply(PressureLevel.CRITICAL)
+        time.sleep(1.0)  # a segment the muxer was closing may still land
+        at_critical = newest()
+        time.sleep(5.0)  # > 2 GOPs and 2 segment lengths: any growth would show
+        assert newest() == at_critical, "no live segment may be written under CRITICAL"
+        governor.apply(PressureLevel.NORMAL)
+        assert wait_until(lambda: advanced(at_critical, 2), 10), (at_critical, newest())
+    finally:
+        mgr.stop(10)
