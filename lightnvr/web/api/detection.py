@@ -1,14 +1,17 @@
 """Detection API: stored detection results, the model list, and external motion triggers.
 
 `POST /api/motion/trigger` follows the C project's docs/API.md: detections are stored (filtered
-by the stream's zones) and tags applied to the stream's open recording. Starting a
-detection-triggered recording needs a stream-manager entry point the video contract does not
-have yet, so `recording_triggered` is always false and a `warning` says why.
+by the stream's zones), the event is handed to the stream manager (`trigger_detection`: start,
+stop, or a pulse of `duration_ms`), and tags are applied to the stream's open recording. When
+the stream records continuously the open segment is the record (it gets the tags);
+otherwise the stream manager records a "detection" clip with the stream's pre/post buffers and
+`recording_triggered` is true when a clip started or was extended.
 """
 
 from __future__ import annotations
 
 import datetime
+import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +30,7 @@ MIN_DETECTION_AGE = 30.0  # live view keeps a box this long (C: MIN_DETECTION_AG
 MAX_OBJECTS = 20
 MAX_TRIGGER_TAGS = 16
 MAX_PULSE_MS = 600_000
-_NO_TRIGGER = ("recording triggers are not available in this build (the stream manager has no "
-               "detection-trigger entry point); the event was recorded")
+CLIP_ROW_WAIT_SECONDS = 1.0  # a new clip's row appears at the recorder's next tick (~0.1 s)
 
 
 def _confidence(value: Any, field: str) -> float:
@@ -120,9 +122,32 @@ class DetectionApi:
                                      zone_id=zone.id if zone else None))
         return self.detections.add_many(keep)
 
-    def open_recording(self, stream: str) -> int | None:
-        rows = [r for r in self.ctx.recordings.incomplete() if r.stream_name == stream]
-        return max(rows, key=lambda r: r.start_time).id if rows else None
+    def open_recording(self, stream: str, wait: float = 0.0) -> int | None:
+        """The id of the stream's open segment; waits up to `wait` s for one to appear."""
+        deadline = time.monotonic() + wait
+        pause = threading.Event()
+        while True:
+            rows = [r for r in self.ctx.recordings.incomplete() if r.stream_name == stream]
+            if rows or time.monotonic() >= deadline:
+                return max(rows, key=lambda r: r.start_time).id if rows else None
+            pause.wait(0.05)
+
+    def start_event(self, cfg: StreamConfig, action: str, duration_ms: int
+                    ) -> tuple[bool, dict[str, Any]]:
+        """Hand the event to the stream manager: (recording_triggered, extra response fields)."""
+        mgr = self.ctx.stream_manager
+        active = action != "stop"
+        seconds = duration_ms / 1000.0 if action == "pulse" else None
+        if not mgr.trigger_detection(cfg.name, active, seconds):
+            return False, {"warning": "the stream is not running; the event was recorded "
+                                      "but no recording was triggered"}
+        st = mgr.status(cfg.name)
+        triggered = bool(active and st is not None and st.detection_recording)
+        if active and not triggered and cfg.record and st is not None \
+                and not st.recording_paused_reason:
+            return False, {"message": "continuous recording is on: the event annotates the "
+                                      "current segment"}
+        return triggered, {}
 
     def trigger(self, req: Request) -> Response:
         body = req.json_object()
@@ -144,21 +169,18 @@ class DetectionApi:
         tags = _tags(body)
         cfg = path_stream(self.ctx, req, "stream")
         stored = self.store(cfg, objects, time.time()) if action != "stop" else 0
+        triggered, extra = self.start_event(cfg, action, duration)
         applied = 0
-        rid = self.open_recording(cfg.name) if tags else None
+        rid = (self.open_recording(cfg.name, CLIP_ROW_WAIT_SECONDS if triggered else 0.0)
+               if tags else None)
         if rid is not None:
             self.ctx.recordings.set_tags(rid, [*self.ctx.recordings.tags(rid), *tags])
             applied = len(tags)
         out: dict[str, Any] = {"success": True, "stream": cfg.name, "action": action,
-                               "recording_triggered": False, "detections_stored": stored,
-                               "tags_applied": applied}
+                               "recording_triggered": triggered, "detections_stored": stored,
+                               "tags_applied": applied, **extra}
         if action == "pulse":
             out["duration_ms"] = duration
-        if cfg.detection_based_recording:
-            out["warning"] = _NO_TRIGGER
-        else:
-            out["warning"] = ("Stream does not have detection-based recording enabled; the "
-                              "event was recorded but no recording was triggered")
         return Response.json(out, 202)
 
 
@@ -170,4 +192,5 @@ def register(router: Router, ctx: WebContext) -> None:
                "Stored detections of a stream (recent, or ?start=&end=)")
     router.add("GET", "/api/detection/models", api.models, Access.READ, "Detection models")
     router.add("POST", "/api/motion/trigger", api.trigger, Access.WRITE,
-               "External motion event: store detections, tag the open recording")
+               "External motion event: store detections, trigger a detection recording, "
+               "tag the open recording")
