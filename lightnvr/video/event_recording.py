@@ -18,7 +18,9 @@ from collections import deque
 
 from lightnvr.video.packet import MediaPacket
 
-DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+# 5 s at ~12 Mbit/s. Slabs held here are outside the handoff queues; past the pool's budget
+# the reader falls back to transient heap buffers (a pressure signal, never a failure).
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
 
 class GopBuffer:

@@ -135,6 +135,14 @@ class Recorder:
         self.errors = 0
         self.current_path = ""
 
+    def update_config(self, config: StreamConfig) -> None:
+        """Settings that need no restart (schedule, pre-event buffer): plain attribute
+        swaps, read by the thread at its next packet."""
+        self.config = config
+        self.schedule = ScheduleGate(config.record_on_schedule, config.recording_schedule)
+        self._prebuffer.seconds = (float(config.pre_detection_buffer)
+                                   if config.detection_based_recording else 0.0)
+
     @property
     def recording(self) -> bool:
         return self._seg is not None

@@ -161,6 +161,8 @@ class StreamManager:
             entry = self._streams.get(config.name)
             if entry is not None and not entry.config.restart_needed(config):
                 entry.config = config
+                if entry.recorder is not None:
+                    entry.recorder.update_config(config)
                 return
             if entry is None:
                 self._streams[config.name] = _Stream(config)
