@@ -161,3 +161,19 @@ def test_continuous_stream_gets_no_extra_clip_and_api_trigger_works_anywhere(
     assert len(rows) == 1 and rows[0].segment.trigger_type == "scheduled"
     assert [r.segment.trigger_type for r in store.of("plain")] == ["detection"]
     assert video_threads() == []
+
+
+def test_apply_updates_buffers_and_schedule_without_restart(tmp_path: Path) -> None:
+    mgr, _, _ = make_manager(tmp_path)
+    cfg = StreamConfig("u", DEMO, record=False, streaming_enabled=False,
+                       detection_based_recording=True, pre_detection_buffer=3)
+    mgr.start([cfg])
+    try:
+        assert wait_until(lambda: _ready(mgr, "u"), 10)
+        rec = mgr._streams["u"].recorder  # the running recorder must be kept, not replaced
+        assert rec is not None and rec._prebuffer.seconds == 3.0
+        mgr.apply(cfg.replace(pre_detection_buffer=7, post_detection_buffer=1))
+        assert mgr._streams["u"].recorder is rec and rec._prebuffer.seconds == 7.0
+    finally:
+        mgr.stop(10)
+    assert video_threads() == []
