@@ -17,7 +17,8 @@ wanted type changes the segment is cut at the next keyframe (chained, no gap), a
 nothing is wanted any more it is closed at the next keyframe. A storage pause closes at once.
 Between detection clips a stream with `detection_based_recording` keeps its last
 `pre_detection_buffer` seconds of whole GOPs in memory (event_recording.GopBuffer); a clip
-starts with them, so it begins that long before the trigger.
+starts with them, so it begins that long before the trigger. Under governor CRITICAL the
+buffer is emptied and not refilled (recording itself is never throttled).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -110,7 +112,8 @@ class Recorder:
     def __init__(self, config: StreamConfig, settings: RecorderSettings,
                  store: RecordingsStore, queue: HandoffQueue[MediaPacket],
                  trigger_type: TriggerType = "scheduled", clock: Clock | None = None,
-                 events: EventWindow | None = None) -> None:
+                 events: EventWindow | None = None,
+                 memory_critical: Callable[[], bool] | None = None) -> None:
         self.config = config
         self.name = config.name
         self.settings = settings
@@ -130,6 +133,8 @@ class Recorder:
         self.schedule = ScheduleGate(config.record_on_schedule, config.recording_schedule)
         self._prebuffer = GopBuffer(float(config.pre_detection_buffer)
                                     if config.detection_based_recording else 0.0)
+        self._memory_critical = memory_critical
+        self._shed = False  # governor CRITICAL: no pre-event buffering
         self.paused_reason = ""
         self.segments_written = 0
         self.errors = 0
@@ -211,6 +216,12 @@ class Recorder:
             self._finish(None)  # persistent failure: start afresh at the next keyframe
 
     def _idle(self) -> None:
+        if self._memory_critical is not None:
+            shed = self._memory_critical()
+            if shed and not self._shed:
+                log.warning("recorder:%s: memory critical, pre-event buffer dropped", self.name)
+                self._prebuffer.clear()
+            self._shed = shed
         seg = self._seg
         if seg is None:
             return
@@ -249,19 +260,22 @@ class Recorder:
                     if want is None:
                         self._next_start = None
                 if want is None:
-                    return self._prebuffer.add(item)
+                    return self._buffer(item)
                 seg = self._open(item, want)
                 if seg is None:
                     return False
             elif seg is None:
-                return self._prebuffer.add(item)
+                return self._buffer(item)
             elif seg.info is not item.info:
                 self._finish(None)
                 return False
         elif seg is None or seg.info is not item.info:
-            return self._prebuffer.add(item)
+            return self._buffer(item)
         self._write(seg, item)
         return False
+
+    def _buffer(self, item: MediaPacket) -> bool:
+        return not self._shed and self._prebuffer.add(item)
 
     def _write(self, seg: _Segment, item: MediaPacket) -> None:
         if item.is_video:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.heartbeat import HeartbeatRegistry
-from lightnvr.core.memory.governor import MemoryGovernor, QueueRole
+from lightnvr.core.memory.governor import MemoryGovernor, PressureLevel, QueueRole
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.recordings_store import RecordingsStore
@@ -346,7 +346,7 @@ class StreamManager:
                 new = Recorder(cfg, RecorderSettings(
                     self.settings.storage_path, self.settings.mp4_directory_format,
                     self.settings.fsync_interval_seconds), self._store, q,
-                    clock=self._clock, events=entry.events)
+                    clock=self._clock, events=entry.events, memory_critical=self._critical)
                 new.continuous, new.manual = cfg.record, entry.manual
                 new.paused_reason = self._paused_reason
                 entry.recorder = new
@@ -357,6 +357,10 @@ class StreamManager:
             rec.stop(self.settings.stop_deadline_seconds)
             self._forget_queue(entry, rec.queue)
             entry.segments_before += rec.segments_written
+
+    def _critical(self) -> bool:
+        g = self._governor
+        return g is not None and g.level >= PressureLevel.CRITICAL
 
     def _forget_queue(self, entry: _Stream, q: HandoffQueue[MediaPacket]) -> None:
         if self._governor is not None:

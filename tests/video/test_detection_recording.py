@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from lightnvr.core.memory.governor import (
+    MemoryGovernor,
+    MemoryLimits,
+    MemoryReading,
+    PressureLevel,
+)
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.event_recording import EventWindow, GopBuffer
@@ -177,3 +183,23 @@ def test_apply_updates_buffers_and_schedule_without_restart(tmp_path: Path) -> N
     finally:
         mgr.stop(10)
     assert video_threads() == []
+
+
+def test_memory_critical_empties_the_pre_event_buffer(tmp_path: Path) -> None:
+    governor = MemoryGovernor(MemoryLimits(), read=lambda: MemoryReading(100, 10**12, 0.0))
+    mgr, _, pool = make_manager(tmp_path, governor=governor)
+    mgr.start([StreamConfig("m", DEMO, record=False, streaming_enabled=False,
+                            detection_based_recording=True, pre_detection_buffer=3)])
+    try:
+        assert wait_until(lambda: _ready(mgr, "m"), 10)
+        rec = mgr._streams["m"].recorder
+        assert rec is not None and wait_until(lambda: len(rec._prebuffer) > 10, 5)
+        governor.apply(PressureLevel.CRITICAL)
+        assert wait_until(lambda: len(rec._prebuffer) == 0, 3)
+        time.sleep(1.0)
+        assert len(rec._prebuffer) == 0, "not refilled under CRITICAL"
+        governor.apply(PressureLevel.NORMAL)
+        assert wait_until(lambda: len(rec._prebuffer) > 10, 5), "refills afterwards"
+    finally:
+        mgr.stop(10)
+    assert pool.stats().slabs_in_use == 0
