@@ -1,6 +1,7 @@
 # Segment probe (lightnvr/storage/probe.py): the project's one PyAV probe of a recorded file.
-# Used by reconciliation, `lightnvr check`, tools/rebuild_recordings.py and the recorder's
-# crash recovery. Demux only (no decoding).
+# Used by reconciliation (start-up recovery of crash-cut segments), `lightnvr check`,
+# tools/rebuild_recordings.py and the video tests. Demux only (no decoding); imports only PyAV,
+# so any subsystem may use it without storage depending on video.
 
 class ProbeResult:
     path: str
@@ -17,7 +18,9 @@ class ProbeResult:
     @property
     def end_time(self) -> float: ...
     @property
-    def video_frames(self) -> int: ...   # = video_packets (name used by lightnvr.video.segment_probe)
+    def video_frames(self) -> int: ...   # = video_packets
+
+def start_time_from_name(path: str) -> float | None: ...   # last YYYYMMDD_HHMMSS in the file name (local time)
 
 def wall_start(path: str, metadata: dict[str, str], duration: float) -> float: ...
 

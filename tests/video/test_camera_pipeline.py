@@ -20,7 +20,7 @@ import av
 import pytest
 
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.segment_probe import probe_segment
+from lightnvr.storage.probe import probe_segment
 from lightnvr.video.stream_manager import StreamManager, StreamState, StreamStatus
 from tests.fixtures.camera import TestCamera
 from tests.video.helpers import MemoryStore, make_manager, video_threads, wait_until

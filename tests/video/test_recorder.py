@@ -12,8 +12,8 @@ import av
 import pytest
 
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.storage.probe import probe_segment, start_time_from_name
 from lightnvr.video.recorder import segment_path
-from lightnvr.video.segment_probe import probe_segment, start_time_from_name
 from lightnvr.video.stream_manager import StreamState
 from tests.video.helpers import make_manager, video_threads, wait_until
 

@@ -2,7 +2,7 @@
 
 The harness (kill_harness.py) records into a real SQLite database (RecordingsRepo) in a child
 process; we SIGKILL it, then run start-up recovery as the daemon does: every incomplete row's
-file is measured with segment_probe and the row repaired (or file and row removed).
+file is measured with lightnvr.storage.probe and the row repaired (or file and row removed).
 """
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ import pytest
 
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
-from lightnvr.video.segment_probe import probe_segment
+from lightnvr.storage.probe import probe_segment
 from tests.fixtures.camera import ROOT, TestCamera
 
 pytestmark = [pytest.mark.camera, pytest.mark.slow]
 
 
 def _recover(repo: RecordingsRepo) -> tuple[int, int]:
-    """docs/storage.md, Start-up recovery: (rows repaired, rows removed)."""
+    """docs/storage.md, Start-up reconciliation step 2: (rows repaired, rows removed)."""
     repaired = removed = 0
     for row in repo.incomplete():
         probed = probe_segment(row.file_path)
