@@ -10,7 +10,8 @@ from lightnvr.video.packet import MediaPacket, StreamInfo, add_stream_copy
 log = logging.getLogger(__name__)
 
 # Fragmented MP4 that survives SIGKILL: moov first, a fragment per keyframe and at least every
-# second, each written through at once -> a crash loses at most ~1 s (docs/storage.md).
+# second, each written through at once -> a crash loses at most ~1 s (docs/storage.md,
+# Recording step 3).
 FRAGMENTED_MP4_OPTIONS = {
     "movflags": "frag_keyframe+empty_moov+default_base_moof",
     "flush_packets": "1",
