@@ -74,6 +74,7 @@ def video_settings(config: Config) -> VideoSettings:
         reconnect_backoff_max_seconds=config.streams.reconnect_backoff_max_seconds,
         stall_timeout_seconds=config.streams.stall_timeout_seconds,
         queue_budget_bytes=config.memory.buffer_size * 1024,
+        detection_grace_seconds=float(config.detection.grace_period),
     )
 
 

@@ -114,8 +114,7 @@ class StreamConfig:
     def restart_needed(self, other: StreamConfig) -> bool:
         """True when switching from self to `other` needs the stream's threads restarted."""
         keys = ("url", "enabled", "streaming_enabled", "record", "segment_duration", "protocol",
-                "record_audio", "detection_based_recording", "record_on_schedule",
-                "recording_schedule")
+                "record_audio", "detection_based_recording")
         return any(getattr(self, k) != getattr(other, k) for k in keys)
 
 

@@ -180,6 +180,11 @@ def test_apply_updates_buffers_and_schedule_without_restart(tmp_path: Path) -> N
         assert rec is not None and rec._prebuffer.seconds == 3.0
         mgr.apply(cfg.replace(pre_detection_buffer=7, post_detection_buffer=1))
         assert mgr._streams["u"].recorder is rec and rec._prebuffer.seconds == 7.0
+        schedule = "0" * 168
+        mgr.apply(cfg.replace(pre_detection_buffer=7, record_on_schedule=True,
+                              recording_schedule=schedule))
+        assert mgr._streams["u"].recorder is rec  # a schedule change needs no restart
+        assert rec.config.recording_schedule == schedule
     finally:
         mgr.stop(10)
     assert video_threads() == []
