@@ -9,6 +9,7 @@ and live view gain at most `poll` seconds of latency, which nobody can see.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,48 @@ from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
 from lightnvr.video.packet import MediaPacket
 
 POLL_SECONDS = 0.1
+log = logging.getLogger(__name__)
+
+
+class ConsumerThread:
+    """Lifecycle shared by the consumers of one stream's queue (recorder, live writer).
+
+    A subclass sets `name`, `queue` and `THREAD_PREFIX` and implements `_run`; the thread is
+    named `<THREAD_PREFIX>:<name>`. `stop()` closes the queue (the loop drains it and ends),
+    wakes the poll sleep, and joins against the deadline.
+    """
+
+    THREAD_PREFIX = "consumer"
+    name: str
+    queue: HandoffQueue[MediaPacket]
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Event()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run,
+                                        name=f"{self.THREAD_PREFIX}:{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Close the queue, let the thread finish what it holds; False if it overran."""
+        self.queue.close()
+        self._wake.set()
+        if self._thread is None:
+            return True
+        self._thread.join(max(0.0, timeout))
+        if self._thread.is_alive():
+            log.warning("%s:%s did not stop within %.1f s", self.THREAD_PREFIX, self.name,
+                        timeout)
+            return False
+        return True
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        raise NotImplementedError
 
 
 def consume(queue: HandoffQueue[MediaPacket], handle: Callable[[MediaPacket], None],

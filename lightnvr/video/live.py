@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import threading
 from typing import Any
 
 from lightnvr.core.memory.handoff import HandoffQueue
-from lightnvr.video.consumer import consume
+from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.muxing import add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
 
@@ -38,20 +37,21 @@ def _nothing() -> None:
     return None
 
 
-class LiveWriter:
+class LiveWriter(ConsumerThread):
     """HLS output of one stream; see the module doc."""
+
+    THREAD_PREFIX = "live"
 
     def __init__(self, name: str, hls_root: str, queue: HandoffQueue[MediaPacket],
                  segment_seconds: float = 2.0, list_size: int = 5,
                  with_audio: bool = True) -> None:
+        super().__init__()
         self.name = name
         self.directory = os.path.join(hls_root, name)
         self.queue = queue
         self.segment_seconds = segment_seconds
         self.list_size = list_size
         self.with_audio = with_audio
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
         self._out: Any = None
         self._info: StreamInfo | None = None
         self._streams: tuple[Any, Any] = (None, None)
@@ -59,25 +59,6 @@ class LiveWriter:
         self._next_number = 0
         self.packets = 0
         self.errors = 0
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"live:{self.name}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float) -> bool:
-        self.queue.close()
-        self._wake.set()
-        if self._thread is None:
-            return True
-        self._thread.join(max(0.0, timeout))
-        if self._thread.is_alive():
-            log.warning("live:%s did not stop within %.1f s", self.name, timeout)
-            return False
-        return True
-
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
         log.info("live:%s started (%s)", self.name, self.directory)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, TriggerType
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.consumer import consume
+from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.event_recording import EventWindow, GopBuffer
 from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS, add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
@@ -106,21 +105,22 @@ class _Segment:
     rec_id: int | None = None
 
 
-class Recorder:
+class Recorder(ConsumerThread):
     """Writes one stream's segments; see the module doc."""
+
+    THREAD_PREFIX = "recorder"
 
     def __init__(self, config: StreamConfig, settings: RecorderSettings,
                  store: RecordingsStore, queue: HandoffQueue[MediaPacket],
                  trigger_type: TriggerType = "scheduled", clock: Clock | None = None,
                  events: EventWindow | None = None,
                  memory_critical: Callable[[], bool] | None = None) -> None:
+        super().__init__()
         self.config = config
         self.name = config.name
         self.settings = settings
         self._store = store
         self.queue = queue
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
         self._seg: _Segment | None = None
         self._next_start: float | None = None  # chained start time of the next segment
         self.enabled = True
@@ -151,26 +151,6 @@ class Recorder:
     @property
     def recording(self) -> bool:
         return self._seg is not None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"recorder:{self.name}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float) -> bool:
-        """Close the queue, let the thread finish its segment; False if it overran."""
-        self.queue.close()
-        self._wake.set()
-        if self._thread is None:
-            return True
-        self._thread.join(max(0.0, timeout))
-        if self._thread.is_alive():
-            log.warning("recorder:%s did not stop within %.1f s", self.name, timeout)
-            return False
-        return True
-
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
