@@ -8,14 +8,8 @@ and afterwards each stream's recordings must follow one another without gaps.
 
 from __future__ import annotations
 
-import http.client
 import itertools
-import os
-import shutil
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +20,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.web.api_support import basic
+from tests.fixtures.daemon import DaemonProcess, start_daemon
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "concurrency-Test-pw-1"
@@ -35,35 +29,6 @@ CLIENTS = 50
 LOAD_SECONDS = 15.0
 SEGMENT_SECONDS = 3
 MAX_GAP = 0.25  # seconds between one segment's end and the next one's start
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Daemon:
-    port: int
-    auth: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def call(self, method: str, path: str, body: object = None,
-             timeout: float = 15.0) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        headers = {"Authorization": self.auth, "X-Requested-With": "test"}
-        data = None
-        if body is not None:
-            data = orjson.dumps(body)
-            headers["Content-Type"] = "application/json"
-        try:
-            conn.request(method, path, body=data, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
 
 
 def _wait(pred: object, timeout: float, what: str) -> None:
@@ -94,32 +59,12 @@ def camera(rtsp_camera: Any) -> str:
 
 
 @pytest.fixture
-def daemon(tmp_path: Path) -> Iterator[Daemon]:
-    port = _free_port()
-    cfg = tmp_path / "lightnvr.conf"
-    cfg.write_text(
-        f"[general]\nlog_file = {tmp_path / 'lightnvr.log'}\npid_file = {tmp_path / 'pid'}\n"
-        f"[storage]\npath = {tmp_path / 'rec'}\npath_hls = {tmp_path / 'hls'}\n"
-        f"[database]\npath = {tmp_path / 'db' / 'lightnvr.db'}\n"
-        f"[web]\nport = {port}\nbind_ip = 127.0.0.1\npassword = {PASSWORD}\n"
-        "web_thread_pool_size = 32\n")
-    log = tmp_path / "stderr.log"
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "lightnvr", "-c", str(cfg)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=err,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    d = Daemon(port, basic("admin", PASSWORD), proc, log)
+def daemon(tmp_path: Path) -> Iterator[DaemonProcess]:
+    d = start_daemon(tmp_path, {"web": {"web_thread_pool_size": 32}}, password=PASSWORD)
     try:
-        _wait(lambda: d.call("GET", "/api/health", timeout=2)[0] == 200, 60, "daemon ready")
         yield d
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
-        shutil.copy(log, tmp_path / "daemon-stderr.txt")
+        assert d.stop() == 0, d.log_tail()
 
 
 @dataclass
@@ -136,7 +81,8 @@ class Tally:
                 self.errors.append(what)
 
 
-def _client(d: Daemon, names: list[str], n: int, stop: threading.Event, tally: Tally) -> None:
+def _client(d: DaemonProcess, names: list[str], n: int, stop: threading.Event,
+            tally: Tally) -> None:
     i = n
     while not stop.is_set():
         i += 1
@@ -156,7 +102,7 @@ def _client(d: Daemon, names: list[str], n: int, stop: threading.Event, tally: T
 
 @pytest.mark.slow
 @pytest.mark.camera
-def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) -> None:
+def test_fifty_clients_while_four_streams_record(camera: str, daemon: DaemonProcess) -> None:
     names = [f"cam {i}" for i in range(STREAMS)]
     for name in names:
         status, body = daemon.call("POST", "/api/streams", {
@@ -172,9 +118,8 @@ def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) ->
     except AssertionError:
         _, raw = daemon.call("GET", "/api/streams")
         states = [(s["name"], s["state"], s["last_error"]) for s in orjson.loads(raw)]
-        logs = [daemon.log, daemon.log.parent / "lightnvr.log"]
-        tail = "\n".join(p.read_text(errors="replace")[-3000:] for p in logs if p.exists())
-        raise AssertionError(f"no live playlist for every stream: {states}\n{tail}") from None
+        raise AssertionError(f"no live playlist for every stream: {states}\n"
+                             f"{daemon.log_tail()}") from None
 
     stop, tally = threading.Event(), Tally()
     threads = [threading.Thread(target=_client, args=(daemon, names, n, stop, tally),
@@ -203,7 +148,7 @@ def test_fifty_clients_while_four_streams_record(camera: str, daemon: Daemon) ->
 
 @pytest.mark.slow
 @pytest.mark.camera
-def test_live_stream_end_to_end_through_the_api(camera: str, daemon: Daemon) -> None:
+def test_live_stream_end_to_end_through_the_api(camera: str, daemon: DaemonProcess) -> None:
     """A stream added through the API records, serves live HLS and snapshots at once."""
     status, body = daemon.call("POST", "/api/streams", {
         "name": "yard", "url": f"{camera}/live264na", "segment_duration": SEGMENT_SECONDS})
