@@ -82,3 +82,15 @@ VIDEO_THREAD_PREFIXES = ("reader:", "recorder:", "live:", "stagger")
 def video_threads() -> list[str]:
     return sorted(t.name for t in threading.enumerate()
                   if t.name.startswith(VIDEO_THREAD_PREFIXES))
+
+
+def media_seconds(path: str) -> float:
+    """Seconds of video in `path` measured from its packets (it opens and demuxes)."""
+    import av
+
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        pts = sorted(p.pts for p in c.demux(s) if p.pts is not None)
+    step = pts[1] - pts[0] if len(pts) > 1 else 0
+    assert s.time_base is not None
+    return float((pts[-1] - pts[0] + step) * s.time_base)

@@ -20,21 +20,9 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.event_recording import EventWindow, GopBuffer
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.stream_manager import StreamState
-from tests.video.helpers import make_manager, video_threads, wait_until
+from tests.video.helpers import make_manager, media_seconds, video_threads, wait_until
 
 DEMO = "demo://testsrc2?seconds=4"  # GOP 2 s
-
-
-def media_seconds(path: str) -> float:
-    """Seconds of video in `path` measured from its packets (it opens and demuxes)."""
-    import av
-
-    with av.open(path) as c:
-        s = c.streams.video[0]
-        pts = sorted(p.pts for p in c.demux(s) if p.pts is not None)
-    step = pts[1] - pts[0] if len(pts) > 1 else 0
-    assert s.time_base is not None
-    return float((pts[-1] - pts[0] + step) * s.time_base)
 
 
 def _packets(pool: BufferPool, info: object, walls: list[float], gop: int) -> list[MediaPacket]:

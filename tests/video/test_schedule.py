@@ -18,21 +18,9 @@ from lightnvr.video.schedule import (
     schedule_slot,
 )
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
-from tests.video.helpers import MemoryStore, video_threads, wait_until
+from tests.video.helpers import MemoryStore, media_seconds, video_threads, wait_until
 
 DEMO = "demo://testsrc2?seconds=4"  # GOP 2 s
-
-
-def media_seconds(path: str) -> float:
-    """Seconds of video in `path` measured from its packets (it opens and demuxes)."""
-    import av
-
-    with av.open(path) as c:
-        s = c.streams.video[0]
-        pts = sorted(p.pts for p in c.demux(s) if p.pts is not None)
-    step = pts[1] - pts[0] if len(pts) > 1 else 0
-    assert s.time_base is not None
-    return float((pts[-1] - pts[0] + step) * s.time_base)
 
 
 def _local(y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> float:
