@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lightnvr.video.packet import MediaPacket, StreamInfo, add_stream_copy
+from lightnvr.video.avcompat import add_stream_copy
+from lightnvr.video.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 `StreamInfo` is created once per connection (a reconnect makes a new one, so consumers notice
 codec changes by identity). It keeps codec *templates*: streams of a never-written output
 container that copied the camera's codec parameters, so recorders and live writers can create
-their output streams with `add_stream_from_template()` long after the camera's input container
+their output streams (`avcompat.add_stream_copy`) long after the camera's input container
 was closed (an input container's streams die with it).
 
 `MediaPacket` is the queue item: immutable by convention, `__slots__`, shared by every consumer
@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from lightnvr.core.memory.pool import PooledBuffer
+from lightnvr.video.avcompat import add_stream_copy
 
 _generation = itertools.count(1)
 
@@ -57,19 +58,6 @@ class StreamInfo:
     def describe(self) -> str:
         audio = f" + {self.audio_codec}" if self.audio_codec else ""
         return f"{self.video_codec} {self.width}x{self.height}@{self.fps:.3g}{audio}"
-
-
-def add_stream_copy(container: Any, template: Any) -> Any:
-    """`container.add_stream_from_template(template)` for stream copy, needing no encoder.
-
-    `opaque=True` (PyAV >= 14) copies the template's codec as is; without it PyAV looks up an
-    *encoder* of that codec, which a minimal FFmpeg (Buildroot) may not have.
-    """
-    import av
-
-    if int(av.__version__.split(".")[0]) >= 14:
-        return container.add_stream_from_template(template, opaque=True)
-    return container.add_stream_from_template(template)  # pragma: no cover - old PyAV
 
 
 def _template_container() -> Any:

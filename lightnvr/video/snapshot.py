@@ -14,6 +14,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from lightnvr.video.avcompat import set_fixed_quantizer
 from lightnvr.video.packet import MediaPacket
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def keyframe_to_jpeg(item: MediaPacket, quality: int = 5) -> bytes | None:
     enc.time_base = Fraction(1, 25)
     enc.thread_count = 1
     # Fixed quantizer instead of the default 200 kbit/s rate target (blurry stills).
-    enc.qmin = enc.qmax = quality
+    set_fixed_quantizer(enc, quality)
     packets = list(enc.encode(frame)) + list(enc.encode(None))
     return b"".join(bytes(p) for p in packets) or None
 

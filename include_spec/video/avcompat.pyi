@@ -1,0 +1,6 @@
+# PyAV version differences (lightnvr/video/avcompat.py): the Buildroot image has PyAV 13.1.
+from typing import Any
+
+def pyav_major() -> int: ...
+def add_stream_copy(container: Any, template: Any) -> Any: ...   # stream copy, no encoder needed
+def set_fixed_quantizer(codec_context: Any, quality: int) -> None: ...
