@@ -10,7 +10,6 @@ video pipeline is covered by tests/web/test_concurrency.py against the whole dae
 from __future__ import annotations
 
 import base64
-import enum
 import http.client
 import os
 import shutil
@@ -31,6 +30,7 @@ from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.streams import StreamsRepo
 from lightnvr.storage.manager import StorageManager
+from lightnvr.video.stream_manager import ProbeResult, StreamState, StreamStatus
 from lightnvr.web.app import WebApp
 from lightnvr.web.auth import hash_password
 from lightnvr.web.context import WebContext
@@ -59,47 +59,10 @@ def make_clip(dest: Path, seconds: int = 6, gop: int = 10, fps: int = 10) -> Pat
     return dest
 
 
-class State(enum.StrEnum):
-    """The contract's StreamState values."""
-
-    INACTIVE = "inactive"
-    ACTIVE = "active"
-    ERROR = "error"
-
-
-@dataclass
-class Status:
-    """What `RecordingStreamManager.status` reports (the contract's StreamStatus fields)."""
-
-    name: str
-    state: Any
-    last_error: str = ""
-    packets: int = 0
-    bytes: int = 0
-    dropped: int = 0
-    reconnects: int = 0
-    timestamp_repairs: int = 0
-    recording: bool = False
-    recording_paused_reason: str = ""
-    segments_written: int = 0
-    video_codec: str = "h264"
-    width: int = 320
-    height: int = 240
-    fps: float = 10.0
-    audio_codec: str = ""
-    bitrate_bps: int = 0
-    last_packet_age: float | None = None
-
-
-@dataclass
-class Probe:
-    ok: bool
-    error: str = ""
-    video_codec: str = ""
-    width: int = 0
-    height: int = 0
-    fps: float = 0.0
-    audio_codec: str = ""
+# The stand-in answers with the contract's own types (include_spec/video/stream_manager.pyi).
+Status = StreamStatus
+State = StreamState
+Probe = ProbeResult
 
 
 @dataclass

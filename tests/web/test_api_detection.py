@@ -43,7 +43,7 @@ class TriggerStandIn(RecordingStreamManager):
         st = super().status(name)
         if st is not None:  # the contract's StreamStatus.detection_recording
             clip = self.clip and bool(self.triggers) and self.triggers[-1][1]
-            st.detection_recording = clip  # type: ignore[attr-defined]
+            st.detection_recording = clip
         return st
 
 
