@@ -294,7 +294,12 @@ class StreamManager:
 
     # -- threads of one stream -------------------------------------------------------------
     def _queue(self, entry: _Stream, kind: str, role: QueueRole) -> HandoffQueue[MediaPacket]:
+        # ~8 KiB per packet on average. A recorder gets 4x the live writer's room: an SD card's
+        # fsync or a busy CPU can stall it for seconds, and what it drops is lost footage,
+        # while live view just skips ahead. Both stay bounded (pool and governor).
         capacity = max(64, min(4096, self.settings.queue_budget_bytes // 8192))
+        if role == QueueRole.RECORDING:
+            capacity = min(4096, capacity * 4)
         q: HandoffQueue[MediaPacket] = HandoffQueue(f"{kind}:{entry.config.name}", capacity)
         entry.queues.append(q)
         if self._governor is not None:

@@ -69,3 +69,17 @@ def test_shutdown_coordinator_stops_readers_then_live_then_recorders(tmp_path: P
     assert video_threads() == []
     assert [r.is_complete for r in store.rows.values()] == [True]
     assert "reader:a" not in beats.ages()
+
+
+def test_recorder_queue_has_more_room_than_live_view(tmp_path: Path) -> None:
+    """A stalled recorder (slow fsync, busy CPU) must not lose footage where live view would
+    just skip ahead: its queue holds 4x as many packets."""
+    mgr, _, _ = make_manager(tmp_path)
+    mgr.start([StreamConfig("q", DEMO)])
+    try:
+        assert wait_until(lambda: mgr.status("q") is not None
+                          and mgr.status("q").state == StreamState.ACTIVE, 10)  # type: ignore[union-attr]
+        caps = {q.name.split(":")[0]: q.stats().capacity for q in mgr._streams["q"].queues}
+        assert caps["recording"] == 4 * caps["live"], caps
+    finally:
+        mgr.stop(10)
