@@ -1,6 +1,7 @@
 # Configuration (lightnvr/core/config.py): INI with LightNVR's sections/keys, typed and validated.
 # Field names are the INI keys. Keys marked (ours) are additions of this project, documented
 # in conf/lightnvr.conf.
+import ipaddress
 from collections.abc import Mapping
 
 class ConfigError(Exception):
@@ -61,6 +62,7 @@ class WebConfig:
     login_rate_limit_window_seconds: int
     web_thread_pool_size: int
     max_request_bytes: int    # (ours)
+    trusted_proxy_cidrs: str  # comma-separated; X-Forwarded-For honoured only from these peers
 
 class StreamsConfig:
     max_streams: int
@@ -122,6 +124,7 @@ class Config:
 SEARCH_PATHS: tuple[str, ...]
 ENV_PREFIX: str   # "LIGHTNVR_"; variables are LIGHTNVR_<SECTION>_<KEY>, e.g. LIGHTNVR_WEB_PORT
 
+def parse_cidr_list(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]: ...
 def find_config_file(explicit: str | None = None) -> str | None: ...
 def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> Config: ...
 def parse_config_text(text: str, source: str = "<string>",

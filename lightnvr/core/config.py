@@ -16,6 +16,7 @@ from __future__ import annotations
 import configparser
 import dataclasses
 import io
+import ipaddress
 import os
 import tempfile
 from collections.abc import Mapping
@@ -118,6 +119,7 @@ class WebConfig:
     login_rate_limit_window_seconds: int = _opt(300, 1, 86400)
     web_thread_pool_size: int = _opt(8, 1, 256)
     max_request_bytes: int = _opt(10 * 1024 * 1024, 1024, 1 << 32)
+    trusted_proxy_cidrs: str = _opt("")
 
 
 @dataclass(frozen=True)
@@ -205,6 +207,15 @@ class Config:
     warnings: list[str] = field(default_factory=list)
 
 
+def parse_cidr_list(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks of a comma- or space-separated list ("10.0.0.0/8, ::1"); ValueError if bad.
+
+    A bare address is a one-host network; host bits are ignored (192.168.1.7/24 is the /24).
+    """
+    return tuple(ipaddress.ip_network(part, strict=False)
+                 for part in text.replace(",", " ").split())
+
+
 def _allowed(f: dataclasses.Field[Any]) -> str:
     md = f.metadata
     kind = f.type if isinstance(f.type, str) else f.type.__name__
@@ -266,6 +277,12 @@ def _cross_check(cfg: Config, file: str) -> None:
         raise ConfigError(file, "web", "auth_absolute_timeout_hours",
                           str(cfg.web.auth_absolute_timeout_hours),
                           f"at least auth_timeout_hours ({cfg.web.auth_timeout_hours})")
+    try:
+        parse_cidr_list(cfg.web.trusted_proxy_cidrs)
+    except ValueError:
+        raise ConfigError(file, "web", "trusted_proxy_cidrs", cfg.web.trusted_proxy_cidrs,
+                          "IP addresses or networks separated by commas, e.g. "
+                          "127.0.0.1, 10.0.0.0/8, fd00::/8 (empty: trust no proxy)") from None
 
 
 def _build(values: Mapping[str, Mapping[str, tuple[str, str]]], source_path: str | None,
