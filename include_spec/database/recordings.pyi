@@ -63,6 +63,7 @@ class RecordingsRepo:
     def removable(self, stream: str | None = None, triggers: Sequence[str] | None = None,
                   started_before: float | None = None, overridden: bool | None = False,
                   limit: int = 500) -> list[Recording]: ...   # complete, unprotected, not deleting; oldest first
+    def protected_ids(self, ids: Sequence[int]) -> set[int]: ...   # the protected among ids
     # changes
     def set_protected(self, ids: Sequence[int], protected: bool) -> int: ...
     def set_retention_override(self, recording_id: int, days: int | None) -> bool: ...

@@ -299,6 +299,18 @@ class RecordingsRepo:
         return self._select(" AND ".join(clauses), args,
                             "ORDER BY r.start_time, r.id LIMIT ?")
 
+    def protected_ids(self, ids: Sequence[int]) -> set[int]:
+        """Which of ``ids`` are protected rows: what a batch delete must skip unless an admin
+        asks for protected ones explicitly (issue #10 item 13)."""
+        found: set[int] = set()
+        for i in range(0, len(ids), 500):  # below SQLite's bound-parameter limit
+            part = [int(x) for x in ids[i:i + 500]]
+            with self._db.reader() as c:
+                found.update(r[0] for r in c.execute(
+                    f"SELECT id FROM recordings WHERE protected = 1 "
+                    f"AND id IN ({', '.join('?' * len(part))})", part))
+        return found
+
     # -- changes ---------------------------------------------------------------------------------
 
     def set_protected(self, ids: Sequence[int], protected: bool) -> int:
