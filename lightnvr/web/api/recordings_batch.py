@@ -1,31 +1,43 @@
-"""Recordings batch jobs: batch-delete with progress and batch-download as a ZIP.
+"""Recordings batch jobs: batch-delete with progress, and batch-download as a streamed ZIP.
 
-Design: each POST starts one short-lived worker thread (`batch-delete:<job>` or
-`batch-zip:<job>`) and answers 202 with the job id at once; clients poll the progress/status
-route. Jobs live in a `JobRegistry` kept in `ctx.extra["recording_jobs"]`; its `stop(timeout)`
-sets the shared stop event (workers check it between recordings), joins the workers against one
-deadline and removes finished ZIP files. Finished jobs are forgotten after JOB_TTL seconds.
-ZIPs are written with ZIP_STORED (video does not compress) to a temp file under
-`<data_dir>/tmp`, then served with Range like any file and removed when the job expires.
+Design: a batch delete runs in one short-lived worker thread `batch-delete:<job>` and the POST
+answers 202 with the job id at once; clients poll the progress route. Delete jobs live in a
+`JobRegistry` kept in `ctx.extra["recording_jobs"]`; its `stop(timeout)` sets the shared stop
+event (workers check it between recordings, ZIP streams between chunks) and joins the workers
+against one deadline. Finished jobs are forgotten after JOB_TTL seconds.
+
+A batch download writes nothing to disk (a viewer must not be able to fill the recordings
+filesystem and so make retention delete footage — issue #10 item 7). The POST checks the ids
+and the caller's quota and answers 202 with a token that is ready at once; GET
+`.../result/{token}` builds the ZIP while sending it, in the web worker serving that request:
+`zipfile` writes ZIP_STORED members (video does not compress) into a non-seekable in-memory
+sink that the response generator drains after every chunk, so at most one chunk is held. The
+answer has no Content-Length (chunked) and no Range support. A token is downloaded once.
+Limits: MAX_JOBS_PER_USER unfinished jobs of each kind per user and MAX_ZIP_STREAMS ZIP
+downloads overall (each holds a web worker while it streams) -> 429 with Retry-After.
+
+Protected recordings are skipped by a batch delete unless an admin sends
+`"include_protected": true` (issue #10 item 13); answers count the skipped ones.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
-import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.recordings import RecordingQuery
+from lightnvr.storage.paths import recording_file
 from lightnvr.web import media
 from lightnvr.web.api.recordings import iso, parse_time
-from lightnvr.web.http import Access, HTTPError, Request, Response
+from lightnvr.web.http import Access, HTTPError, Principal, Request, Response, Role
 
 if TYPE_CHECKING:
     from lightnvr.web.context import WebContext
@@ -34,9 +46,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOB_TTL = 600.0
+ZIP_READY_TTL = 120.0  # a ZIP token not fetched within this is dropped (and stops counting)
 MAX_JOBS = 16
+MAX_JOBS_PER_USER = 2
+MAX_ZIP_STREAMS = 4  # of the 8 default web workers, half stay free for everything else
 MAX_ZIP_IDS = 200
 MAX_DELETE_IDS = 100_000
+RETRY_AFTER = "10"
 _MAX_ID = 2**63 - 1
 
 
@@ -47,43 +63,60 @@ class Job:
     id: str
     kind: str  # "delete" | "zip"
     total: int
-    status: str = "pending"  # pending | running | complete | error
+    owner: str = ""
+    status: str = "pending"  # delete: pending | running | complete | error
+    # zip: ready (token issued) | running (streaming) | complete | error
     current: int = 0
     succeeded: int = 0
     failed: int = 0
+    skipped_protected: int = 0
     message: str = ""
     error: str = ""
-    zip_path: str = ""
     filename: str = "recordings.zip"
+    ids: list[int] = field(default_factory=list, repr=False)
+    created: float = field(default_factory=time.monotonic)
     finished_at: float | None = None
     thread: threading.Thread | None = field(default=None, repr=False)
 
 
 class JobRegistry:
-    """The batch jobs of one web server."""
+    """The batch jobs of one web server: delete workers and ZIP download tokens."""
 
-    tmp_dir: str  # where ZIP files are built
-
-    def __init__(self, tmp_dir: str) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._stop = threading.Event()
-        self.tmp_dir = tmp_dir
 
-    def start(self, kind: str, total: int, work: Callable[[Job], None]) -> Job:
-        """Create a job and run `work(job)` in its own named thread; 503 when too many run."""
+    def add(self, kind: str, total: int, owner: str = "") -> Job:
+        """Register a job; 429 when `owner` or the server already has too many unfinished."""
         self._expire()
         with self._lock:
             if self._stop.is_set():
                 raise HTTPError(503, "server is shutting down")
-            if sum(1 for j in self._jobs.values() if j.finished_at is None) >= MAX_JOBS:
-                raise HTTPError(503, "too many batch jobs running; try again shortly")
-            job = Job(secrets.token_hex(12), kind, total)
+            live = [j for j in self._jobs.values() if j.finished_at is None]
+            if sum(1 for j in live if j.kind == kind and j.owner == owner) >= MAX_JOBS_PER_USER:
+                raise HTTPError(429, f"at most {MAX_JOBS_PER_USER} batch {kind} jobs per user "
+                                     "at a time; wait for one to finish",
+                                {"Retry-After": RETRY_AFTER})
+            cap = MAX_ZIP_STREAMS if kind == "zip" else MAX_JOBS
+            if sum(1 for j in live if j.kind == kind) >= cap:
+                raise HTTPError(429, f"too many batch {kind} jobs running; try again shortly",
+                                {"Retry-After": RETRY_AFTER})
+            job = Job(secrets.token_hex(12), kind, total, owner)
             self._jobs[job.id] = job
-        name = f"batch-{kind}:{job.id[:8]}"
+            return job
+
+    def start(self, kind: str, total: int, work: Callable[[Job], None], owner: str = "") -> Job:
+        """Register a job and run `work(job)` in its own named thread (limits as in `add`)."""
+        job = self.add(kind, total, owner)
+        self.run_in_thread(job, work)
+        return job
+
+    def run_in_thread(self, job: Job, work: Callable[[Job], None]) -> None:
+        """Run `work(job)` for an `add`ed job in a thread named `batch-<kind>:<id>`."""
+        name = f"batch-{job.kind}:{job.id[:8]}"
         job.thread = threading.Thread(target=self._run, args=(job, work), name=name, daemon=True)
         job.thread.start()
-        return job
 
     def _run(self, job: Job, work: Callable[[Job], None]) -> None:
         log.info("%s started (%d items)", threading.current_thread().name, job.total)
@@ -108,26 +141,44 @@ class JobRegistry:
             for k, v in changes.items():
                 setattr(job, k, v)
 
+    def claim(self, job_id: str, kind: str, owner: str, admin: bool) -> Job:
+        """Move a ready job to running for its owner (or an admin); 404/409 otherwise."""
+        self._expire()
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job.kind != kind or not (admin or job.owner == owner):
+                raise HTTPError(404, "download not found (a token is valid for "
+                                     f"{int(ZIP_READY_TTL)} s and for one download)")
+            if job.status != "ready":
+                raise HTTPError(409, f"this ZIP was already downloaded (status: {job.status}); "
+                                     "start a new batch download")
+            job.status = "running"
+            return job
+
+    def finish(self, job: Job, status: str, error: str = "") -> None:
+        """End a running job once (later calls change nothing)."""
+        with self._lock:
+            if job.finished_at is None:
+                job.status, job.error, job.finished_at = status, error, time.time()
+
     def get(self, job_id: str, kind: str) -> Job:
         self._expire()
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.kind != kind:
                 raise HTTPError(404, "job not found (finished jobs are kept 10 minutes)")
-            return Job(**{k: getattr(job, k) for k in Job.__dataclass_fields__})
+            return replace(job, ids=[])
 
     def _expire(self) -> None:
-        now = time.time()
+        now, mono = time.time(), time.monotonic()
         with self._lock:
-            old = [j for j in self._jobs.values()
-                   if j.finished_at is not None and now - j.finished_at > JOB_TTL]
-            for j in old:
-                del self._jobs[j.id]
-        for j in old:
-            _unlink(j.zip_path)
+            for j in list(self._jobs.values()):
+                if (j.finished_at is not None and now - j.finished_at > JOB_TTL) or \
+                        (j.status == "ready" and mono - j.created > ZIP_READY_TTL):
+                    del self._jobs[j.id]
 
     def stop(self, timeout: float) -> None:
-        """Ask every worker to stop, join them against one deadline, remove ZIP files."""
+        """Ask every worker and ZIP stream to stop; join the workers against one deadline."""
         self._stop.set()
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -137,15 +188,21 @@ class JobRegistry:
                 j.thread.join(max(0.0, deadline - time.monotonic()))
                 if j.thread.is_alive():
                     log.warning("%s did not stop within %.1fs", j.thread.name, timeout)
-            _unlink(j.zip_path)
 
 
-def _unlink(path: str) -> None:
-    if path:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+def remove_stale_zip_files(data_dir: str) -> None:
+    """Delete ZIPs that versions before the streamed download left in `<data_dir>/tmp`."""
+    tmp = os.path.join(data_dir, "tmp")
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith("batch-") and name.endswith(".zip"):
+            try:
+                os.unlink(os.path.join(tmp, name))
+            except OSError:
+                log.warning("cannot remove old batch ZIP %s", name, exc_info=True)
 
 
 def _ids(body: dict[str, Any], limit: int) -> list[int]:
@@ -184,66 +241,116 @@ def _filter_ids(ctx: WebContext, flt: dict[str, Any]) -> list[int]:
         q.page += 1
 
 
+def _include_protected(body: dict[str, Any], p: Principal | None) -> bool:
+    flag = body.get("include_protected", False)
+    if not isinstance(flag, bool):
+        raise HTTPError(400, "include_protected: true or false is expected")
+    if flag and (p is None or p.role != Role.ADMIN):
+        raise HTTPError(403, "include_protected: only an administrator may delete protected "
+                             "recordings")
+    return flag
+
+
+def _owner(req: Request) -> str:
+    p = req.principal
+    return "" if p is None else f"{p.user_id}:{p.username}"
+
+
+class _Sink:
+    """A write-only, non-seekable file for zipfile; the response generator drains it.
+
+    Without `seek`, zipfile writes data descriptors after each member instead of patching the
+    local headers, which is what lets the archive go out while it is being built.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._pos = 0
+
+    def write(self, data: bytes, /) -> int:
+        self._parts.append(bytes(data))
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        out = b"".join(self._parts)
+        self._parts.clear()
+        return out
+
+
 class BatchApi:
     """Handlers of the batch-delete and batch-download routes."""
 
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
-        self.tmp_dir = os.path.join(ctx.data_dir, "tmp")
-        self.jobs = JobRegistry(self.tmp_dir)
+        self.jobs = JobRegistry()
         ctx.extra["recording_jobs"] = self.jobs
+        remove_stale_zip_files(ctx.data_dir)
 
-    def delete_work(self, ids: list[int]) -> Callable[[Job], None]:
+    # -- batch delete ------------------------------------------------------------------------
+
+    def delete_work(self, ids: list[int], include_protected: bool) -> Callable[[Job], None]:
         def work(job: Job) -> None:
             for n, rid in enumerate(ids, 1):
                 if self.jobs.stopping:
                     return
+                rec = self.ctx.recordings.get(rid)
+                if rec is not None and rec.protected and not include_protected:
+                    # Protected since the selection: still never deleted without the flag.
+                    self.jobs.update(job, current=n,
+                                     skipped_protected=job.skipped_protected + 1)
+                    continue
                 try:
-                    ok = self.ctx.storage.delete_recording(rid)
+                    ok = rec is not None and self.ctx.storage.delete_recording(rid)
                 except Exception:
                     log.warning("batch delete of recording %d failed", rid, exc_info=True)
                     ok = False
                 self.jobs.update(job, current=n, succeeded=job.succeeded + ok,
-                            failed=job.failed + (not ok),
-                            message=f"Deleting recordings... {n}/{len(ids)}")
+                                 failed=job.failed + (not ok),
+                                 message=f"Deleting recordings... {n}/{len(ids)}")
         return work
 
     def batch_delete(self, req: Request) -> Response:
         body = req.json_object()
+        include_protected = _include_protected(body, req.principal)
         if "ids" in body:
             ids = _ids(body, MAX_DELETE_IDS)
         elif isinstance(body.get("filter"), dict):
             ids = _filter_ids(self.ctx, body["filter"])
         else:
             raise HTTPError(400, "request must contain either an 'ids' array or a 'filter' object")
-        job = self.jobs.start("delete", len(ids), self.delete_work(ids))
-        return Response.json({"job_id": job.id, "status": "started", "total": len(ids)}, 202)
+        skipped = 0
+        if not include_protected:
+            protected = self.ctx.recordings.protected_ids(ids)
+            ids = [i for i in ids if i not in protected]
+            skipped = len(protected)
+        job = self.jobs.add("delete", len(ids), _owner(req))
+        self.jobs.update(job, skipped_protected=skipped)
+        self.jobs.run_in_thread(job, self.delete_work(ids, include_protected))
+        return Response.json({"job_id": job.id, "status": "started", "total": len(ids),
+                              "skipped_protected": skipped}, 202)
 
     def delete_progress(self, req: Request) -> Response:
         j = self.jobs.get(req.params["job"], "delete")
         d: dict[str, Any] = {
             "job_id": j.id, "status": j.status, "total": j.total, "current": j.current,
-            "succeeded": j.succeeded, "failed": j.failed, "status_message": j.message,
+            "succeeded": j.succeeded, "failed": j.failed,
+            "skipped_protected": j.skipped_protected, "status_message": j.message,
             "complete": j.status in ("complete", "error")}
         if j.error:
             d["error_message"] = j.error
         return Response.json(d)
 
-    def zip_work(self, ids: list[int]) -> Callable[[Job], None]:
-        def work(job: Job) -> None:
-            os.makedirs(self.tmp_dir, exist_ok=True)
-            fd, path = tempfile.mkstemp(prefix="batch-", suffix=".zip", dir=self.tmp_dir)
-            self.jobs.update(job, zip_path=path)
-            names: set[str] = set()
-            with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED,
-                                                              allowZip64=True) as zf:
-                for n, rid in enumerate(ids, 1):
-                    if self.jobs.stopping:
-                        return
-                    ok = _add_to_zip(self.ctx, zf, rid, names)
-                    self.jobs.update(job, current=n, succeeded=job.succeeded + ok,
-                                failed=job.failed + (not ok))
-        return work
+    # -- batch download ----------------------------------------------------------------------
 
     def batch_download(self, req: Request) -> Response:
         body = req.json_object()
@@ -251,21 +358,84 @@ class BatchApi:
         filename = body.get("filename", "recordings.zip")
         if not isinstance(filename, str) or not filename.strip() or len(filename) > 128:
             raise HTTPError(400, "filename: a string of 1..128 characters is expected")
-        job = self.jobs.start("zip", len(ids), self.zip_work(ids))
-        self.jobs.update(job, filename=filename if filename.endswith(".zip") else filename + ".zip")
-        return Response.json({"token": job.id, "total": len(ids)}, 202)
+        job = self.jobs.add("zip", len(ids), _owner(req))
+        self.jobs.update(job, ids=ids, status="ready",
+                         filename=filename if filename.endswith(".zip") else filename + ".zip")
+        return Response.json({"token": job.id, "total": len(ids), "status": "ready"}, 202)
 
     def zip_status(self, req: Request) -> Response:
+        """`complete` with `ready: true` while the token waits (LightNVR clients poll for
+        `complete`, then fetch the result); `running` while it streams; then the outcome."""
         j = self.jobs.get(req.params["token"], "zip")
-        return Response.json({"status": j.status, "current": j.current, "total": j.total,
+        ready = j.status == "ready"
+        return Response.json({"status": "complete" if ready else j.status, "ready": ready,
+                              "current": j.current, "total": j.total,
                               "succeeded": j.succeeded, "failed": j.failed, "error": j.error})
 
     def zip_result(self, req: Request) -> Response:
-        j = self.jobs.get(req.params["token"], "zip")
-        if j.status != "complete":
-            raise HTTPError(409, f"the ZIP is not ready (status: {j.status})")
-        return media.serve_file(req, j.zip_path, "application/zip", download_name=j.filename)
+        p = req.principal
+        job = self.jobs.claim(req.params["token"], "zip", _owner(req),
+                              p is not None and p.role == Role.ADMIN)
+        safe = re.sub(r'[^A-Za-z0-9._ -]', "_", job.filename) or "recordings.zip"
+        headers = {"Content-Type": "application/zip",
+                   "Content-Disposition": f'attachment; filename="{safe}"'}
+        # `close` runs when the server is done with the answer, also when the body never started
+        # (HEAD, a client gone before the first chunk): the token must not stay "running".
+        return Response(200, self._stream_zip(job), headers,
+                        close=lambda: self.jobs.finish(job, "error", "download interrupted"))
 
+    def _stream_zip(self, job: Job) -> Iterator[bytes]:
+        sink = _Sink()
+        names: set[str] = set()
+        log.info("ZIP download %s started (%d recordings)", job.id[:8], job.total)
+        try:
+            with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
+                for n, rid in enumerate(job.ids, 1):
+                    ok = yield from self._zip_member(zf, sink, rid, names)
+                    if self.jobs.stopping:
+                        return  # a cut archive; `close` marks the token interrupted
+                    self.jobs.update(job, current=n, succeeded=job.succeeded + ok,
+                                     failed=job.failed + (not ok))
+            yield sink.take()  # the central directory
+            self.jobs.finish(job, "complete")
+        finally:
+            log.info("ZIP download %s ended (%s, %d/%d)", job.id[:8], job.status,
+                     job.succeeded, job.total)
+
+    def _zip_member(self, zf: zipfile.ZipFile, sink: _Sink, rid: int,
+                    names: set[str]) -> Generator[bytes, None, bool]:
+        """Write recording `rid` into `zf`, yielding the bytes as they come; returns success."""
+        rec = self.ctx.recordings.get(rid)
+        path = recording_file(self.ctx.config.storage.path, rec.file_path) if rec else ""
+        if rec is None or rec.deleting or not media.is_within(self.ctx.config.storage.path,
+                                                              path):
+            return False
+        name = f"{rec.stream_name}_{iso(rec.start_time).replace(':', '-')}.mp4"
+        while name in names:
+            name = name[:-4] + f"_{rid}.mp4"
+        try:
+            src = open(path, "rb")  # noqa: SIM115 - closed below, across yields
+        except OSError:
+            log.warning("recording %d could not be added to a ZIP", rid, exc_info=True)
+            return False
+        names.add(name)
+        with src:
+            st = os.fstat(src.fileno())
+            info = zipfile.ZipInfo(name, time.localtime(max(st.st_mtime, 315532800))[:6])
+            info.compress_type = zipfile.ZIP_STORED
+            info.file_size = st.st_size  # what we send: a growing file is cut at open time
+            with zf.open(info, "w", force_zip64=True) as dst:
+                remaining = st.st_size
+                while remaining > 0:
+                    if self.jobs.stopping:
+                        break
+                    chunk = src.read(min(media.CHUNK, remaining))
+                    if not chunk:
+                        break  # shrank under us: the member says how much it holds
+                    remaining -= len(chunk)
+                    dst.write(chunk)
+                    yield sink.take()
+        return True
 
 
 def register(router: Router, ctx: WebContext) -> None:
@@ -273,34 +443,13 @@ def register(router: Router, ctx: WebContext) -> None:
     api = BatchApi(ctx)
     add = router.add
     add("POST", "/api/recordings/batch-delete", api.batch_delete, Access.WRITE,
-        "Delete many recordings in the background")
+        "Delete many recordings in the background (protected ones only for an admin who "
+        "sends include_protected)")
     add("GET", "/api/recordings/batch-delete/progress/{job}", api.delete_progress, Access.READ,
         "Progress of a batch delete")
     add("POST", "/api/recordings/batch-download", api.batch_download, Access.READ,
-        "Start building a ZIP of recordings")
+        "Get a token for a ZIP of recordings")
     add("GET", "/api/recordings/batch-download/status/{token}", api.zip_status, Access.READ,
-        "Progress of a ZIP job")
+        "State of a ZIP download")
     add("GET", "/api/recordings/batch-download/result/{token}", api.zip_result, Access.READ,
-        "Download a finished ZIP")
-
-
-def _add_to_zip(ctx: WebContext, zf: zipfile.ZipFile, rid: int, names: set[str]) -> bool:
-    rec = ctx.recordings.get(rid)
-    if rec is None or rec.deleting or not media.is_within(ctx.config.storage.path,
-                                                         rec.file_path):
-        return False
-    name = f"{rec.stream_name}_{iso(rec.start_time).replace(':', '-')}.mp4"
-    while name in names:
-        name = name[:-4] + f"_{rid}.mp4"
-    try:
-        with open(rec.file_path, "rb") as src:
-            info = zipfile.ZipInfo.from_file(rec.file_path, name)
-            info.compress_type = zipfile.ZIP_STORED
-            with zf.open(info, "w", force_zip64=True) as dst:
-                while chunk := src.read(media.CHUNK):
-                    dst.write(chunk)
-    except OSError:
-        log.warning("recording %d could not be added to a ZIP", rid, exc_info=True)
-        return False
-    names.add(name)
-    return True
+        "Download the ZIP (built while it is sent)")
