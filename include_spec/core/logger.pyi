@@ -1,4 +1,6 @@
 # Logging (lightnvr/core/logger.py): levels 0 error .. 3 debug as in the C project.
+import logging
+
 from lightnvr.core.config import GeneralConfig
 
 class LogRecordView:
@@ -6,6 +8,9 @@ class LogRecordView:
     level: str          # "error" | "warning" | "info" | "debug"
     logger: str
     message: str
+
+class RedactingFilter:                                  # on every handler setup_logging installs
+    def filter(self, record: logging.LogRecord) -> bool: ...   # masks secrets in place; never drops
 
 class LogRing:
     def __init__(self, capacity: int = 1000) -> None: ...

@@ -3,6 +3,11 @@
 All handlers hang off the root logger, so library messages land in the same places.
 `setup_logging` can be called again (SIGHUP: new level, re-opened files); it replaces only the
 handlers it installed itself and keeps the one `LogRing`, so `/api/system/logs` survives it.
+
+Every handler installed here carries a `RedactingFilter`: callers already pass URLs through
+`core.redact.redact_url`, and the filter is the safety net for what they cannot see (a URL with
+credentials inside an FFmpeg error, a `password=` in an exception), so no secret reaches the
+file, stderr (journald under systemd), syslog or the ring that viewers read.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 import orjson
 
 from lightnvr.core.config import GeneralConfig
+from lightnvr.core.redact import redact_text
 
 _C_LEVELS = (logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG)
 _LEVEL_NAMES = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning",
@@ -43,11 +49,37 @@ class LogRecordView:
     message: str
 
 
+class RedactingFilter(logging.Filter):
+    """Rewrites a record in place with secrets masked (message, traceback text, stack).
+
+    The record is shared by all handlers, so masking it once here also covers handlers that
+    run after this one; the redaction is idempotent, so running it per handler is harmless.
+    Never drops a record.
+    """
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True  # a broken format: the handler reports it through handleError
+        record.msg, record.args = redact_text(message), None
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True
+
+
 class LogRing(logging.Handler):
     """A bounded in-memory ring of recent records (oldest fall off; memory never grows)."""
 
     def __init__(self, capacity: int = 1000) -> None:
         super().__init__(logging.DEBUG)
+        self.addFilter(RedactingFilter())
         self._records: collections.deque[LogRecordView] = collections.deque(maxlen=capacity)
         self._ring_lock = threading.Lock()
 
@@ -55,7 +87,7 @@ class LogRing(logging.Handler):
         try:
             message = record.getMessage()
             if record.exc_info and record.exc_info[0] is not None:
-                message += " | " + repr(record.exc_info[1])
+                message += " | " + redact_text(repr(record.exc_info[1]))
             view = LogRecordView(record.created, _LEVEL_NAMES.get(record.levelno, "info"),
                                  record.name, message)
         except Exception:
@@ -89,7 +121,8 @@ class JsonFormatter(logging.Formatter):
             "msg": record.getMessage(),
         }
         if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
+            # exc_text: the RedactingFilter's masked traceback when the filter ran.
+            doc["exc"] = record.exc_text or self.formatException(record.exc_info)
         return orjson.dumps(doc).decode()
 
 
@@ -151,7 +184,9 @@ def setup_logging(cfg: GeneralConfig, verbose: bool = False) -> LogRing:
             problems.append("syslog_enabled but no syslog socket found")
         else:
             handlers.append(sh)
-    handlers.append(_ring)
+    for h in handlers:
+        h.addFilter(RedactingFilter())
+    handlers.append(_ring)  # has its own filter, from birth (it outlives setup_logging calls)
     root = logging.getLogger()
     with _lock:
         for old in _installed:

@@ -9,24 +9,50 @@ loop again and again, shifting timestamps by the loop length, and waits (on the 
 event, so stopping is immediate) until each packet's media time is due. Encoding once keeps
 the demo's CPU cost near zero however long it runs.
 
-URL options: `demo://testsrc?size=640x360&fps=10&seconds=10` (all optional).
+URL options: `demo://testsrc?size=640x360&fps=10&seconds=10` (all optional), within
+`MAX_WIDTH`x`MAX_HEIGHT`, `MAX_FPS`, `MIN_SECONDS`..`MAX_SECONDS` and at most
+`MAX_PIXEL_FRAMES` pixels x frames per clip, so no URL can ask for minutes of encoding.
+The cache keeps the `CACHE_CLIPS` most recently used loops (LRU): distinct URLs cannot make the
+daemon's memory grow. Encodes run one at a time (bounded CPU); cache hits never wait for them.
+The web layer accepts `demo://` only with `[general] demo_mode` on.
 """
 
 from __future__ import annotations
 
+import collections
 import io
 import threading
 import time
 from collections.abc import Iterator
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
+from lightnvr.core.redact import redact_url
 from lightnvr.video.packet import StreamInfo
 from lightnvr.video.source import PermanentSourceError
 
-_cache: dict[tuple[str, int, int], bytes] = {}
-_cache_lock = threading.Lock()
+MAX_WIDTH, MAX_HEIGHT = 1920, 1080
+MAX_FPS = 30
+MIN_SECONDS, MAX_SECONDS = 2, 30
+MAX_PIXEL_FRAMES = 1920 * 1080 * 100  # ~100 frames of 1080p: a few seconds of libx264
+CACHE_CLIPS = 4
+
+_Key = tuple[str, str, int, int]
+_cache: collections.OrderedDict[_Key, bytes] = collections.OrderedDict()  # LRU, oldest first
+_cache_lock = threading.Lock()  # guards _cache only; never held while encoding
+_encode_lock = threading.Lock()  # one encode at a time
+
+
+class CacheInfo(NamedTuple):
+    clips: int
+    bytes: int
+
+
+def cache_info() -> CacheInfo:
+    """How many encoded loops are cached and their total size (bounded by CACHE_CLIPS)."""
+    with _cache_lock:
+        return CacheInfo(len(_cache), sum(len(v) for v in _cache.values()))
 _PATTERNS = {"testsrc": "testsrc", "testsrc2": "testsrc2", "smptebars": "smptebars",
              "": "testsrc2"}
 
@@ -45,44 +71,71 @@ def _parse(url: str) -> tuple[str, str, int, int]:
         fps = int(q.get("fps", "10"))
         seconds = int(q.get("seconds", "10"))
     except ValueError as exc:
-        raise PermanentSourceError(f"bad demo URL options in {url!r}: {exc}",
+        raise PermanentSourceError(f"bad demo URL options in {redact_url(url)!r}: {exc}",
                                    retry=False) from exc
-    if not (16 <= w <= 1920 and 16 <= h <= 1080 and 1 <= fps <= 30 and 2 <= seconds <= 60):
-        raise PermanentSourceError(f"demo URL options out of range in {url!r}", retry=False)
+    if not (16 <= w <= MAX_WIDTH and 16 <= h <= MAX_HEIGHT and 1 <= fps <= MAX_FPS
+            and MIN_SECONDS <= seconds <= MAX_SECONDS
+            and w * h * fps * seconds <= MAX_PIXEL_FRAMES):
+        raise PermanentSourceError(
+            f"demo URL options out of range in {redact_url(url)!r}: size up to "
+            f"{MAX_WIDTH}x{MAX_HEIGHT}, fps 1..{MAX_FPS}, seconds {MIN_SECONDS}..{MAX_SECONDS}, "
+            f"width x height x fps x seconds at most {MAX_PIXEL_FRAMES}", retry=False)
     return pattern, f"{w}x{h}", fps, seconds
 
 
-def encode_loop(pattern: str, size: str, fps: int, seconds: int) -> bytes:
-    """An MP4 of `seconds` of the lavfi pattern, H.264 with a GOP of 2 s (cached)."""
-    key = (f"{pattern}:{size}", fps, seconds)
+def _cached(key: _Key) -> bytes | None:
     with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            return cached
-        import av
-
-        src = av.open(f"{pattern}=size={size}:rate={fps}", format="lavfi")
-        out_buf = io.BytesIO()
-        out = av.open(out_buf, "w", format="mp4")
-        w, h = (int(x) for x in size.split("x"))
-        stream = out.add_stream("libx264", rate=fps, options={
-            "preset": "ultrafast", "tune": "zerolatency", "crf": "30",
-            "x264-params": f"keyint={2 * fps}:min-keyint={2 * fps}:scenecut=0:bframes=0"})
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.codec_context.gop_size = 2 * fps
-        for i, frame in enumerate(src.decode(video=0)):
-            if i >= fps * seconds:
-                break
-            frame = frame.reformat(format="yuv420p")
-            frame.pts = None
-            frame.pict_type = 0  # lavfi marks every frame I: libx264 would obey and skip P frames
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode(None))
-        out.close()
-        src.close()
-        data = out_buf.getvalue()
-        _cache[key] = data
+        data = _cache.get(key)
+        if data is not None:
+            _cache.move_to_end(key)
         return data
+
+
+def _remember(key: _Key, data: bytes) -> None:
+    with _cache_lock:
+        _cache[key] = data
+        _cache.move_to_end(key)
+        while len(_cache) > CACHE_CLIPS:
+            _cache.popitem(last=False)
+
+
+def encode_loop(pattern: str, size: str, fps: int, seconds: int) -> bytes:
+    """An MP4 of `seconds` of the lavfi pattern, H.264 with a GOP of 2 s (LRU-cached)."""
+    key = (pattern, size, fps, seconds)
+    data = _cached(key)
+    if data is not None:
+        return data
+    with _encode_lock:
+        data = _cached(key)  # another thread may have encoded it while we waited
+        if data is None:
+            data = _encode(pattern, size, fps, seconds)
+            _remember(key, data)
+    return data
+
+
+def _encode(pattern: str, size: str, fps: int, seconds: int) -> bytes:
+    import av
+
+    src = av.open(f"{pattern}=size={size}:rate={fps}", format="lavfi")
+    out_buf = io.BytesIO()
+    out = av.open(out_buf, "w", format="mp4")
+    w, h = (int(x) for x in size.split("x"))
+    stream = out.add_stream("libx264", rate=fps, options={
+        "preset": "ultrafast", "tune": "zerolatency", "crf": "30",
+        "x264-params": f"keyint={2 * fps}:min-keyint={2 * fps}:scenecut=0:bframes=0"})
+    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+    stream.codec_context.gop_size = 2 * fps
+    for i, frame in enumerate(src.decode(video=0)):
+        if i >= fps * seconds:
+            break
+        frame = frame.reformat(format="yuv420p")
+        frame.pts = None
+        frame.pict_type = 0  # lavfi marks every frame I: libx264 would obey and skip P frames
+        out.mux(stream.encode(frame))
+    out.mux(stream.encode(None))
+    out.close()
+    src.close()
+    return out_buf.getvalue()
 
 
 class DemoSource:

@@ -31,6 +31,7 @@ from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.heartbeat import Heartbeat
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.redact import redact_text, redact_url
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.packet import MediaPacket, StreamInfo
 from lightnvr.video.source import (
@@ -38,7 +39,6 @@ from lightnvr.video.source import (
     Source,
     describe_error,
     open_source,
-    redact,
 )
 from lightnvr.video.states import StreamState
 from lightnvr.video.timestamps import TimestampRepair
@@ -145,7 +145,9 @@ class StreamReader:
     def _set_state(self, state: StreamState, error: str | None = None) -> None:
         with self.state_changed:
             if error is not None:
-                self.last_error = error
+                # last_error reaches the API and the log: never with credentials in it,
+                # whoever produced the text (FFmpeg quotes URLs in its errors).
+                self.last_error = redact_text(error)
             if state != self.state:
                 log.info("stream %s: %s -> %s%s", self.name, self.state.value, state.value,
                          f" ({self.last_error})" if error else "")
@@ -165,7 +167,7 @@ class StreamReader:
 
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
-        log.info("reader:%s started (%s)", self.name, self.config.url.split("@")[-1])
+        log.info("reader:%s started (%s)", self.name, redact_url(self.config.url))
         try:
             self._loop()
         except Exception:
@@ -228,7 +230,7 @@ class StreamReader:
             self._refused = isinstance(exc, ConnectionRefusedError)
             if time.monotonic() - started >= s.open_timeout - 0.05:
                 # FFmpeg reports its interrupted open as "invalid data": say what happened.
-                message = f"no answer from {redact(url)} within {s.open_timeout:g} s"
+                message = f"no answer from {redact_url(url)} within {s.open_timeout:g} s"
             self._set_state(self.state, message)
             log.debug("stream %s: open failed: %s", self.name, message)
             return None, False

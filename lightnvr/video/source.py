@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from lightnvr.core.redact import redact_text, redact_url
 from lightnvr.video.packet import StreamInfo
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,14 @@ log = logging.getLogger(__name__)
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "http", "https"})
 DEMO_SCHEME = "demo"
 AUDIO_PASSTHROUGH = frozenset({"aac"})  # what the MP4 recorder and HLS writer accept as is
+# FFmpeg protocols a camera may need, for the URL itself and for everything it makes FFmpeg
+# open in turn (RTSP's TCP/UDP/RTP/TLS/HTTP-tunnel transports, HLS playlists' segments, RTMPT).
+# ("rtsp" is a demuxer, not a protocol: it opens tcp/udp/tls.) Never file, concat(f), subfile,
+# pipe, fd, data, crypto, cache, async or unix: a remote playlist or redirect could name them
+# and make the daemon read local files or decrypt attacker-chosen input.
+PROTOCOL_WHITELIST = ",".join((
+    "tcp", "udp", "rtp", "srtp", "tls", "http", "https", "httpproxy",
+    "rtmp", "rtmps", "rtmpt", "rtmpts", "ffrtmphttp"))
 
 
 class PermanentSourceError(Exception):
@@ -48,21 +57,6 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-def redact(url: str) -> str:
-    """The URL without its password, for logs and error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    user = parts.username or ""
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, ""))
-
-
 def check_url(url: str) -> str:
     """The URL's scheme if lightnvr can open it, else PermanentSourceError(retry=False)."""
     try:
@@ -73,15 +67,23 @@ def check_url(url: str) -> str:
         return scheme
     shown = f"'{scheme}'" if scheme else "none"
     raise PermanentSourceError(
-        f"unsupported URL scheme ({shown}) in {redact(url)!r}: use rtsp://host[:port]/path "
+        f"unsupported URL scheme ({shown}) in {redact_url(url)!r}: use rtsp://host[:port]/path "
         "(also rtsps, rtmp, http(s)) or demo://", retry=False)
 
 
 def describe_error(exc: BaseException, url: str) -> tuple[str, bool]:
-    """(readable message, permanent?) for an exception raised while opening or reading."""
+    """(readable message, permanent?) for an exception raised while opening or reading.
+
+    The message holds no credentials: the URL is shown through `redact_url`, and FFmpeg's own
+    text (which may quote the URL, or a playlist's) goes through `redact_text`.
+    """
+    message, permanent = _describe(exc, redact_url(url))
+    return redact_text(message), permanent
+
+
+def _describe(exc: BaseException, where: str) -> tuple[str, bool]:
     import av
 
-    where = redact(url)
     if isinstance(exc, av.error.HTTPUnauthorizedError):
         return f"camera refused the credentials (401 Unauthorized) at {where}: check user and " \
                "password in the URL", True
@@ -113,6 +115,7 @@ class NetworkSource:
             "analyzeduration": "500000",  # ~0.6 s to open instead of ~1.9 s
             "probesize": "500000",
             "fflags": "nobuffer",
+            "protocol_whitelist": PROTOCOL_WHITELIST,
         }
         if urlsplit(url).scheme.lower() in ("rtsp", "rtsps"):
             options["rtsp_transport"] = "udp" if protocol == 1 else "tcp"
@@ -128,14 +131,14 @@ class NetworkSource:
     def _setup(self, url: str, want_audio: bool) -> None:
         streams = self._container.streams
         if not streams.video:
-            raise PermanentSourceError(f"camera sends no video stream ({redact(url)})")
+            raise PermanentSourceError(f"camera sends no video stream ({redact_url(url)})")
         video = streams.video[0]
         audio = streams.audio[0] if streams.audio else None
         if audio is not None and (not want_audio or audio.codec_context.name
                                   not in AUDIO_PASSTHROUGH):
             if want_audio:
                 log.warning("%s: audio codec %s cannot be stored in MP4/HLS as is; "
-                            "recording video only", redact(url), audio.codec_context.name)
+                            "recording video only", redact_url(url), audio.codec_context.name)
             audio = None
         self.info = StreamInfo(video, audio)
         self.video_index = video.index
