@@ -359,6 +359,36 @@ class RecordingsRepo:
             c.execute("UPDATE recordings SET width = ?, height = ?, fps = ?, codec = ? "
                       "WHERE id = ?", (width, height, fps, codec, recording_id))
 
+    def set_file_path(self, recording_id: int, file_path: str) -> int:
+        """Point the row at ``file_path`` (its canonical form; docs/storage.md, Start-up
+        reconciliation step 0) and return the id that now holds it.
+
+        When another row already holds ``file_path`` both describe one file: they are merged
+        into the older row (lower id), which keeps protection if either had it, its own
+        retention override (else the other's), the union of the tags and every detection
+        link, so repairing paths never loses what a user decided.
+        """
+        with self._db.writer() as c:
+            other = c.execute("SELECT id FROM recordings WHERE file_path = ? AND id != ?",
+                              (file_path, recording_id)).fetchone()
+            if other is None:
+                c.execute("UPDATE recordings SET file_path = ? WHERE id = ?",
+                          (file_path, recording_id))
+                return recording_id
+            keep, drop = sorted((recording_id, int(other[0])))
+            c.execute(
+                "UPDATE recordings SET protected = MAX(protected, (SELECT protected FROM "
+                "recordings WHERE id = ?)), retention_override_days = COALESCE("
+                "retention_override_days, (SELECT retention_override_days FROM recordings "
+                "WHERE id = ?)) WHERE id = ?", (drop, drop, keep))
+            c.execute("INSERT OR IGNORE INTO recording_tags(recording_id, tag) "
+                      "SELECT ?, tag FROM recording_tags WHERE recording_id = ?", (keep, drop))
+            c.execute("UPDATE detections SET recording_id = ? WHERE recording_id = ?",
+                      (keep, drop))
+            c.execute("DELETE FROM recordings WHERE id = ?", (drop,))
+            c.execute("UPDATE recordings SET file_path = ? WHERE id = ?", (file_path, keep))
+            return keep
+
     def mark_deleting(self, recording_id: int) -> bool:
         """docs/storage.md, Deletion step 1. False when the row does not exist or another
         deletion already marked it (so exactly one deleter goes on)."""

@@ -21,9 +21,9 @@ from lightnvr.database.backup import verify_database
 from lightnvr.database.manager import Database, available_migrations
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.storage.paths import (
-    absolute,
     empty_date_dirs,
     orphan_thumbnails,
+    recording_file,
     segment_files,
 )
 from lightnvr.storage.probe import ProbeResult, probe_segment
@@ -94,7 +94,7 @@ def check_files(repo: RecordingsRepo, root: str, report: CheckReport, now: float
 
     rows = repo.all()
     for rec in rows:
-        path = absolute(root, rec.file_path)
+        path = recording_file(root, rec.file_path)
         if rec.deleting:
             report.add(4, f"recording {rec.id} ({path}): deletion not finished")
             continue
@@ -114,7 +114,7 @@ def check_files(repo: RecordingsRepo, root: str, report: CheckReport, now: float
         if rec.end_time is None or rec.end_time < rec.start_time:
             report.add(6, f"recording {rec.id} ({path}): end_time {rec.end_time} before "
                        f"start_time {rec.start_time}")
-    known = {absolute(root, r.file_path) for r in rows}
+    known = {recording_file(root, r.file_path) for r in rows}
     for path in segment_files(root, excludes):
         if os.path.normpath(path) not in known and not live(path):
             report.add(3, f"file {path} has no row")
@@ -163,7 +163,7 @@ def run_check(storage: StorageConfig, db_path: str, repair: bool = False,
 def _fix_sizes(repo: RecordingsRepo, root: str) -> None:
     """Invariant 6 repair: the file is the truth for size; end_time no earlier than start."""
     for rec in repo.all():
-        path = absolute(root, rec.file_path)
+        path = recording_file(root, rec.file_path)
         if not rec.is_complete or rec.deleting or not os.path.exists(path):
             continue
         size = os.path.getsize(path)

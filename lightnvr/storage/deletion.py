@@ -6,7 +6,7 @@ import logging
 import os
 
 from lightnvr.database.recordings import Recording, RecordingsRepo
-from lightnvr.storage.paths import absolute, prune_empty_parents, thumbnails_of
+from lightnvr.storage.paths import prune_empty_parents, recording_file, thumbnails_of
 
 log = logging.getLogger(__name__)
 
@@ -14,10 +14,12 @@ log = logging.getLogger(__name__)
 def unlink_segment(root: str, file_path: str) -> int:
     """Unlink a segment file and its thumbnails; return the bytes freed (0 when gone already).
 
+    ``file_path`` is a row's stored path (or a file name); paths.recording_file resolves it.
+
     A missing file is not an error (the deletion may be finishing after a crash); any other
     OSError propagates and leaves the row marked, to be finished later.
     """
-    path = absolute(root, file_path)
+    path = recording_file(root, file_path)
     freed = 0
     try:
         freed = os.stat(path).st_size
@@ -43,6 +45,6 @@ def delete_recording(repo: RecordingsRepo, root: str, rec: Recording) -> int:
         return 0  # the row went away meanwhile (another deletion won)
     freed = unlink_segment(root, rec.file_path)              # Deletion steps 2 and 3
     repo.remove(rec.id)                                       # Deletion step 4
-    prune_empty_parents(root, absolute(root, rec.file_path))  # Deletion step 5
+    prune_empty_parents(root, recording_file(root, rec.file_path))  # Deletion step 5
     log.debug("deleted recording %d (%s), %d bytes", rec.id, rec.file_path, freed)
     return freed

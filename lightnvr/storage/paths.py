@@ -1,4 +1,8 @@
-"""Where recordings and their thumbnails live under the storage path (docs/storage.md, Layout)."""
+"""Where recordings and their thumbnails live under the storage path (docs/storage.md, Layout).
+
+A row's ``file_path`` is stored relative to the storage path (:func:`stored_path`) and turned
+into a file name by :func:`recording_file` only; nothing else joins a root and a row's path.
+"""
 
 from __future__ import annotations
 
@@ -40,10 +44,78 @@ def segment_of_thumbnail(path: str) -> str | None:
     return m.group("segment") if m else None
 
 
-def absolute(root: str, file_path: str) -> str:
-    """A row's ``file_path`` as an absolute path (rows normally hold absolute paths)."""
-    return os.path.normpath(file_path if os.path.isabs(file_path)
-                            else os.path.join(root, file_path))
+def stored_path(root: str, path: str) -> str:
+    """The canonical form of a segment file's name in ``recordings.file_path``.
+
+    That form is the path relative to the storage root (``front/2026/05/01/front_..mp4``),
+    with ``/`` separators: it means the same thing whatever the working directory is and
+    survives moving the data directory. ``path`` may be absolute or relative to the working
+    directory (as the configured root is); ValueError when it lies outside ``root``.
+    """
+    base = os.path.abspath(root)
+    full = os.path.abspath(path)
+    rel = os.path.relpath(full, base)
+    if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        raise ValueError(f"{path} is not under the storage path {base}")
+    return rel.replace(os.sep, "/")
+
+
+def recording_file(root: str, file_path: str) -> str:
+    """The file a row's ``file_path`` names: the ONE place stored paths become file names.
+
+    Canonical rows are relative to ``root``; an absolute value (written by lightnvr before
+    paths were canonical, not yet repaired by Start-up reconciliation step 0) is taken as it
+    is. The result is absolute and normalized; callers that serve it to users still check
+    that it lies inside the storage path.
+    """
+    if os.path.isabs(file_path):
+        return os.path.normpath(file_path)
+    return os.path.normpath(os.path.join(os.path.abspath(root), file_path))
+
+
+def is_canonical(file_path: str) -> bool:
+    """True when a row's ``file_path`` has the form :func:`stored_path` gives (invariant 9)."""
+    return (bool(file_path) and not os.path.isabs(file_path)
+            and os.path.normpath(file_path).replace(os.sep, "/") == file_path
+            and os.pardir not in file_path.split("/"))
+
+
+def repaired_path(root: str, file_path: str) -> str | None:
+    """The canonical value for a row written before paths were canonical, or None when the
+    row is fine as it is or nothing on disk matches (Start-up reconciliation step 0).
+
+    Old rows hold an absolute path (same file, other spelling: always rewritten), or a path
+    relative to the working directory (``var/recordings/front/...`` with a relative
+    ``[storage] path``), which is rewritten when it names an existing file. Failing that, the
+    ever shorter tails of the value (a doubled root, a data directory that moved) are tried
+    while they still name ``<stream>/.../<file>`` and exist under ``root``.
+    """
+    if os.path.isabs(file_path):
+        try:
+            return stored_path(root, file_path)
+        except ValueError:
+            pass  # outside the root: perhaps the data directory moved; try the tails
+    elif os.path.exists(recording_file(root, file_path)):
+        try:
+            fixed = stored_path(root, recording_file(root, file_path))
+        except ValueError:
+            return None  # "../elsewhere": never follow a row out of the storage path
+        return fixed if fixed != file_path else None
+    else:
+        try:
+            fixed = stored_path(root, file_path)  # relative to the working directory
+            if os.path.exists(recording_file(root, fixed)):
+                return fixed
+        except ValueError:
+            pass
+    parts = [p for p in os.path.normpath(file_path).split(os.sep) if p not in ("", os.curdir)]
+    for i in range(1, len(parts) - 1):
+        if os.pardir in parts[i:]:
+            continue
+        tail = "/".join(parts[i:])
+        if os.path.exists(recording_file(root, tail)):
+            return tail
+    return None
 
 
 def stream_of(root: str, path: str) -> str:

@@ -19,7 +19,7 @@ import time
 
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
-from lightnvr.storage.paths import absolute
+from lightnvr.storage.paths import recording_file
 from lightnvr.storage.probe import probe_segment
 from lightnvr.storage.sync import Reconciler, SyncResult
 
@@ -35,7 +35,7 @@ def rebuild(db: Database, root: str, wipe: bool = False,
                         excludes=excludes).run()
     reprobed = 0
     for rec in repo.all():
-        path = absolute(root, rec.file_path)
+        path = recording_file(root, rec.file_path)
         info = probe_segment(path) if os.path.exists(path) else None
         if info is None:
             continue

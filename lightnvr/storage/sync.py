@@ -12,11 +12,13 @@ from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.database.recordings import Recording, RecordingsRepo
 from lightnvr.storage.deletion import delete_recording, unlink_segment
 from lightnvr.storage.paths import (
-    absolute,
     empty_date_dirs,
     orphan_thumbnails,
     prune_empty_parents,
+    recording_file,
+    repaired_path,
     segment_files,
+    stored_path,
     stream_of,
 )
 from lightnvr.storage.probe import ProbeResult, wall_start
@@ -35,6 +37,7 @@ class SyncResult:
     rows_removed: int = 0
     files_registered: int = 0
     rows_repaired: int = 0
+    paths_repaired: int = 0
     deletions_finished: int = 0
     files_removed: int = 0
     thumbnails_removed: int = 0
@@ -57,18 +60,19 @@ class Reconciler:
         self.result = SyncResult()
 
     def run(self) -> SyncResult:
-        for step in (self.finish_deletions, self.incomplete_rows, self.missing_files,
-                     self.unknown_files, self.stray_thumbnails, self.empty_dirs):
+        for step in (self.canonical_paths, self.finish_deletions, self.incomplete_rows,
+                     self.missing_files, self.unknown_files, self.stray_thumbnails,
+                     self.empty_dirs):
             try:
                 step()
             except Exception:
                 self.result.errors += 1
                 log.error("reconciliation step %s failed", step.__name__, exc_info=True)
         r = self.result
-        log.info("reconciliation of %s: %d deletions finished, %d rows repaired, %d rows "
-                 "removed, %d files registered, %d files removed, %d errors", self.root,
-                 r.deletions_finished, r.rows_repaired, r.rows_removed, r.files_registered,
-                 r.files_removed, r.errors)
+        log.info("reconciliation of %s: %d paths repaired, %d deletions finished, %d rows "
+                 "repaired, %d rows removed, %d files registered, %d files removed, %d errors",
+                 self.root, r.paths_repaired, r.deletions_finished, r.rows_repaired,
+                 r.rows_removed, r.files_registered, r.files_removed, r.errors)
         return r
 
     def _live(self, path: str) -> bool:
@@ -86,6 +90,25 @@ class Reconciler:
             self.result.errors += 1
             log.error("reconciliation: %s %s failed", what, rec_or_path, exc_info=True)
 
+    def canonical_paths(self) -> None:
+        """Step 0: rows written before paths were canonical get the canonical form.
+
+        Runs on every reconciliation (it only touches rows that need it, so it is idempotent)
+        and before the other steps, which would otherwise miss those rows' files: drop the
+        rows as "file gone", register the files as new rows and lose ids, protection and tags.
+        """
+        for rec in self.repo.all():
+            fixed = repaired_path(self.root, rec.file_path)
+            if fixed is None or fixed == rec.file_path:
+                continue
+
+            def move(rec: Recording = rec, fixed: str = fixed) -> None:
+                kept = self.repo.set_file_path(rec.id, fixed)
+                self.result.paths_repaired += 1
+                log.info("recording %d: stored path %s is now %s%s", rec.id, rec.file_path,
+                         fixed, "" if kept == rec.id else f" (merged into recording {kept})")
+            self._guard("repairing the path of", rec.file_path, move)
+
     def finish_deletions(self) -> None:
         """Step 1: finish deletions a crash interrupted (rows marked ``deleting``)."""
         for rec in self.repo.pending_deletions():
@@ -97,7 +120,7 @@ class Reconciler:
     def incomplete_rows(self) -> None:
         """Step 2: repair incomplete rows from their files, or drop unplayable ones."""
         for rec in self.repo.incomplete():
-            path = absolute(self.root, rec.file_path)
+            path = recording_file(self.root, rec.file_path)
             if self._live(path):
                 self.result.skipped_live += 1
                 continue
@@ -126,7 +149,7 @@ class Reconciler:
         for rec in self.repo.all():
             if rec.deleting or not rec.is_complete:
                 continue
-            path = absolute(self.root, rec.file_path)
+            path = recording_file(self.root, rec.file_path)
             if not os.path.exists(path):
                 def drop(rec: Recording = rec, path: str = path) -> None:
                     unlink_segment(self.root, path)  # stray thumbnails
@@ -137,7 +160,7 @@ class Reconciler:
 
     def unknown_files(self) -> None:
         """Step 4: files with no row are registered (probed), or removed if unplayable."""
-        known = {absolute(self.root, p) for p in self.repo.all_paths()}
+        known = {recording_file(self.root, p) for p in self.repo.all_paths()}
         for path in segment_files(self.root, self.excludes):
             if os.path.normpath(path) in known or self._live(path):
                 continue
@@ -155,7 +178,8 @@ class Reconciler:
         start = getattr(info, "start_time", None)
         if start is None:
             start = wall_start(path, {}, info.duration)
-        seg = SegmentOpened(stream_name=stream_of(self.root, path), file_path=path,
+        seg = SegmentOpened(stream_name=stream_of(self.root, path),
+                            file_path=stored_path(self.root, path),
                             start_time=start, width=info.width, height=info.height,
                             fps=info.fps, codec=info.codec)
         self.repo.register(seg, start + info.duration, os.path.getsize(path))

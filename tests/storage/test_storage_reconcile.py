@@ -15,14 +15,15 @@ import pytest
 from lightnvr.storage.check import run_check
 from lightnvr.storage.deletion import unlink_segment
 from lightnvr.storage.manager import StorageManager
-from lightnvr.storage.paths import segment_files, thumbnail_path
+from lightnvr.storage.paths import recording_file, segment_files, stored_path, thumbnail_path
 from lightnvr.storage.rebuild import rebuild
 from tests.fixtures.db import TestDb, open_testdb, reopen_testdb
 
 
 def _rows_equal_files(t: TestDb) -> None:
-    rows = {r.file_path for r in t.recordings.all()}
+    rows = {recording_file(t.storage_path, r.file_path) for r in t.recordings.all()}
     files = set(segment_files(t.storage_path))
+    assert all(not os.path.isabs(r.file_path) for r in t.recordings.all())  # canonical
     assert rows == files, (rows - files, files - rows)
     assert not t.recordings.pending_deletions() and not t.recordings.incomplete()
 
@@ -89,7 +90,7 @@ def test_startup_reconciliation_of_every_crash_state(testdb: TestDb, real_clip: 
     assert repaired is not None and repaired.is_complete
     assert repaired.size_bytes == os.path.getsize(c.file_path)
     assert 0 < repaired.duration <= 0.4 + 1e-6  # the clip holds 0.4 s; part of it survived
-    registered = t.recordings.get_by_path(f_path)
+    registered = t.recordings.get_by_path(stored_path(t.storage_path, f_path))
     assert registered is not None and registered.stream_name == "back"
     assert registered.codec == "h264" and registered.width == 320
     _rows_equal_files(t)
@@ -127,7 +128,8 @@ def test_rebuild_tool_recreates_the_table_from_files(testdb: TestDb, real_clip: 
     assert testdb.recordings.get(recs[0].id).protected  # type: ignore[union-attr]
     result, _ = rebuild(testdb.db, testdb.storage_path, wipe=True)
     assert result.files_registered == 5
-    assert {r.file_path for r in testdb.recordings.all()} == {r.file_path for r in recs}
+    assert ({recording_file(testdb.storage_path, r.file_path) for r in testdb.recordings.all()}
+            == {r.file_path for r in recs})
     # the tool itself, as an operator runs it (another process; SQLite's locking between us)
     os.unlink(recs[1].file_path)
     tool = Path(__file__).resolve().parents[2] / "tools" / "rebuild_recordings.py"

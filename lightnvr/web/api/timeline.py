@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.detections import DetectionsRepo
+from lightnvr.storage.paths import recording_file
 from lightnvr.web import media
 from lightnvr.web.api._nvr_schemas import describe_timeline
 from lightnvr.web.api.recordings import parse_time
@@ -141,8 +142,8 @@ def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.Layout
     for n, r in enumerate(rows):
         url = f"/api/recordings/play/{r.id}.mp4"
         duration = max(0.001, (r.end_time or r.start_time) - r.start_time)
-        layout = layouts.get(r.file_path) if media.is_within(ctx.config.storage.path,
-                                                             r.file_path) else None
+        path = recording_file(ctx.config.storage.path, r.file_path)
+        layout = layouts.get(path) if media.is_within(ctx.config.storage.path, path) else None
         if n:
             body.append("#EXT-X-DISCONTINUITY")
         body.append(f"#EXT-X-PROGRAM-DATE-TIME:"
