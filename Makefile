@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 APT_RUN  := python3-venv python3-pip
 APT_TEST := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base \
             gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly \
-            gstreamer1.0-libav gstreamer1.0-tools chromium systemd shellcheck
+            gstreamer1.0-libav gstreamer1.0-tools chromium systemd shellcheck mosquitto
 # Node.js may come from elsewhere (NodeSource ships npm inside its nodejs package, which
 # conflicts with Debian's npm): install Debian's only when no `npm` command exists.
 APT_NODE := nodejs npm

@@ -34,14 +34,18 @@ from lightnvr.core.memory.governor import (
     read_process_memory,
 )
 from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.mqtt.service import MqttService
+from lightnvr.core.nvr_events import EventHub, StreamState
 from lightnvr.core.shutdown import (
     PRIORITY_DATABASE,
+    PRIORITY_DETECTION,
     PRIORITY_GOVERNOR,
     PRIORITY_STORAGE,
     PRIORITY_WEB,
 )
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.backup import BackupThread
+from lightnvr.database.events import EventsRepo
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.settings import SettingsRepo
@@ -152,6 +156,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
         storage.start()
         coordinator.register("storage", PRIORITY_STORAGE, storage.stop, 10.0)
 
+        events = _start_events(config, daemon, db, manager, storage)  # docs/mqtt.md
+
         daemon.phase("web server")
         ctx = WebContext(
             config=config, config_path=daemon.config_path, db=db, streams=streams_repo,
@@ -161,6 +167,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
             request_shutdown=lambda: daemon.request_stop("POST /api/system/shutdown"),
             request_restart=lambda: _request_restart(daemon, restart),
         )
+        if events.mqtt is not None:
+            ctx.extra["mqtt"] = events.mqtt  # GET /api/mqtt/status (core/mqtt/service.pyi)
         server = WebServer(config.web, WebApp(ctx, build_router(ctx)))
         server.start()
         server.register_shutdown(coordinator)
@@ -198,3 +206,44 @@ def _status_line(manager: StreamManager) -> str:
     up = sum(1 for s in statuses if s.state.value == "active")
     recording = sum(1 for s in statuses if s.recording)
     return f"{up}/{len(statuses)} streams up, {recording} recording"
+
+
+class _Events:
+    """The event hub and, when `[mqtt] enabled`, the MQTT service fed by it."""
+
+    def __init__(self, hub: EventHub, mqtt: MqttService | None) -> None:
+        self.hub = hub
+        self.mqtt = mqtt
+
+
+def _start_events(config: Config, daemon: Daemon, db: Database, manager: StreamManager,
+                  storage: StorageManager) -> _Events:
+    """Detections, recording/stream state and storage pressure -> events table and MQTT.
+
+    The hub stops just before the MQTT client (both before the readers), so the client
+    flushes what the hub handed it; see core/nvr_events.py and core/mqtt/service.py.
+    """
+    hub = EventHub(heartbeat=daemon.heartbeats.register("events", 30.0, critical=False))
+    hub.add_sink(EventsRepo(db).record)
+    hub.watch_streams(lambda: [StreamState(s.name, s.state.value == "active", s.recording,
+                                           s.last_error) for s in manager.statuses()])
+    hub.watch_storage(lambda: storage.health().level.name.lower())
+    manager.set_event_listener(hub.emit)
+    mqtt: MqttService | None = None
+    if config.mqtt.enabled and not config.mqtt.broker_host:
+        log.error("MQTT: [mqtt] enabled = true but broker_host is empty; MQTT stays off "
+                  "(set broker_host to the broker's name or address)")
+    elif config.mqtt.enabled:
+        mqtt = MqttService(
+            config.mqtt, hub, snapshot=manager.snapshot_jpeg,
+            set_manual_recording=manager.set_manual_recording,
+            manual_recording=manager.manual_recording,
+            snapshot_dir=os.path.join(_data_dir(config), "snapshots"),
+            heartbeat=daemon.heartbeats.register("mqtt", 30.0, critical=False))
+        hub.add_sink(mqtt.handle)
+        hub.add_periodic(mqtt.tick)
+        mqtt.start()
+        daemon.coordinator.register("mqtt", PRIORITY_DETECTION, mqtt.stop, 5.0)
+    hub.start()
+    daemon.coordinator.register("events", PRIORITY_DETECTION + 1, hub.stop, 5.0)
+    return _Events(hub, mqtt)

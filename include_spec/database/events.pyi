@@ -1,5 +1,6 @@
 # System events (lightnvr/database/events.py).
 from enum import IntEnum
+from lightnvr.core.nvr_events import EventKind, NvrEvent
 from lightnvr.database.manager import Database
 
 class EventType(IntEnum):
@@ -14,6 +15,10 @@ class EventType(IntEnum):
     SYSTEM = 8
     AUTH = 9
 
+NVR_EVENT_TYPES: dict[EventKind, EventType]   # events.type of each NVR event kind
+
+def describe_nvr_event(event: NvrEvent) -> str: ...   # the description column
+
 class Event:
     id: int
     type: int
@@ -27,6 +32,7 @@ class EventsRepo:
     def __init__(self, db: Database) -> None: ...
     def add(self, type: int, timestamp: float, description: str, stream_name: str = "",
             details: str = "") -> int: ...
+    def record(self, event: NvrEvent) -> int: ...   # EventHub sink; details: JSON kind/detail/objects
     def list(self, start: float | None = None, end: float | None = None,
              stream: str | None = None, type: int | None = None,
              limit: int = 100) -> list[Event]: ...   # newest first

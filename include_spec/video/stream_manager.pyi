@@ -1,11 +1,12 @@
 # Stream manager (lightnvr/video/stream_manager.py): owns every stream's reader, recorder and
 # live writer threads. The web layer and the daemon use only this contract.
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from lightnvr.core.clock import Clock
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor
 from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.nvr_events import NvrEvent
 from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
@@ -88,10 +89,13 @@ class StreamManager:
     def manual_recording(self, name: str) -> bool: ...
     def set_recording_paused(self, reason: str | None) -> None: ...  # storage emergency; None resumes
     def trigger_detection(self, name: str, active: bool,
-                          duration: float | None = None) -> bool: ...
+                          duration: float | None = None,
+                          objects: Sequence[tuple[str, float]] = ()) -> bool: ...
     # A detection event: start (active), stop (not active) or pulse (active, `duration` s).
     # Records "detection" segments with pre_detection_buffer s before the trigger and
     # post_detection_buffer s after the end, unless continuous recording covers it.
-    # False: unknown stream.
+    # False: unknown stream. `objects` ((label, confidence)) reach the event listener.
+    def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None: ...
+    # every detection start/pulse (DETECTION) and stop (DETECTION_END); must not block
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> ProbeResult: ...
     def stop(self, timeout: float) -> None: ...                # everything, in shutdown order

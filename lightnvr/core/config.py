@@ -168,6 +168,8 @@ class MqttConfig:
     retain: bool = _opt(False)
     ha_discovery: bool = _opt(False)
     ha_discovery_prefix: str = _opt("homeassistant")
+    ha_snapshot_interval: int = _opt(30, 0, 300)   # seconds; 0: no periodic camera snapshots
+    tls_ca_file: str = _opt("")   # (ours) CA bundle for the broker; empty: the system's
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+import orjson
+
+from lightnvr.core.nvr_events import EventKind, NvrEvent
 from lightnvr.database.manager import Database
 
 MAX_EVENTS_PAGE = 1000
@@ -42,6 +45,39 @@ class Event:
                 "details": self.details}
 
 
+# The events-table type of each NVR event (core/nvr_events.py); docs/mqtt.md lists them.
+NVR_EVENT_TYPES: dict[EventKind, EventType] = {
+    EventKind.DETECTION: EventType.DETECTION,
+    EventKind.DETECTION_END: EventType.DETECTION,
+    EventKind.RECORDING_STARTED: EventType.RECORDING_STARTED,
+    EventKind.RECORDING_STOPPED: EventType.RECORDING_STOPPED,
+    EventKind.STREAM_ONLINE: EventType.STREAM_STARTED,
+    EventKind.STREAM_OFFLINE: EventType.STREAM_STOPPED,
+    EventKind.STREAM_ADDED: EventType.INFO,
+    EventKind.STREAM_REMOVED: EventType.INFO,
+    EventKind.STORAGE_PRESSURE: EventType.STORAGE,
+}
+
+
+def describe_nvr_event(event: NvrEvent) -> str:
+    """One line for the events table's description column."""
+    k, s = event.kind, event.stream
+    if k is EventKind.DETECTION:
+        labels = ", ".join(f"{o.label} {o.confidence:.0%}" for o in event.objects) or "motion"
+        return f"detection on {s}: {labels}"
+    text = {EventKind.DETECTION_END: f"detection on {s} ended",
+            EventKind.RECORDING_STARTED: f"recording of {s} started",
+            EventKind.RECORDING_STOPPED: f"recording of {s} stopped",
+            EventKind.STREAM_ONLINE: f"stream {s} online",
+            EventKind.STREAM_OFFLINE: f"stream {s} offline",
+            EventKind.STREAM_ADDED: f"stream {s} added",
+            EventKind.STREAM_REMOVED: f"stream {s} removed",
+            EventKind.STORAGE_PRESSURE: f"storage pressure {event.detail}"}[k]
+    if event.detail and k is not EventKind.STORAGE_PRESSURE:
+        text += f" ({event.detail})"
+    return text
+
+
 def _event(r: sqlite3.Row) -> Event:
     return Event(r["id"], r["type"], r["timestamp"], r["stream_name"], r["description"],
                  r["details"])
@@ -60,6 +96,17 @@ class EventsRepo:
                             "details) VALUES (?, ?, ?, ?, ?)",
                             (int(type), timestamp, stream_name, description, details))
             return int(cur.lastrowid or 0)
+
+    def record(self, event: NvrEvent) -> int:
+        """Store an NVR event (the EventHub sink): type, description, and JSON details with
+        the event kind and its objects."""
+        details = orjson.dumps({"kind": event.kind.value, "detail": event.detail,
+                                "objects": [{"label": o.label, "confidence": o.confidence,
+                                             "x": o.x, "y": o.y, "width": o.width,
+                                             "height": o.height, "zone_id": o.zone_id}
+                                            for o in event.objects]}).decode()
+        return self.add(NVR_EVENT_TYPES[event.kind], event.timestamp,
+                        describe_nvr_event(event), event.stream, details)
 
     def list(self, start: float | None = None, end: float | None = None,
              stream: str | None = None, type: int | None = None,

@@ -22,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
@@ -30,6 +30,7 @@ from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor, PressureLevel, QueueRole
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.memory.pool import BufferPool
+from lightnvr.core.nvr_events import DetectedObject, EventKind, NvrEvent
 from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import (
     PRIORITY_LIVE,
@@ -139,6 +140,7 @@ class StreamManager:
         self._snapshots = SnapshotCache(1.0)
         self._starters: list[StaggeredStarter] = []
         self._stopping = False
+        self._listener: Callable[[NvrEvent], None] | None = None
 
     # -- configuration ---------------------------------------------------------------------
     def start(self, streams: Sequence[StreamConfig]) -> None:
@@ -248,14 +250,17 @@ class StreamManager:
             entry = self._streams.get(name)
             return bool(entry is not None and entry.manual)
 
-    def trigger_detection(self, name: str, active: bool, duration: float | None = None) -> bool:
+    def trigger_detection(self, name: str, active: bool, duration: float | None = None,
+                          objects: Sequence[tuple[str, float]] = ()) -> bool:
         """A detection event starts (`active`), ends (not `active`) or pulses (`active` with
-        `duration` seconds). False: unknown stream. See docs/video.md, "Detection recording"."""
+        `duration` seconds). False: unknown stream. See docs/video.md, "Detection recording".
+        `objects` ((label, confidence) pairs) go to the event listener (MQTT, events table)."""
         with self._lock:
             entry = self._streams.get(name)
             if entry is None:
                 return False
             cfg = entry.config
+        self._notify_detection(name, active, objects)
         entry.events.trigger(active, self._clock.wall(), duration,
                              float(cfg.post_detection_buffer),
                              self.settings.detection_grace_seconds)
@@ -265,6 +270,22 @@ class StreamManager:
         if active:
             self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
         return True
+
+    def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None:
+        """`listener(event)` gets every detection; it must not block (EventHub.emit)."""
+        self._listener = listener
+
+    def _notify_detection(self, name: str, active: bool,
+                          objects: Sequence[tuple[str, float]]) -> None:
+        listener = self._listener
+        if listener is None:
+            return
+        kind = EventKind.DETECTION if active else EventKind.DETECTION_END
+        found = tuple(DetectedObject(label, float(conf)) for label, conf in objects)
+        try:
+            listener(NvrEvent(kind, name, self._clock.wall(), found))
+        except Exception:
+            log.error("stream %s: the detection listener failed", name, exc_info=True)
 
     def set_recording_paused(self, reason: str | None) -> None:
         """Storage emergency: recorders finish their segment and write nothing until None."""

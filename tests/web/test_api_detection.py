@@ -33,7 +33,8 @@ class TriggerStandIn(RecordingStreamManager):
     triggers: list[tuple[str, bool, float | None]] = dataclasses.field(default_factory=list)
     clip: bool = True
 
-    def trigger_detection(self, name: str, active: bool, duration: float | None = None) -> bool:
+    def trigger_detection(self, name: str, active: bool, duration: float | None = None,
+                          objects: object = ()) -> bool:
         if name not in self.running:
             return False
         self.triggers.append((name, active, duration))

@@ -132,13 +132,14 @@ class DetectionApi:
                 return max(rows, key=lambda r: r.start_time).id if rows else None
             pause.wait(0.05)
 
-    def start_event(self, cfg: StreamConfig, action: str, duration_ms: int
+    def start_event(self, cfg: StreamConfig, action: str, duration_ms: int,
+                    objects: list[tuple[str, float]] | None = None
                     ) -> tuple[bool, dict[str, Any]]:
         """Hand the event to the stream manager: (recording_triggered, extra response fields)."""
         mgr = self.ctx.stream_manager
         active = action != "stop"
         seconds = duration_ms / 1000.0 if action == "pulse" else None
-        if not mgr.trigger_detection(cfg.name, active, seconds):
+        if not mgr.trigger_detection(cfg.name, active, seconds, objects or ()):
             return False, {"warning": "the stream is not running; the event was recorded "
                                       "but no recording was triggered"}
         st = mgr.status(cfg.name)
@@ -169,7 +170,7 @@ class DetectionApi:
         tags = _tags(body)
         cfg = path_stream(self.ctx, req, "stream")
         stored = self.store(cfg, objects, time.time()) if action != "stop" else 0
-        triggered, extra = self.start_event(cfg, action, duration)
+        triggered, extra = self.start_event(cfg, action, duration, objects)
         applied = 0
         rid = (self.open_recording(cfg.name, CLIP_ROW_WAIT_SECONDS if triggered else 0.0)
                if tags else None)
