@@ -31,6 +31,16 @@ class Heartbeat:
         return max(0.0, self._clock.monotonic() - self._last)
 
 
+def watchdog_max_age(wanted: float, watchdog_interval: float | None) -> float:
+    """`max_age` for a heartbeat whose thread, once hung, must stop the pings within half of
+    systemd's WatchdogSec: at most 0.8 x the ping interval (= 0.4 x WatchdogSec), since the
+    last ping goes out no later than `max_age` after the last beat. Without a watchdog, or
+    when `wanted` is shorter already, `wanted`."""
+    if watchdog_interval is None:
+        return wanted
+    return max(0.1, min(wanted, 0.8 * watchdog_interval))
+
+
 class HeartbeatRegistry:
     """Named heartbeats; `stale()` lists critical ones older than their `max_age`."""
 
@@ -48,10 +58,15 @@ class HeartbeatRegistry:
             self._beats[name] = hb
         return hb
 
-    def unregister(self, name: str) -> None:
-        """Forget `name` (a thread that stopped on purpose); unknown names are ignored."""
+    def unregister(self, name: str, beat: Heartbeat | None = None) -> None:
+        """Forget `name` (a thread that stopped on purpose); unknown names are ignored.
+
+        With `beat`, only if `name` is still that heartbeat: a thread that stops late must
+        not remove the heartbeat of its successor registered under the same name.
+        """
         with self._lock:
-            self._beats.pop(name, None)
+            if beat is None or self._beats.get(name) is beat:
+                self._beats.pop(name, None)
 
     def stale(self) -> list[str]:
         """Names of critical heartbeats older than their max_age, sorted."""
