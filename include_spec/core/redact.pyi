@@ -4,5 +4,5 @@ SECRET_WORDS: tuple[str, ...]                         # a pair named "...<word>"
 USER_WORDS: tuple[str, ...]                           # account-naming pairs (hidden from viewers)
 
 def redact_url(url: str, keep_user: bool = True) -> str: ...   # keep_user False: viewers
-def redact_text(text: str) -> str: ...                # URLs and password=-style pairs; idempotent
+def redact_text(text: str, keep_user: bool = True) -> str: ...  # URLs, password= pairs; idempotent
 def redact_text_pairs(text: str) -> str: ...          # only the pair rules

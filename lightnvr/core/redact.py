@@ -109,13 +109,13 @@ def redact_text_pairs(text: str) -> str:
     return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
-def redact_text(text: str) -> str:
+def redact_text(text: str, keep_user: bool = True) -> str:
     """`text` with every URL in it passed through `redact_url` and secret pairs masked.
 
-    Idempotent (masking a masked text changes nothing), so several handlers may run it on
-    the same record.
+    `keep_user` as for `redact_url` (False: texts shown to viewers). Idempotent (masking a
+    masked text changes nothing), so several handlers may run it on the same record.
     """
     if not text:
         return text
-    text = _URL.sub(lambda m: redact_url(m.group(0)), text)
+    text = _URL.sub(lambda m: redact_url(m.group(0), keep_user), text)
     return redact_text_pairs(text)

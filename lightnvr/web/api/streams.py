@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from lightnvr.core.redact import redact_text, redact_url
 from lightnvr.core.stream_config import (
     SCHEDULE_SLOTS,
     STREAM_FIELDS,
@@ -43,14 +43,30 @@ _C_STATUS = {"inactive": "Stopped", "starting": "Starting", "active": "Running",
 
 
 def strip_userinfo(url: str) -> str:
-    """`url` without `user:password@` (what viewers see)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return ""
-    if "@" not in parts.netloc:
-        return url
-    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    """`url` as viewers see it: no userinfo, credential and account query values masked."""
+    return redact_url(url, keep_user=False)
+
+
+def demo_url_refusal(ctx: WebContext, body: Mapping[str, Any],
+                     old: StreamConfig | None = None) -> Response | None:
+    """400 naming the field when `body` sets a new `demo://` URL and demo mode is off.
+
+    The demo camera encodes video in-process (CPU, memory): a feature of `[general]
+    demo_mode`, not something any user may switch on for a stream. A URL equal to `old`'s
+    (a client sending the whole stream back) is no new demo camera and passes.
+    """
+    if ctx.config.general.demo_mode:
+        return None
+    for key in _URL_FIELDS:
+        value = body.get(key)
+        if old is not None and value == getattr(old, key, None):
+            continue
+        if isinstance(value, str) and value.strip().lower().startswith("demo:"):
+            return Response.json({
+                "error": f"{key}: demo:// cameras are available only in demo mode "
+                         "([general] demo_mode = true); use a camera URL such as "
+                         "rtsp://host:554/path", "field": key}, 400)
+    return None
 
 
 def may_see_credentials(req: Request) -> bool:
@@ -74,16 +90,18 @@ def path_stream(ctx: WebContext, req: Request, key: str = "name") -> StreamConfi
     return cfg
 
 
-def _status_fields(st: StreamStatus | None) -> dict[str, Any]:
+def _status_fields(st: StreamStatus | None, reveal: bool = True) -> dict[str, Any]:
     if st is None:
         return {"status": "Stopped", "state": "inactive", "last_error": "",
                 "recording": False, "stats": None}
     state = st.state.value
+    # Masked by the reader already; an answer does not rely on it, and viewers get no user.
+    error = redact_text(st.last_error, keep_user=reveal)
     return {
         "status": _C_STATUS.get(state, "Unknown"), "state": state,
-        "last_error": st.last_error, "recording": st.recording,
+        "last_error": error, "recording": st.recording,
         "recording_paused_reason": st.recording_paused_reason,
-        **({"error_message": st.last_error} if state == "error" and st.last_error else {}),
+        **({"error_message": error} if state == "error" and error else {}),
         "stats": {
             "packets": st.packets, "bytes": st.bytes, "dropped": st.dropped,
             "reconnects": st.reconnects, "timestamp_repairs": st.timestamp_repairs,
@@ -105,7 +123,7 @@ def stream_json(ctx: WebContext, cfg: StreamConfig, reveal: bool) -> dict[str, A
     if not reveal:
         for key in _URL_FIELDS:
             d[key] = strip_userinfo(d[key])
-    d.update(_status_fields(ctx.stream_manager.status(cfg.name)))
+    d.update(_status_fields(ctx.stream_manager.status(cfg.name), reveal))
     d["manual_recording"] = ctx.stream_manager.manual_recording(cfg.name)
     return d
 
@@ -206,6 +224,9 @@ class StreamsApi:
 
     def create(self, req: Request) -> Response:
         body = req.json_object()
+        refusal = demo_url_refusal(self.ctx, body)
+        if refusal is not None:
+            return refusal
         try:
             cfg = config_from_json(body, None)
         except InvalidStreamConfig as exc:
@@ -224,8 +245,12 @@ class StreamsApi:
 
     def update(self, req: Request) -> Response:
         old = path_stream(self.ctx, req)
+        body = req.json_object()
+        refusal = demo_url_refusal(self.ctx, body, old)
+        if refusal is not None:
+            return refusal
         try:
-            cfg = config_from_json(req.json_object(), old)
+            cfg = config_from_json(body, old)
         except InvalidStreamConfig as exc:
             return _bad_config(exc)
         try:
@@ -260,9 +285,12 @@ class StreamsApi:
             raise HTTPError(400, "url: a non-empty string is required")
         if protocol not in (0, 1) or isinstance(protocol, bool):
             raise HTTPError(400, "protocol: must be 0 (TCP) or 1 (UDP)")
+        refusal = demo_url_refusal(self.ctx, {"url": url})
+        if refusal is not None:
+            return refusal
         result = self.ctx.stream_manager.probe(url, protocol)
         if not result.ok:
-            return Response.json({"success": False, "message": result.error})
+            return Response.json({"success": False, "message": redact_text(result.error)})
         return Response.json({"success": True, "info": {
             "width": result.width, "height": result.height, "fps": round(result.fps),
             "codec": result.video_codec, "audio_codec": result.audio_codec}})
