@@ -177,32 +177,42 @@ class Auth:
         """Create the first admin when there are no users; returns the username created.
 
         The password is `[web] password` when set, otherwise random; either way it is written
-        to `<data_dir>/initial_admin_password` (mode 0600) and the account is flagged
-        `password_change_required`. A random password is also logged once.
+        to `<data_dir>/initial_admin_password` (mode 0600, created afresh with O_EXCL and
+        O_NOFOLLOW) and the account is flagged `password_change_required`. Only the file's
+        location is logged, never the password (the log ring is readable by every role).
+        A random password that cannot be written anywhere would lock everyone out, so then
+        no user is created (the next start tries again). With users present, a leftover file
+        whose admin has changed the password since is deleted.
         """
+        path = os.path.join(self.data_dir, INITIAL_PASSWORD_FILE)
         if self.users.count() > 0:
+            admin = self.users.get_by_username(self.web.username or "admin")
+            if admin is None or not admin.password_change_required:
+                forget_initial_password(self.data_dir)
             return None
         username = self.web.username or "admin"
         password = self.web.password or secrets.token_urlsafe(12)
+        try:
+            write_initial_password(path, password)
+        except OSError as e:
+            if not self.web.password:
+                log.error("cannot write %s (%s): no admin created; fix the directory or set "
+                          "[web] password, then restart", path, e.strerror or e)
+                return None
+            log.error("cannot write %s: %s", path, e.strerror or e)
         encoded, salt = hash_password(password)
         self.users.create(username, encoded, salt, int(Role.ADMIN),
                           password_change_required=True)
-        path = os.path.join(self.data_dir, "initial_admin_password")
-        try:
-            os.makedirs(self.data_dir, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(password + "\n")
-            os.chmod(path, 0o600)
-        except OSError as e:
-            log.error("cannot write %s: %s", path, e.strerror)
-        if self.web.password:
-            log.warning("created user '%s' with the password from [web] password; "
-                        "change it in the web UI", username)
-        else:
-            log.warning("created user '%s' with the random password %s (also in %s); "
-                        "change it in the web UI", username, password, path)
+        source = "[web] password" if self.web.password else "a random password"
+        log.warning("created user '%s' with %s; it is in %s (readable by this service's user "
+                    "only) until you change it in the web UI", username, source, path)
         return username
+
+    def forget_initial_password(self, user_id: int) -> None:
+        """Delete the initial password file once the first admin (`user_id`) has a new one."""
+        user = self.users.get(user_id)
+        if user is not None and user.username == (self.web.username or "admin"):
+            forget_initial_password(self.data_dir)
 
     # ---- passwords ----------------------------------------------------------------------
     def set_password(self, user_id: int, password: str, change_required: bool = False,
@@ -213,6 +223,7 @@ class Auth:
         self.forget_user(user_id)
         if ok:
             self.sessions.delete_for_user(user_id, except_id=keep_session)
+            self.forget_initial_password(user_id)
         return ok
 
     def forget_user(self, user_id: int) -> None:
@@ -402,3 +413,40 @@ def session_token(req: Request) -> str | None:
         if sep and name == SESSION_COOKIE and value:
             return value.strip().strip('"')
     return None
+
+
+INITIAL_PASSWORD_FILE = "initial_admin_password"
+
+
+def write_initial_password(path: str, password: str) -> None:
+    """Write `password` to a new file at `path`, mode 0600; raises OSError.
+
+    A stale file (an earlier run) is unlinked first; unlink removes a symlink itself, never
+    its target, and O_EXCL|O_NOFOLLOW then refuses anything planted at `path` meanwhile.
+    """
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # the umask may only narrow 0600; this makes it exact
+        fh.write(password + "\n")
+
+
+def forget_initial_password(data_dir: str) -> bool:
+    """Delete `<data_dir>/initial_admin_password`; True if there was one."""
+    path = os.path.join(data_dir, INITIAL_PASSWORD_FILE)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as e:
+        log.error("cannot delete %s: %s; delete it by hand", path, e.strerror or e)
+        return False
+    log.info("deleted %s: the initial admin password has been changed", path)
+    return True
