@@ -25,6 +25,7 @@ from pathlib import Path
 from lightnvr import __version__
 from lightnvr.core.config import Config
 from lightnvr.core.daemon import Daemon
+from lightnvr.core.heartbeat import watchdog_max_age
 from lightnvr.core.logger import get_log_ring
 from lightnvr.core.memory.arena import limit_malloc_arenas
 from lightnvr.core.memory.governor import (
@@ -51,6 +52,7 @@ from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.settings import SettingsRepo
 from lightnvr.database.streams import StreamsRepo
 from lightnvr.storage.manager import StorageManager
+from lightnvr.storage.store import CanonicalPathStore
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
 from lightnvr.web.api.recordings_batch import JobRegistry
 from lightnvr.web.app import WebApp
@@ -144,7 +146,13 @@ def run(config: Config, args: argparse.Namespace) -> int:
         governor.start()
         coordinator.register("governor", PRIORITY_GOVERNOR, governor.stop, 3.0)
 
-        manager = StreamManager(video_settings(config), pool, recordings, governor,
+        settings = video_settings(config)
+        # a hung recorder or live writer must stop the pings within half of WatchdogSec
+        settings.consumer_heartbeat_seconds = watchdog_max_age(
+            settings.consumer_heartbeat_seconds, daemon.notifier.watchdog_interval())
+        # recorders hand over file names; rows store them relative to the storage path
+        manager = StreamManager(settings, pool,
+                                CanonicalPathStore(recordings, config.storage.path), governor,
                                 daemon.heartbeats)
         manager.register_shutdown(coordinator)
 

@@ -37,6 +37,7 @@ class VideoSettings:
     hls_list_size: int                         # 5 segments in the live playlist
     stop_deadline_seconds: float               # 5.0 per shutdown phase
     detection_grace_seconds: float             # 2.0: [detection] grace_period; closer events merge
+    consumer_heartbeat_seconds: float          # 10.0: recorder/live heartbeat max_age (app.py: <= 0.4 x WatchdogSec)
 
 class StreamStatus:
     name: str

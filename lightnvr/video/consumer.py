@@ -1,5 +1,11 @@
 """The loop of a packet consumer thread: drain the queue in batches, wake ~10 times a second.
 
+Liveness: a consumer given a heartbeat (`watch()`) beats for every packet and at every idle
+wake-up, so a healthy consumer with nothing to do stays fresh, and one stuck in a write (a
+hung disk, a muxer that never returns) goes stale and stops the systemd watchdog pings
+(core/daemon.py). An orderly exit unregisters the heartbeat; a thread that dies keeps it, so
+the watchdog sees that too.
+
 Waking a consumer for every packet (a condition notify, a context switch and a GIL handoff per
 packet, ~60 packets/s per camera) cost more CPU than the muxing itself. Instead a consumer
 drains everything queued, then sleeps `poll` seconds on an Event (its `stop()` sets it, so
@@ -14,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
 from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
 from lightnvr.video.packet import MediaPacket
 
@@ -36,11 +43,33 @@ class ConsumerThread:
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
         self._wake = threading.Event()
+        self._registry: HeartbeatRegistry | None = None
+        self._max_age = 0.0
+        self._heartbeat: Heartbeat | None = None
+
+    @property
+    def thread_name(self) -> str:
+        return f"{self.THREAD_PREFIX}:{self.name}"
+
+    def watch(self, registry: HeartbeatRegistry, max_age: float) -> None:
+        """Give the thread a critical heartbeat named like it, registered by `start()`."""
+        self._registry, self._max_age = registry, max_age
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run,
-                                        name=f"{self.THREAD_PREFIX}:{self.name}", daemon=True)
+        if self._registry is not None:
+            self._heartbeat = self._registry.register(self.thread_name, self._max_age)
+        self._thread = threading.Thread(target=self._main, name=self.thread_name, daemon=True)
         self._thread.start()
+
+    def _main(self) -> None:
+        self._run()  # an exception leaves the heartbeat registered: it goes stale
+        if self._registry is not None:
+            self._registry.unregister(self.thread_name, self._heartbeat)
+
+    def _beat(self) -> None:
+        hb = self._heartbeat
+        if hb is not None:
+            hb.beat()
 
     def stop(self, timeout: float) -> bool:
         """Close the queue, let the thread finish what it holds; False if it overran."""
@@ -62,15 +91,23 @@ class ConsumerThread:
         raise NotImplementedError
 
 
+def _nothing() -> None:
+    return None
+
+
 def consume(queue: HandoffQueue[MediaPacket], handle: Callable[[MediaPacket], None],
             idle: Callable[[], None], wake: threading.Event,
-            poll: float = POLL_SECONDS, idle_every: float = 1.0) -> None:
+            poll: float = POLL_SECONDS, idle_every: float = 1.0,
+            beat: Callable[[], None] = _nothing) -> None:
     """Call `handle` for each item until the queue is closed and drained; `idle` about every
-    `idle_every` seconds. `handle` owns the item (it must release it)."""
+    `idle_every` seconds; `beat` for every item and every wake-up of an empty queue (so it
+    stops only while `handle` or `idle` is stuck). `handle` owns the item (it must release
+    it)."""
     get = queue.get
     next_idle = time.monotonic() + idle_every
     while True:
         item = get(0)
+        beat()
         if item is QueueSignal.TIMEOUT:
             now = time.monotonic()
             if now >= next_idle:

@@ -63,7 +63,7 @@ class LiveWriter(ConsumerThread):
     def _run(self) -> None:
         log.info("live:%s started (%s)", self.name, self.directory)
         try:
-            consume(self.queue, self._one, _nothing, self._wake)
+            consume(self.queue, self._one, _nothing, self._wake, beat=self._beat)
         finally:
             self._close()
             self.queue.discard_all()

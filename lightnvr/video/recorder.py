@@ -37,6 +37,7 @@ from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, Trigg
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.event_recording import EventWindow, GopBuffer
+from lightnvr.video.faults import write_hang
 from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS, add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
 from lightnvr.video.schedule import ScheduleGate
@@ -139,6 +140,7 @@ class Recorder(ConsumerThread):
         self.segments_written = 0
         self.errors = 0
         self.current_path = ""
+        self._hang = write_hang()
 
     def update_config(self, config: StreamConfig) -> None:
         """Settings that need no restart (schedule, pre-event buffer): plain attribute
@@ -156,7 +158,7 @@ class Recorder(ConsumerThread):
     def _run(self) -> None:
         log.info("recorder:%s started (%s s segments)", self.name, self.config.segment_duration)
         try:
-            consume(self.queue, self._one, self._idle, self._wake)
+            consume(self.queue, self._one, self._idle, self._wake, beat=self._beat)
         finally:
             self._finish(None)
             self._prebuffer.clear()
@@ -258,6 +260,8 @@ class Recorder(ConsumerThread):
         return not self._shed and self._prebuffer.add(item)
 
     def _write(self, seg: _Segment, item: MediaPacket) -> None:
+        if self._hang is not None:
+            self._hang()  # tests only (video/faults.py): a write that never returns
         if item.is_video:
             stream = seg.vstream
             d = item.dts - seg.last_dts

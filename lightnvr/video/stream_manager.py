@@ -72,6 +72,8 @@ class VideoSettings:
     hls_list_size: int = 5                   # (ours) segments kept in the live playlist
     stop_deadline_seconds: float = 5.0       # (ours) per shutdown phase
     detection_grace_seconds: float = 2.0     # [detection] grace_period: closer events merge
+    # (ours) recorder/live heartbeat max_age; app.py lowers it to 0.4 x WatchdogSec
+    consumer_heartbeat_seconds: float = 10.0
 
 
 @dataclass(slots=True)
@@ -349,6 +351,7 @@ class StreamManager:
                 live = LiveWriter(name, s.hls_path, self._queue(entry, "live", QueueRole.LIVE),
                                   s.hls_segment_seconds, s.hls_list_size, config.record_audio)
                 entry.live = live
+                self._watch(live)
                 reader.add_consumer(live.queue)
                 live.start()
         self._sync_recorder(entry)
@@ -376,6 +379,7 @@ class StreamManager:
                 new.continuous, new.manual = cfg.record, entry.manual
                 new.paused_reason = self._paused_reason
                 entry.recorder = new
+                self._watch(new)
                 new.start()
                 reader.add_consumer(q)
         if rec is not None:
@@ -383,6 +387,11 @@ class StreamManager:
             rec.stop(self.settings.stop_deadline_seconds)
             self._forget_queue(entry, rec.queue)
             entry.segments_before += rec.segments_written
+
+    def _watch(self, consumer: Recorder | LiveWriter) -> None:
+        """Recorders and live writers beat a critical heartbeat (docs/architecture.md)."""
+        if self._heartbeats is not None:
+            consumer.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds)
 
     def _critical(self) -> bool:
         g = self._governor
