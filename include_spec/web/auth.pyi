@@ -4,6 +4,7 @@ from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import User, UsersRepo
 from lightnvr.web.http import Principal, Request
+from lightnvr.web.login_limiter import LoginRateLimiter  # Auth.limiter; moved there
 
 SESSION_COOKIE: str               # "session" (as in the C project)
 BASIC_CACHE_SECONDS: float
@@ -16,16 +17,6 @@ def api_key_digest(key: str) -> str: ...
 def check_password_policy(password: object) -> str | None: ...   # None = acceptable
 def is_https(req: Request) -> bool: ...
 def session_token(req: Request) -> str | None: ...
-
-class LoginRateLimiter:
-    enabled: bool
-    max_attempts: int
-    window: float
-    def __init__(self, enabled: bool, max_attempts: int, window_seconds: float,
-                 now: Callable[[], float] = ...) -> None: ...
-    def blocked(self, username: str) -> bool: ...
-    def failure(self, username: str) -> None: ...
-    def clear(self, username: str) -> bool: ...
 
 class LoginResult:
     status: str                   # ok | totp_required | invalid | rate_limited

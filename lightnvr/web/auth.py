@@ -27,6 +27,7 @@ from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import User, UsersRepo
 from lightnvr.web.http import Principal, Request, Role
+from lightnvr.web.login_limiter import LoginRateLimiter, client_address
 
 log = logging.getLogger(__name__)
 
@@ -83,51 +84,6 @@ def check_password_policy(password: object) -> str | None:
     if len(password) > MAX_PASSWORD_LENGTH:
         return f"password must be at most {MAX_PASSWORD_LENGTH} characters"
     return None
-
-
-class LoginRateLimiter:
-    """Failed logins per username within a sliding window ([web] login_rate_limit_*)."""
-
-    enabled: bool
-    max_attempts: int
-    window: float
-
-    def __init__(self, enabled: bool, max_attempts: int, window_seconds: float,
-                 now: Callable[[], float] = time.monotonic) -> None:
-        self.enabled = enabled
-        self.max_attempts = max_attempts
-        self.window = window_seconds
-        self._now = now
-        self._lock = threading.Lock()
-        self._failures: dict[str, list[float]] = {}
-
-    def _recent(self, key: str) -> list[float]:
-        cutoff = self._now() - self.window
-        kept = [t for t in self._failures.get(key, []) if t > cutoff]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
-
-    def blocked(self, username: str) -> bool:
-        if not self.enabled:
-            return False
-        with self._lock:
-            return len(self._recent(username.lower())) >= self.max_attempts
-
-    def failure(self, username: str) -> None:
-        if not self.enabled:
-            return
-        with self._lock:
-            key = username.lower()[:128]
-            self._failures.setdefault(key, []).append(self._now())
-            if len(self._failures) > 10_000:  # bound memory under a username-spraying attack
-                self._failures.pop(next(iter(self._failures)))
-
-    def clear(self, username: str) -> bool:
-        with self._lock:
-            return self._failures.pop(username.lower(), None) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,18 +195,18 @@ class Auth:
     def login(self, username: str, password: str, ip: str = "", user_agent: str = "",
               totp_code: str | None = None) -> LoginResult:
         """Verify a password login (and inline TOTP code if given); on success a session."""
-        if self.limiter.blocked(username):
+        if self.limiter.blocked(username, ip):
             return LoginResult("rate_limited")
         user = self.users.get_by_username(username)
-        if user is None or not user.is_active or not self.check_password(user, password):
-            if user is None:
-                hash_password(password or "x")  # same cost either way: no username probing
-            self.limiter.failure(username)
+        if user is None:
+            hash_password(password or "x")  # same cost either way: no username probing
+        if user is None or not self.check_password(user, password) or not user.is_active:
+            self.limiter.failure(username, ip, known=user is not None, via="password")
             return LoginResult("invalid")
         if user.totp_enabled and user.totp_secret:
             if totp_code:
                 if not self.verify_totp(user.totp_secret, totp_code):
-                    self.limiter.failure(username)
+                    self.limiter.failure(username, ip, via="totp")
                     return LoginResult("invalid")
             else:
                 token = secrets.token_urlsafe(32)
@@ -271,10 +227,10 @@ class Auth:
         user = self.users.get(pending[0])
         if user is None or not user.is_active or not user.totp_secret:
             return LoginResult("invalid")
-        if self.limiter.blocked(user.username):
+        if self.limiter.blocked(user.username, ip):
             return LoginResult("rate_limited")
         if not self.verify_totp(user.totp_secret, code):
-            self.limiter.failure(user.username)
+            self.limiter.failure(user.username, ip, via="totp")
             return LoginResult("invalid")
         with self._lock:
             self._pending_totp.pop(totp_token, None)
@@ -286,7 +242,7 @@ class Auth:
             del self._pending_totp[k]
 
     def _start_session(self, user: User, ip: str, user_agent: str) -> LoginResult:
-        self.limiter.clear(user.username)
+        self.limiter.success(user.username, ip)
         now = int(self._wall())
         self.sessions.purge_expired(now)  # logins are rare; keeps the table from growing
         token = secrets.token_urlsafe(32)
@@ -324,7 +280,8 @@ class Auth:
         if key:
             return self._by_api_key(key)
         if authz[:6].lower() == "basic ":
-            return self._by_basic(authz[6:].strip())
+            return self._by_basic(authz[6:].strip(),
+                                  client_address(req, self.web.trusted_proxy_cidrs))
         token = session_token(req)
         if token:
             return self._by_session(token)
@@ -338,13 +295,16 @@ class Auth:
             return None
         return Principal(user.id, user.username, Role(user.role), "api_key")
 
-    def _by_basic(self, encoded: str) -> Principal | None:
+    def _by_basic(self, encoded: str, address: str = "") -> Principal | None:
         try:
             raw = base64.b64decode(encoded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return None
         username, sep, password = raw.partition(":")
         if not sep:
+            return None
+        # Locked before the cache: a cached hit must not tell a locked-out guesser "right".
+        if self.limiter.blocked(username, address):
             return None
         ck = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
         now = self._mono()
@@ -354,11 +314,11 @@ class Auth:
             user = self.users.get(hit[0])
             if user is not None and user.is_active and user.username == username:
                 return Principal(user.id, user.username, Role(user.role), "basic")
-        if self.limiter.blocked(username):
-            return None
         user = self.users.get_by_username(username)
-        if user is None or not user.is_active or not self.check_password(user, password):
-            self.limiter.failure(username)
+        if user is None:
+            hash_password(password or "x")  # same cost either way: no username probing
+        if user is None or not self.check_password(user, password) or not user.is_active:
+            self.limiter.failure(username, address, known=user is not None, via="basic")
             return None
         with self._lock:
             if len(self._basic) >= BASIC_CACHE_MAX:

@@ -25,6 +25,7 @@ from lightnvr.web.auth import (
 )
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Principal, Request, Response, Role
+from lightnvr.web.login_limiter import client_address
 from lightnvr.web.router import Router
 
 USER_SCHEMA = oa.obj({
@@ -164,7 +165,8 @@ class AuthApi:
 
     def login(self, req: Request) -> Response:
         username, password, code, form = self._login_body(req)
-        result = self.auth.login(username, password, req.remote_addr,
+        result = self.auth.login(username, password,
+                                 client_address(req, self.auth.web.trusted_proxy_cidrs),
                                  req.headers.get("user-agent", ""), code or None)
         return self._login_answer(req, result, form)
 
@@ -172,7 +174,8 @@ class AuthApi:
         body = req.json_object()
         token = _str_field(body, "totp_token", max_len=256) or ""
         code = _str_field(body, "code", max_len=16) or ""
-        result = self.auth.login_totp(token, code, req.remote_addr,
+        result = self.auth.login_totp(token, code,
+                                      client_address(req, self.auth.web.trusted_proxy_cidrs),
                                       req.headers.get("user-agent", ""))
         return self._login_answer(req, result, False)
 
