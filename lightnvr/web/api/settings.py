@@ -15,9 +15,10 @@ from typing import Any
 
 from lightnvr.core.config import Config, ConfigError, set_values, write_config_atomic
 from lightnvr.core.logger import level_from_c
+from lightnvr.core.redact import redact_url
 from lightnvr.web import openapi as oa
 from lightnvr.web.context import WebContext
-from lightnvr.web.http import Access, HTTPError, Request, Response
+from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.router import Router
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "onvif_discovery_interval": ("onvif", "discovery_interval"),
     "onvif_discovery_network": ("onvif", "discovery_network"),
 }
-SECRETS = {"mqtt_password"}
+SECRETS = {"mqtt_password"}  # nobody reads these back: MASK when set, "" when unset
+# Filesystem layout is for admins: it tells an attacker where the database and keys are.
+PATHS = {"web_root", "storage_path", "storage_path_hls", "log_file", "pid_file", "db_path"}
+URLS = {"api_detection_url"}  # may carry credentials: masked for everyone but admins
 LIVE_ALWAYS = {"log_level", "auth_timeout_hours", "auth_absolute_timeout_hours",
                "login_rate_limit_enabled", "login_rate_limit_max_attempts",
                "login_rate_limit_window_seconds", "web_auth_enabled"}
@@ -85,11 +89,22 @@ def _field_type(section: str, key: str) -> str:
     return f.type if isinstance(f.type, str) else f.type.__name__
 
 
-def settings_json(cfg: Config) -> dict[str, Any]:
+def settings_json(cfg: Config, admin: bool = True) -> dict[str, Any]:
+    """The flat settings; secrets as set/unset for all, paths and URL credentials admin-only.
+
+    Non-admins get no key at all for a path (not even its name being set), so the settings
+    page simply has nothing to show there.
+    """
     out: dict[str, Any] = {}
     for flat, (section, key) in SETTINGS.items():
         value = getattr(getattr(cfg, section), key)
-        out[flat] = (MASK if value else "") if flat in SECRETS else value
+        if flat in SECRETS:
+            value = MASK if value else ""
+        elif not admin and flat in PATHS:
+            continue
+        elif not admin and flat in URLS and isinstance(value, str):
+            value = redact_url(value, keep_user=False)
+        out[flat] = value
     return out
 
 
@@ -118,7 +133,8 @@ class SettingsApi:
         self.ctx = ctx
 
     def get(self, req: Request) -> Response:
-        return Response.json(settings_json(self.ctx.config))
+        admin = req.principal is not None and req.principal.role == Role.ADMIN
+        return Response.json(settings_json(self.ctx.config, admin))
 
     def post(self, req: Request) -> Response:
         body = req.json_object()

@@ -12,6 +12,7 @@ from typing import Any
 import psutil
 
 import lightnvr
+from lightnvr.core.redact import redact_text
 from lightnvr.database.recordings import RecordingQuery
 from lightnvr.web import openapi as oa
 from lightnvr.web.context import WebContext
@@ -101,7 +102,8 @@ class SystemApi:
     def status(self, req: Request) -> Response:
         ctx = self.ctx
         streams = [{"name": s.name, "state": s.state.value, "recording": s.recording,
-                    "error": s.last_error} for s in ctx.stream_manager.statuses()]
+                    "error": redact_text(s.last_error, keep_user=False)}
+                   for s in ctx.stream_manager.statuses()]
         out: dict[str, Any] = {"status": "ok", "uptime": round(time.time() - ctx.started_at, 1),
                                "streams": streams}
         if ctx.governor is not None:
