@@ -76,6 +76,11 @@ def generated_password_daemon(tmp_path: Path) -> Any:
     base.mkdir()
     port = free_port()
     cfg = write_config(base, port, password="", extra={"general": {"log_level": 3}})
+    # A planted link where the password file goes: writing through it would overwrite (and
+    # disclose the password into) whatever it points at.
+    (base / "db").mkdir()
+    (base / "victim.txt").write_text("precious\n")
+    (base / "db" / "initial_admin_password").symlink_to(base / "victim.txt")
     stderr = base / "stderr.log"
     with open(stderr, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "lightnvr", "-c", str(cfg)], cwd=ROOT,
@@ -95,8 +100,9 @@ def test_initial_admin_password_only_in_its_0600_file_which_goes_after_the_chang
         generated_password_daemon: DaemonProcess) -> None:
     d = generated_password_daemon
     path = d.base / "db" / "initial_admin_password"
-    assert stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode) == 0o600
-    assert stat.S_ISREG(os.lstat(path).st_mode)
+    assert stat.S_ISREG(os.lstat(path).st_mode)  # the planted link was replaced, not followed
+    assert (d.base / "victim.txt").read_text() == "precious\n"
+    assert stat.S_IMODE(os.lstat(path).st_mode) == 0o600
     password = path.read_text().strip()
     assert len(password) >= 12
 

@@ -71,7 +71,8 @@ def write_hls(clip: Path, folder: Path, prefix: str, seconds: float,
             for pkt in src.demux(video):
                 if pkt.dts is None:
                     continue
-                if pkt.pts is not None and float(pkt.pts * video.time_base) >= seconds:
+                if pkt.pts is not None and pkt.time_base is not None \
+                        and float(pkt.pts * pkt.time_base) >= seconds:
                     break
                 pkt.stream = stream
                 out.mux(pkt)
