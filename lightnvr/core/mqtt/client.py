@@ -161,6 +161,7 @@ class MqttClient:
         self._socket_open = False
         self._connected = False
         self._refused = False
+        self._backoff_due = False
         self._client = self._make_client()
 
     def _make_client(self) -> paho.Client:
@@ -220,8 +221,11 @@ class MqttClient:
             if self._heartbeat is not None:
                 self._heartbeat.beat()
             if not self._socket_open:
-                if self._connect():
+                # A refused CONNACK leaves the socket closed too: it backs off like a failed
+                # connect, never retries at once (a wrong password must not hammer the broker).
+                if not self._backoff_due and self._connect():
                     continue
+                self._backoff_due = False
                 cap = BACKOFF_MAX_REFUSED if self._refused else BACKOFF_MAX_UNREACHABLE
                 self._stop.wait(backoff)
                 backoff = min(cap, backoff * 2)
@@ -320,7 +324,7 @@ class MqttClient:
     def _handle_connect(self, client: paho.Client, userdata: object, flags: object,
                         rc: ReasonCode, properties: object = None) -> None:
         if rc.is_failure:
-            self._refused = True
+            self._refused = self._backoff_due = True
             self._note_error(describe_connack(rc), "refused")
             self._socket_open = False
             return
