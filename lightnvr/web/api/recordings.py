@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
+from lightnvr.storage.paths import recording_file as stored_file
 from lightnvr.web import media
 from lightnvr.web.api._nvr_schemas import describe_recordings
 from lightnvr.web.http import Access, HTTPError, Request, Response
@@ -76,9 +77,10 @@ def get_recording(ctx: WebContext, rid: int) -> Recording:
 
 def recording_file(ctx: WebContext, rec: Recording) -> str:
     """The recording's file path, refused (404) if it lies outside the recordings root."""
-    if not media.is_within(ctx.config.storage.path, rec.file_path):
+    path = stored_file(ctx.config.storage.path, rec.file_path)  # the one resolver (paths.py)
+    if not media.is_within(ctx.config.storage.path, path):
         raise HTTPError(404, f"recording {rec.id} has no file under the storage path")
-    return rec.file_path
+    return path
 
 
 def recording_json(rec: Recording, tags: list[str],
