@@ -14,6 +14,7 @@ class EventType(IntEnum):
     STORAGE = 7
     SYSTEM = 8
     AUTH = 9
+    AUDIT = 10   # (ours) security audit trail (lightnvr/web/audit.py writes it)
 
 NVR_EVENT_TYPES: dict[EventKind, EventType]   # events.type of each NVR event kind
 
@@ -36,4 +37,7 @@ class EventsRepo:
     def list(self, start: float | None = None, end: float | None = None,
              stream: str | None = None, type: int | None = None,
              limit: int = 100) -> list[Event]: ...   # newest first
+    def page(self, type: int, before_id: int | None = None,
+             limit: int = 100) -> list[Event]: ...   # one type, id descending, ids < before_id
+    def trim(self, type: int, keep: int) -> int: ...   # newest `keep` of one type stay
     def prune(self, older_than: float) -> int: ...

@@ -28,6 +28,7 @@ class EventType(IntEnum):
     STORAGE = 7
     SYSTEM = 8
     AUTH = 9
+    AUDIT = 10  # (ours) security audit trail: logins, accounts, credentials, settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,33 @@ class EventsRepo:
                             "details) VALUES (?, ?, ?, ?, ?)",
                             (int(type), timestamp, stream_name, description, details))
             return int(cur.lastrowid or 0)
+
+    def page(self, type: int, before_id: int | None = None, limit: int = 100) -> list[Event]:
+        """Events of one type, newest (highest id) first, only ids below `before_id` if given.
+
+        Paging by id, not time: ids only grow, so a page boundary never repeats or skips a row
+        even when two events share a timestamp or the wall clock stepped back.
+        """
+        args: list[Any] = [int(type)]
+        where = "type = ?"
+        if before_id is not None:
+            where += " AND id < ?"
+            args.append(before_id)
+        args.append(max(1, min(limit, MAX_EVENTS_PAGE)))
+        with self._db.reader() as c:
+            rows = c.execute(f"SELECT * FROM events WHERE {where} ORDER BY id DESC LIMIT ?",
+                             args).fetchall()
+        return [_event(r) for r in rows]
+
+    def trim(self, type: int, keep: int) -> int:
+        """Keep only the newest `keep` events of one type; returns how many were removed."""
+        with self._db.writer() as c:
+            row = c.execute("SELECT id FROM events WHERE type = ? ORDER BY id DESC "
+                            "LIMIT 1 OFFSET ?", (int(type), max(0, keep))).fetchone()
+            if row is None:
+                return 0
+            return c.execute("DELETE FROM events WHERE type = ? AND id <= ?",
+                             (int(type), row["id"])).rowcount
 
     def record(self, event: NvrEvent) -> int:
         """Store an NVR event (the EventHub sink): type, description, and JSON details with

@@ -19,6 +19,7 @@ from typing import Any
 
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import UsersRepo
+from lightnvr.web.audit import audit_log
 from lightnvr.web.auth import Auth
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
@@ -53,6 +54,7 @@ def ensure_auth(ctx: WebContext) -> Auth:
     """The context's Auth, created (and the first admin ensured) on first use."""
     if ctx.auth is None:
         auth = Auth(ctx.config.web, UsersRepo(ctx.db), SessionsRepo(ctx.db), ctx.data_dir)
+        auth.limiter.audit = audit_log(ctx).login_event  # failed logins, lockouts -> audit
         auth.ensure_admin()
         ctx.auth = auth
     return ctx.auth

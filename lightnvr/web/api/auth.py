@@ -15,6 +15,7 @@ import pyotp
 from lightnvr.database.users import User, UserExists
 from lightnvr.web import openapi as oa
 from lightnvr.web.app import ensure_auth
+from lightnvr.web.audit import audit, audit_user_update
 from lightnvr.web.auth import (
     Auth,
     LoginResult,
@@ -254,6 +255,7 @@ class AuthApi:
             raise HTTPError(409, f"username '{username}' already exists") from None
         user = self.auth.users.get(uid)
         assert user is not None
+        audit(self.ctx, "user_created", req, user.username, role=user.role, active=user.is_active)
         return Response.json(user_json(user))
 
     def users_update(self, req: Request) -> Response:
@@ -285,6 +287,7 @@ class AuthApi:
             self.auth.sessions.delete_for_user(target.id)
         user = self.auth.users.get(target.id)
         assert user is not None
+        audit_user_update(self.ctx, req, target, user, bool(password))
         return Response.json(user_json(user))
 
     def _guard_admins(self, target: User, me: Principal, role: int | None,
@@ -307,6 +310,7 @@ class AuthApi:
             raise HTTPError(400, "cannot delete the last admin user")
         self.auth.users.delete(target.id)
         self.auth.forget_user(target.id)
+        audit(self.ctx, "user_deleted", req, target.username, role=target.role)
         return Response.json({"success": True, "message": "User deleted successfully"})
 
     def api_key(self, req: Request) -> Response:
@@ -314,6 +318,7 @@ class AuthApi:
         key = self.auth.new_api_key(target.id)
         if key is None:
             raise HTTPError(404, "user not found")
+        audit(self.ctx, "api_key_changed", req, target.username)
         return Response.json({"success": True, "api_key": key})
 
     def password(self, req: Request) -> Response:
@@ -330,11 +335,13 @@ class AuthApi:
                 raise HTTPError(400, "current password is incorrect")
         self.auth.set_password(target.id, new, change_required=False,
                                keep_session=me.session_id if me.user_id == target.id else None)
+        audit(self.ctx, "password_changed", req, target.username)
         return Response.json({"success": True, "message": "Password changed successfully"})
 
     def lockout_clear(self, req: Request) -> Response:
         target = self._target(req, self_ok=False)
         cleared = self.auth.limiter.clear(target.username)
+        audit(self.ctx, "lockout_cleared", req, target.username, cleared=cleared)
         return Response.json({"success": True, "cleared": cleared})
 
     # ---- TOTP -----------------------------------------------------------------------------
@@ -357,11 +364,13 @@ class AuthApi:
         if not Auth.verify_totp(target.totp_secret, code):
             raise HTTPError(400, "invalid TOTP code")
         self.auth.users.set_totp(target.id, target.totp_secret, True)
+        audit(self.ctx, "totp_enabled", req, target.username)
         return Response.json({"success": True, "message": "TOTP MFA enabled successfully"})
 
     def totp_disable(self, req: Request) -> Response:
         target = self._target(req)
         self.auth.users.set_totp(target.id, None, False)
+        audit(self.ctx, "totp_disabled", req, target.username)
         return Response.json({"success": True, "message": "TOTP MFA disabled successfully"})
 
     def totp_status(self, req: Request) -> Response:

@@ -17,6 +17,7 @@ from lightnvr.core.config import Config, ConfigError, set_values, write_config_a
 from lightnvr.core.logger import level_from_c
 from lightnvr.core.redact import redact_url
 from lightnvr.web import openapi as oa
+from lightnvr.web.audit import audit
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.router import Router
@@ -172,6 +173,7 @@ class SettingsApi:
         self.ctx.config = new
         live = self._apply_live(new, changed)
         restart = [k for k in changed if k not in live]
+        audit(self.ctx, "settings_changed", req, "settings", settings=changed)  # names only
         log.info("settings changed: %s (live: %s; restart needed: %s)", ", ".join(changed),
                  ", ".join(live) or "none", ", ".join(restart) or "none")
         return Response.json({"success": True, "changed": changed, "applied_live": live,

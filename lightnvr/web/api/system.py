@@ -1,4 +1,5 @@
-"""/api/system*: info with versions.items, status, logs, logs/clear, restart, shutdown, backup."""
+"""/api/system*: info with versions.items, status, logs, logs/clear, audit (admins), restart,
+shutdown, backup."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import lightnvr
 from lightnvr.core.redact import redact_text
 from lightnvr.database.recordings import RecordingQuery
 from lightnvr.web import openapi as oa
+from lightnvr.web.audit import audit_log
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response
 from lightnvr.web.router import Router
@@ -30,6 +32,10 @@ INFO_SCHEMA = oa.obj({
                                                  required=["name", "category"]))},
                        required=["items"]),
 }, required=["version", "versions"])
+
+AUDIT_ITEM = oa.obj({"id": oa.INTEGER, "time": oa.NUMBER, "kind": oa.STRING, "actor": oa.STRING,
+                     "target": oa.STRING, "ip": oa.STRING, "details": oa.obj()},
+                    required=["id", "time", "kind"])
 
 
 def _disk(path: str) -> dict[str, int]:
@@ -132,6 +138,15 @@ class SystemApi:
                 for r in records]
         return Response.json({"logs": logs, "count": len(logs)})
 
+    def audit(self, req: Request) -> Response:
+        """Audit entries newest first; `before` (an id) pages back, `next_before` continues."""
+        limit = req.int_arg("limit", 100, 1, 1000)
+        before = req.int_arg("before", 0, 0, 2**62) or None
+        events = audit_log(self.ctx).page(before, limit)
+        more = len(events) == limit and events[-1]["id"] > 1
+        return Response.json({"events": events, "count": len(events),
+                              "next_before": events[-1]["id"] if more else None})
+
     def logs_clear(self, req: Request) -> Response:
         self.ctx.log_ring.clear()
         return Response.json({"success": True, "message": "Logs cleared"})
@@ -175,6 +190,13 @@ def register(router: Router, ctx: WebContext) -> None:
                     "count": {"type": "integer", "minimum": 1, "maximum": 10000}},
           "responses": {200: oa.obj({"logs": oa.array(log_item), "count": oa.INTEGER},
                                     required=["logs"])}}),
+        ("GET", "/api/system/audit", s.audit, Access.ADMIN,
+         "Security audit trail: failed logins, lockouts, account and settings changes",
+         {"query": {"limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    "before": {"type": "integer", "minimum": 0, "maximum": 2**62}},
+          "responses": {200: oa.obj({"events": oa.array(AUDIT_ITEM), "count": oa.INTEGER,
+                                     "next_before": oa.nullable(oa.INTEGER)},
+                                    required=["events"])}}),
         ("POST", "/api/system/logs/clear", s.logs_clear, Access.ADMIN, "Clear the log buffer",
          {"responses": {200: done}}),
         ("POST", "/api/system/restart", s.restart, Access.ADMIN, "Restart the daemon",

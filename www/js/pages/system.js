@@ -1,5 +1,5 @@
 // System: version, uptime, CPU, memory with governor level, disk with pressure level,
-// per-stream counters, recent logs, backup, restart and shutdown.
+// per-stream counters, recent logs, the security audit trail (admins), backup, restart and shutdown.
 import {
   html, useEffect, useState, useInterval, get, post, isAdmin, toast, errText, fmtBytes, fmtDuration,
   fetchStreams, fmtTime, downloadUrl,
@@ -19,6 +19,50 @@ function Meter({ label, used, total, level, detail }) {
     <div class="meter" role="meter" aria-label=${label} aria-valuemin="0" aria-valuemax="100" aria-valuenow=${Math.round(pct)}>
       <span style=${`width:${pct}%`} class=${pct > 90 ? 'hi' : pct > 75 ? 'mid' : ''}></span></div>
     <p class="small muted">${detail || (total ? `${fmtBytes(used)} of ${fmtBytes(total)} (${pct.toFixed(0)}%)` : '—')}</p>
+  </div>`;
+}
+
+// What each audit kind means, in words (GET /api/system/audit; lightnvr/web/audit.py KINDS).
+const AUDIT_TEXT = {
+  login_failed: 'Failed sign-in', login_lockout: 'Sign-in locked', lockout_cleared: 'Lockout cleared',
+  user_created: 'User created', user_deleted: 'User deleted', user_updated: 'User changed',
+  role_changed: 'Role changed', password_changed: 'Password changed', totp_enabled: 'Two-factor on',
+  totp_disabled: 'Two-factor off', api_key_changed: 'New API key', settings_changed: 'Settings changed',
+};
+const AUDIT_ALERT = new Set(['login_failed', 'login_lockout']);
+
+function auditDetails(d) {
+  if (!d || typeof d !== 'object') return '';
+  return Object.entries(d).filter(([, v]) => v !== null && v !== '' && v !== false)
+    .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${Array.isArray(v) ? v.join(', ') : v}`).join('; ');
+}
+
+function Audit() {
+  const [events, setEvents] = useState(null);
+  const [next, setNext] = useState(null);
+  const [error, setError] = useState(null);
+  const load = async (before) => {
+    try {
+      const r = await get(`/api/system/audit?limit=50${before ? `&before=${before}` : ''}`);
+      setEvents((old) => (before && old ? [...old, ...r.events] : r.events));
+      setNext(r.next_before ?? null); setError(null);
+    } catch (err) { setError(err); }
+  };
+  useEffect(() => { load(); }, []);
+  return html`<div class="card" id="audit">
+    <div class="card-head"><h2>Security audit</h2>
+      <button type="button" class="btn" onClick=${() => load()}><${Icon} name="refresh" /> Refresh</button></div>
+    <${ErrorBox} error=${error} onRetry=${() => load()} />
+    ${events === null && !error ? html`<${Spinner} />` : events && html`<div class="table-wrap" tabindex="0" role="region" aria-label="Security audit trail"><table class="table">
+      <caption class="sr-only">Sign-ins, account and settings changes, newest first</caption>
+      <thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">Account</th><th scope="col">Address</th><th scope="col">Details</th></tr></thead>
+      <tbody>${events.length === 0 ? html`<tr><td colspan="6" class="muted">Nothing recorded yet.</td></tr>` : events.map((e) => html`<tr key=${e.id} data-kind=${e.kind}>
+        <td class="nowrap">${fmtTime(e.time)}</td>
+        <td>${AUDIT_ALERT.has(e.kind) ? html`<span class="badge warn">${AUDIT_TEXT[e.kind] || e.kind}</span>` : AUDIT_TEXT[e.kind] || e.kind}</td>
+        <td>${e.actor || html`<span class="muted">${e.kind === 'login_failed' ? 'unknown user' : '—'}</span>`}</td>
+        <td>${e.target || '—'}</td><td class="nowrap">${e.ip || '—'}</td>
+        <td class="small">${auditDetails(e.details)}</td></tr>`)}</tbody></table></div>`}
+    ${next && html`<button type="button" class="btn" onClick=${() => load(next)}>Older entries</button>`}
   </div>`;
 }
 
@@ -133,6 +177,7 @@ export function SystemPage({ user }) {
         })}</tbody></table></div>
     </div>
     <${Logs} />
+    ${isAdmin(user) && html`<${Audit} />`}
     ${versions.length > 0 && html`<details class="card fold"><summary>Software versions</summary>
       <dl class="meta">${versions.map((v) => html`<div><dt>${v.name}</dt><dd>${v.version || v.details || '—'}</dd></div>`)}</dl></details>`}
   </section>`;
