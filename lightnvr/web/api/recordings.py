@@ -17,7 +17,7 @@ from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
 from lightnvr.storage.paths import recording_file as stored_file
 from lightnvr.web import media
 from lightnvr.web.api._nvr_schemas import describe_recordings
-from lightnvr.web.http import Access, HTTPError, Request, Response
+from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 
 if TYPE_CHECKING:
     from lightnvr.database.recordings import Recording
@@ -179,7 +179,12 @@ class RecordingsApi:
 
     def delete_one(self, req: Request) -> Response:
         rid = recording_id(req)
-        get_recording(self.ctx, rid)
+        rec = get_recording(self.ctx, rid)
+        force = (req.arg("force") or "").lower() in ("1", "true")
+        if rec.protected and not (force and req.principal and req.principal.role == Role.ADMIN):
+            # issue #10 item 13: a protected recording goes only on an admin's explicit word.
+            raise HTTPError(409, f"recording {rid} is protected: unprotect it first "
+                                 "(an administrator may add ?force=true)")
         # The storage manager removes the file, its thumbnails and the row (storage.md Deletion).
         if not self.ctx.storage.delete_recording(rid):
             raise HTTPError(404, f"recording {rid} not found")
