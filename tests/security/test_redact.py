@@ -22,11 +22,12 @@ SECRET = "S3cr3t"
     f"rtsp://cam/live;user=admin;pass={SECRET}",
     f"rtmp://relay/app/stream?auth={SECRET}",
     f"http://det/api?api_key={SECRET}",
+    f"otpauth://totp/lightnvr:cam?secret={SECRET}&issuer=lightnvr",  # a TOTP enrolment URI
 ])
 def test_no_form_of_credential_survives(url: str) -> None:
     for shown in (redact_url(url), redact_url(url, keep_user=False), redact_text(f"x '{url}' y")):
         assert SECRET not in shown, shown
-        assert "cam" in shown or "relay" in shown or "det" in shown  # still says which camera
+        assert "cam" in shown or "relay" in shown or "det" in shown  # still says which one
 
 
 def test_viewers_get_no_user_name_and_logs_keep_it() -> None:
