@@ -9,9 +9,12 @@ from lightnvr.web.static import StaticFiles
 
 CONTENT_SECURITY_POLICY: str
 SECURITY_HEADERS: dict[str, str]
+AUTH_MAX_BODY: int                 # body cap on /api/auth/* (413 beyond)
+PASSWORD_CHANGE_REQUIRED: str      # the 403 error text while a password change is pending
 
 def ensure_auth(ctx: WebContext) -> Auth: ...    # creates ctx.auth (and the first admin) once
-def same_origin(req: Request) -> bool: ...
+def from_trusted_proxy(req: Request, trusted_proxy_cidrs: str) -> bool: ...
+def same_origin(req: Request, trusted_proxy_cidrs: str = "") -> bool: ...
 
 class WebApp:
     ctx: WebContext

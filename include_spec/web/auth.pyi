@@ -1,5 +1,6 @@
 # Authentication (lightnvr/web/auth.py): scrypt passwords, sessions, API keys, Basic, TOTP.
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import User, UsersRepo
@@ -9,6 +10,9 @@ from lightnvr.web.login_limiter import LoginRateLimiter  # Auth.limiter; moved t
 SESSION_COOKIE: str               # "session" (as in the C project)
 BASIC_CACHE_SECONDS: float
 MIN_PASSWORD_LENGTH: int
+HASH_CONCURRENCY: int             # scrypt computations at once
+HASH_WAIT_SECONDS: float          # wait for a slot, then 503 Retry-After
+TOTP_BASIC_REFUSED: str           # 401 text for Basic on a TOTP account
 
 def role_name(role: int) -> str: ...
 def hash_password(password: str, salt: str | None = None) -> tuple[str, str]: ...  # (encoded, salt hex)
@@ -36,7 +40,10 @@ class Auth:
     def set_password(self, user_id: int, password: str, change_required: bool = False,
                      keep_session: int | None = None) -> bool: ...
     def forget_user(self, user_id: int) -> None: ...
-    def check_password(self, user: User, password: str) -> bool: ...
+    def check_password(self, user: User, password: str) -> bool: ...  # 503: hashing saturated
+    def dummy_hash(self, password: str) -> None: ...
+    def hashing_slot(self) -> AbstractContextManager[None]: ...
+    def accept_totp(self, user: User, code: object) -> bool: ...    # each time-step once per user
     def login(self, username: str, password: str, ip: str = "", user_agent: str = "",
               totp_code: str | None = None) -> LoginResult: ...
     def login_totp(self, totp_token: str, code: str, ip: str = "",

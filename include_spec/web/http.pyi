@@ -5,6 +5,9 @@ from typing import Any
 
 JSON_TYPE: str
 DEFAULT_MAX_BODY: int
+JSON_MAX_DEPTH: int                 # deeper JSON bodies answer 400
+
+def json_depth_exceeds(data: bytes, limit: int) -> bool: ...
 
 class Role(IntEnum):
     ADMIN = 0
@@ -24,6 +27,7 @@ class Principal:
     role: Role
     via: str
     session_id: int | None
+    must_change_password: bool      # the account must change its password before anything else
 
 class HTTPError(Exception):
     status: int
@@ -40,6 +44,7 @@ class Request:
     params: dict[str, str]
     principal: Principal | None
     max_body: int
+    auth_error: str | None          # why presented credentials were refused (401 text)
     @classmethod
     def from_environ(cls, environ: dict[str, Any], max_body: int = ...) -> Request: ...
     @property
@@ -47,7 +52,7 @@ class Request:
     def arg(self, name: str, default: str | None = None) -> str | None: ...
     def int_arg(self, name: str, default: int, lo: int | None = None, hi: int | None = None) -> int: ...
     def body(self) -> bytes: ...
-    def json(self) -> Any: ...
+    def json(self) -> Any: ...     # 400 empty/invalid/too deep, 415 not application/json
     def json_object(self) -> dict[str, Any]: ...
 
 class Response:

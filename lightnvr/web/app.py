@@ -1,22 +1,32 @@
 """The WSGI application: request parsing, routing, central auth/CSRF, errors, security headers.
 
-Every request goes: parse (413 beyond `[web] max_request_bytes`) -> route match (404/405; UI
-paths fall through to static files) -> authenticate -> enforce the route's `Access`
-(401 unauthenticated, 403 viewer on WRITE, 403 non-admin on ADMIN, 403 cross-site cookie
-write) -> handler. `HTTPError` becomes `{"error": ...}`; any other exception is logged with
-its traceback and answered 500 `{"error": "internal error"}`. Security headers go on every
-response, and every response is counted by status for /api/metrics.
+Every request goes: parse (413 beyond `[web] max_request_bytes`, beyond `AUTH_MAX_BODY` on
+/api/auth/*) -> route match (404/405; UI paths fall through to static files) -> authenticate
+-> enforce the route's `Access` (401 unauthenticated, 403 cross-site write, 403 "password
+change required", 403 viewer on WRITE, 403 non-admin on ADMIN) -> handler. `HTTPError`
+becomes `{"error": ...}`; any other exception is logged with its traceback and answered 500
+`{"error": "internal error"}`. Security headers go on every response, and every response is
+counted by status for /api/metrics.
+
+Cross-site writes: a cookie session must show it is same-origin (Origin, else Referer, else
+X-Requested-With). Every other browser-replayable way in (HTTP Basic, auth disabled) is
+refused when it sends a foreign Origin; JSON bodies must be labelled application/json
+(Request.json), which a cross-site page cannot send without a preflight we never grant.
+API keys are exempt: browsers never attach them on their own.
 """
 
 from __future__ import annotations
 
+import functools
 import http
+import ipaddress
 import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from lightnvr.core.config import parse_cidr_list
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import UsersRepo
 from lightnvr.web.audit import audit_log
@@ -47,6 +57,13 @@ SECURITY_HEADERS: dict[str, str] = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Login, TOTP step, password change: a few fields each. Unauthenticated callers reach these,
+# so they must not get the server to read (and parse) megabytes.
+AUTH_MAX_BODY = 4096
+PASSWORD_CHANGE_REQUIRED = "password change required"
+# What an account flagged password_change_required may still do (public routes aside).
+_WHILE_PASSWORD_CHANGE_REQUIRED = {("GET", "/api/auth/verify"),
+                                   ("PUT", "/api/auth/users/{id}/password")}
 StartResponse = Callable[..., Any]
 
 
@@ -60,13 +77,37 @@ def ensure_auth(ctx: WebContext) -> Auth:
     return ctx.auth
 
 
-def same_origin(req: Request) -> bool:
+@functools.lru_cache(maxsize=8)
+def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return parse_cidr_list(text)
+    except ValueError:  # the config loader refuses bad lists; trust nobody on one
+        return ()
+
+
+def from_trusted_proxy(req: Request, trusted_proxy_cidrs: str) -> bool:
+    """REMOTE_ADDR is inside `[web] trusted_proxy_cidrs` (so its X-Forwarded-* count)."""
+    if not trusted_proxy_cidrs:
+        return False
+    try:
+        ip = ipaddress.ip_address(req.remote_addr.strip())
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == n.version and ip in n for n in _networks(trusted_proxy_cidrs))
+
+
+def same_origin(req: Request, trusted_proxy_cidrs: str = "") -> bool:
     """Origin (else Referer) names our host; with neither, X-Requested-With must be present.
 
     Browsers never let a cross-site page set X-Requested-With without a CORS preflight,
-    which this server does not grant.
+    which this server does not grant. Our host is the Host header, or X-Forwarded-Host when
+    the request comes from one of `trusted_proxy_cidrs` (anyone else could name any host).
     """
-    host = (req.headers.get("x-forwarded-host") or req.headers.get("host") or "").lower()
+    forwarded = (req.headers.get("x-forwarded-host")
+                 if from_trusted_proxy(req, trusted_proxy_cidrs) else None)
+    host = (forwarded or req.headers.get("host") or "").lower()
     host = host.split(",")[0].strip()
     for name in ("origin", "referer"):
         value = req.headers.get(name)
@@ -168,30 +209,55 @@ class WebApp:
                 return self.static.serve(req)
             raise
         req.params = params
+        if req.path.startswith("/api/auth/"):
+            req.max_body = min(req.max_body, AUTH_MAX_BODY)
         req.principal = self.auth.authenticate(req)
-        self._authorize(route.access, req)
+        self._authorize(route.method, route.template, route.access, req)
         resp = route.handler(req)
         if req.path.startswith("/api/") and "Cache-Control" not in resp.headers:
             resp.headers["Cache-Control"] = "no-store"
         return resp
 
-    @staticmethod
-    def _authorize(access: Access, req: Request) -> None:
+    def _authorize(self, method: str, template: str, access: Access, req: Request) -> None:
         unsafe = req.method not in _SAFE_METHODS
         p = req.principal
+        cidrs = self.ctx.config.web.trusted_proxy_cidrs
         if access == Access.PUBLIC:
             # Login CSRF: a cross-site page must not post credentials into our origin.
             if unsafe and ("origin" in req.headers or "referer" in req.headers) \
-                    and not same_origin(req):
+                    and not same_origin(req, cidrs):
                 raise HTTPError(403, "cross-site request refused")
             return
         if p is None:
-            headers = ({"WWW-Authenticate": 'Basic realm="LightNVR"'}
-                       if req.headers.get("authorization", "")[:6].lower() == "basic " else {})
-            raise HTTPError(401, "authentication required", headers)
-        if unsafe and p.via == "session" and not same_origin(req):
+            raise self._unauthenticated(req)
+        if unsafe and p.via == "session" and not same_origin(req, cidrs):
             raise HTTPError(403, "cross-site request refused: send Origin or X-Requested-With")
+        if unsafe and p.via != "api_key" and "origin" in req.headers \
+                and not same_origin(req, cidrs):
+            # Browsers replay cached Basic credentials (and need none with auth disabled).
+            raise HTTPError(403, "cross-site request refused: Origin is not this server")
+        if p.must_change_password and not self._allowed_before_password_change(
+                method, template, req):
+            raise HTTPError(403, PASSWORD_CHANGE_REQUIRED)
         if access == Access.WRITE and p.role == Role.VIEWER:
             raise HTTPError(403, "viewers may not change anything")
         if access == Access.ADMIN and p.role != Role.ADMIN:
             raise HTTPError(403, "administrator role required")
+
+    @staticmethod
+    def _unauthenticated(req: Request) -> HTTPError:
+        if req.auth_error is not None:
+            # Offering Basic again would only make a browser ask for the same password;
+            # what can work for this account is a session (login page) or an API key.
+            return HTTPError(401, req.auth_error, {"WWW-Authenticate": 'Bearer realm="LightNVR"'})
+        headers = ({"WWW-Authenticate": 'Basic realm="LightNVR"'}
+                   if req.headers.get("authorization", "")[:6].lower() == "basic " else {})
+        return HTTPError(401, "authentication required", headers)
+
+    @staticmethod
+    def _allowed_before_password_change(method: str, template: str, req: Request) -> bool:
+        """Only verify and changing one's OWN password (login and logout are public)."""
+        if (method, template) not in _WHILE_PASSWORD_CHANGE_REQUIRED:
+            return False
+        assert req.principal is not None
+        return "id" not in req.params or req.params["id"] == str(req.principal.user_id)

@@ -5,12 +5,22 @@ access rule against it. Secrets are stored only as hashes: passwords with scrypt
 salt, API keys and session tokens as SHA-256 digests. HTTP Basic would cost a full scrypt per
 request, so a verified (username, password) pair is remembered for `BASIC_CACHE_SECONDS`,
 keyed by a SHA-256 of both, and forgotten at once when that user's password changes.
+
+An account with TOTP enabled never gets in by its password alone: Basic is refused for it
+(scripts use API keys). A TOTP code is accepted once: the last accepted time-step of each
+user is kept in memory (the users table has no column for it), so a code seen on the wire
+cannot be replayed within its window; a restart forgets the steps, which costs at most one
+replay of a code captured in the 90 s before it. Password hashing (scrypt, 16 MiB each)
+runs at most `HASH_CONCURRENCY` at a time: callers beyond wait `HASH_WAIT_SECONDS`, then get
+503 with Retry-After, so a flood of logins cannot pile up threads and memory.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -18,7 +28,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pyotp
@@ -26,7 +36,7 @@ import pyotp
 from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import User, UsersRepo
-from lightnvr.web.http import Principal, Request, Role
+from lightnvr.web.http import HTTPError, Principal, Request, Role
 from lightnvr.web.login_limiter import LoginRateLimiter, client_address
 
 log = logging.getLogger(__name__)
@@ -38,6 +48,10 @@ TOTP_PENDING_SECONDS = 300.0
 SESSION_TOUCH_SECONDS = 60  # refresh idle expiry at most this often (saves a write per request)
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
+HASH_CONCURRENCY = 2  # scrypt runs at once: 2 x 16 MiB even on a 256 MB board
+HASH_WAIT_SECONDS = 2.0  # then 503: long enough for a queue of ordinary logins to drain
+TOTP_BASIC_REFUSED = ("this account uses two-factor sign-in: sign in through the login "
+                      "page (POST /api/auth/login) or use an API key")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 1 << 14, 8, 1
 _ROLE_NAMES = {Role.ADMIN: "admin", Role.USER: "user", Role.VIEWER: "viewer", Role.API: "api"}
 
@@ -119,6 +133,8 @@ class Auth:
         self._lock = threading.Lock()
         self._basic: dict[str, tuple[int, float]] = {}  # sha256(user\0pw) -> (user_id, until)
         self._pending_totp: dict[str, tuple[int, float]] = {}  # token -> (user_id, until)
+        self._totp_last_step: dict[int, int] = {}  # user_id -> last accepted TOTP time-step
+        self._hashing = threading.BoundedSemaphore(HASH_CONCURRENCY)
 
     # ---- configuration that may change live -------------------------------------------
     def reconfigure(self, web: WebConfig) -> None:
@@ -174,7 +190,8 @@ class Auth:
     def set_password(self, user_id: int, password: str, change_required: bool = False,
                      keep_session: int | None = None) -> bool:
         """Store a new password; forgets cached Basic credentials and other sessions."""
-        encoded, salt = hash_password(password)
+        with self.hashing_slot():
+            encoded, salt = hash_password(password)
         ok = self.users.set_password(user_id, encoded, salt, change_required)
         self.forget_user(user_id)
         if ok:
@@ -189,7 +206,29 @@ class Auth:
                 del self._basic[k]
 
     def check_password(self, user: User, password: str) -> bool:
-        return verify_password(password, user.password_hash, user.salt)
+        """`password` is the user's (waits for a hashing slot; 503 when none frees up)."""
+        with self.hashing_slot():
+            return verify_password(password, user.password_hash, user.salt)
+
+    def dummy_hash(self, password: str) -> None:
+        """Spend what checking a real password costs (unknown users fail as slowly)."""
+        with self.hashing_slot():
+            hash_password(password or "x")
+
+    @contextlib.contextmanager
+    def hashing_slot(self) -> Iterator[None]:
+        """Hold one of the `HASH_CONCURRENCY` password-hashing slots for the block.
+
+        Raises HTTPError 503 (Retry-After: 1) when no slot frees up within
+        `HASH_WAIT_SECONDS`: refusing is cheaper than queueing threads that each hold 16 MiB.
+        """
+        if not self._hashing.acquire(timeout=HASH_WAIT_SECONDS):
+            raise HTTPError(503, "the server is busy checking passwords; retry in a moment",
+                            {"Retry-After": "1"})
+        try:
+            yield
+        finally:
+            self._hashing.release()
 
     # ---- login --------------------------------------------------------------------------
     def login(self, username: str, password: str, ip: str = "", user_agent: str = "",
@@ -199,13 +238,13 @@ class Auth:
             return LoginResult("rate_limited")
         user = self.users.get_by_username(username)
         if user is None:
-            hash_password(password or "x")  # same cost either way: no username probing
+            self.dummy_hash(password)  # same cost either way: no username probing
         if user is None or not self.check_password(user, password) or not user.is_active:
             self.limiter.failure(username, ip, known=user is not None, via="password")
             return LoginResult("invalid")
         if user.totp_enabled and user.totp_secret:
             if totp_code:
-                if not self.verify_totp(user.totp_secret, totp_code):
+                if not self.accept_totp(user, totp_code):
                     self.limiter.failure(username, ip, via="totp")
                     return LoginResult("invalid")
             else:
@@ -229,7 +268,7 @@ class Auth:
             return LoginResult("invalid")
         if self.limiter.blocked(user.username, ip):
             return LoginResult("rate_limited")
-        if not self.verify_totp(user.totp_secret, code):
+        if not self.accept_totp(user, code):
             self.limiter.failure(user.username, ip, via="totp")
             return LoginResult("invalid")
         with self._lock:
@@ -261,6 +300,30 @@ class Auth:
         except (ValueError, binascii.Error):
             return False
 
+    def accept_totp(self, user: User, code: object) -> bool:
+        """`code` is current for `user` (one step of skew either way) and not used before.
+
+        Each time-step is accepted once per user: the step of an accepted code, and every
+        earlier one, is refused from then on, so a code read off the wire or a shoulder
+        cannot be replayed within its window.
+        """
+        secret = user.totp_secret
+        if not secret or not isinstance(code, str) or not code.isdigit() or len(code) != 6:
+            return False
+        try:
+            totp = pyotp.TOTP(secret)
+            now_step = int(self._wall()) // totp.interval
+            matched = [step for step in (now_step - 1, now_step, now_step + 1)
+                       if hmac.compare_digest(totp.at(step * totp.interval), code)]
+        except (ValueError, binascii.Error):
+            return False
+        with self._lock:
+            fresh = [step for step in matched if step > self._totp_last_step.get(user.id, -1)]
+            if not fresh:
+                return False
+            self._totp_last_step[user.id] = max(fresh)
+        return True
+
     # ---- API keys -------------------------------------------------------------------------
     def new_api_key(self, user_id: int) -> str | None:
         """Generate and store a new API key (the old one stops working); None: no such user."""
@@ -269,9 +332,25 @@ class Auth:
 
     # ---- per-request ----------------------------------------------------------------------
     def authenticate(self, req: Request) -> Principal | None:
-        """The caller behind `req`, or None when no valid credentials were presented."""
+        """The caller behind `req`, or None when no valid credentials were presented.
+
+        The Principal carries the account's `password_change_required`; a refusal that the
+        caller should understand (Basic for a TOTP account) is left in `req.auth_error`.
+        """
         if not self.web.auth_enabled:
             return Principal(0, "admin", Role.ADMIN, "anonymous")
+        p = self._credentials(req)
+        if p is None:
+            return None
+        user = self.users.get(p.user_id)
+        if user is None or not user.is_active:
+            return None
+        if p.via == "basic" and user.totp_enabled:
+            req.auth_error = TOTP_BASIC_REFUSED
+            return None
+        return dataclasses.replace(p, must_change_password=user.password_change_required)
+
+    def _credentials(self, req: Request) -> Principal | None:
         h = req.headers
         key = h.get("x-api-key")
         authz = h.get("authorization", "")
@@ -316,7 +395,7 @@ class Auth:
                 return Principal(user.id, user.username, Role(user.role), "basic")
         user = self.users.get_by_username(username)
         if user is None:
-            hash_password(password or "x")  # same cost either way: no username probing
+            self.dummy_hash(password)  # same cost either way: no username probing
         if user is None or not self.check_password(user, password) or not user.is_active:
             self.limiter.failure(username, address, known=user is not None, via="basic")
             return None

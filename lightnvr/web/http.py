@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,6 +13,12 @@ import orjson
 
 JSON_TYPE = "application/json"
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB unless the server is configured otherwise
+# Deeper JSON is refused before it is parsed: no request shape of ours nests beyond a few
+# levels, and handlers that walk a body must not meet orjson's 1024 levels of recursion.
+JSON_MAX_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_INNERMOST_PAIR = re.compile(rb"[\[{][\]}]")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 class Role(IntEnum):
@@ -41,6 +48,7 @@ class Principal:
     role: Role
     via: str  # "session" | "api_key" | "basic" | "anonymous"
     session_id: int | None = None
+    must_change_password: bool = False  # every route but the way to change it answers 403
 
 
 class HTTPError(Exception):
@@ -70,6 +78,7 @@ class Request:
     params: dict[str, str] = field(default_factory=dict)  # from the route template
     principal: Principal | None = None
     max_body: int = DEFAULT_MAX_BODY
+    auth_error: str | None = None  # why presented credentials were refused (the 401's text)
     _body: bytes | None = None
 
     @classmethod
@@ -130,14 +139,26 @@ class Request:
         return self._body
 
     def json(self) -> Any:
-        """The body parsed as JSON; 400 when it is not."""
+        """The body parsed as JSON: 400 when absent or not JSON, 415 when not labelled
+        `application/json`, 400 when nested deeper than `JSON_MAX_DEPTH`.
+
+        The label is what keeps cross-site pages out: a browser sends `text/plain` or a
+        form type from any site without asking, but `application/json` only after a CORS
+        preflight, which this server never grants.
+        """
         data = self.body()
         if not data:
             raise HTTPError(400, "request body must be JSON")
+        ctype = self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if ctype != JSON_TYPE:
+            raise HTTPError(415, "request body must be sent with Content-Type: application/json")
         try:
-            return orjson.loads(data)
+            value = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             raise HTTPError(400, f"invalid JSON: {exc}") from None
+        if json_depth_exceeds(data, JSON_MAX_DEPTH):
+            raise HTTPError(400, f"JSON nested deeper than {JSON_MAX_DEPTH} levels")
+        return value
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object; 400 for any other JSON value."""
@@ -145,6 +166,28 @@ class Request:
         if not isinstance(value, dict):
             raise HTTPError(400, "request body must be a JSON object")
         return value
+
+
+def json_depth_exceeds(data: bytes, limit: int) -> bool:
+    """True when the valid JSON text `data` nests arrays/objects deeper than `limit`.
+
+    Works on the bytes: strings are blanked, everything but brackets dropped, then innermost
+    pairs removed up to `limit` times, each pass one C-speed regex over what is left (wide
+    bodies such as `[{},{},...]` vanish in two passes; a run of `limit + 1` openers is caught
+    at once). Whatever survives `limit` passes was nested deeper. Call it on text the parser
+    accepted: orjson has already refused anything deeper than 1024 levels.
+    """
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # the common case: too few brackets to nest that deep
+    rest = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKET)
+    too_deep = re.compile(rb"[\[{]{%d}" % (limit + 1))
+    for _ in range(limit):
+        if not rest:
+            return False
+        if too_deep.search(rest):
+            return True
+        rest = _INNERMOST_PAIR.sub(b"", rest)
+    return bool(rest)
 
 
 @dataclass(slots=True)

@@ -37,6 +37,7 @@ from lightnvr.web.context import WebContext
 from lightnvr.web.http import Role
 from lightnvr.web.routes import build_router
 from lightnvr.web.server import WebServer
+from tests.fixtures.accounts import settle_admin_password
 
 ADMIN_PASSWORD = "admin-Test-pass-1"
 _CLIP_LOCK = threading.Lock()
@@ -193,7 +194,9 @@ class ApiEnv:
         self.server = WebServer(self.config.web, self.app, port=0)
         self.server.start()
         self.port = self.server.bound_port
-        self.admin = Client(self.port, basic("admin", ADMIN_PASSWORD))
+        self.admin_password = settle_admin_password("127.0.0.1", self.port, "admin",
+                                                    ADMIN_PASSWORD)
+        self.admin = Client(self.port, basic("admin", self.admin_password))
         self.anon = Client(self.port, None)
 
     def user(self, name: str, role: Role) -> Client:

@@ -8,13 +8,13 @@ import os
 import stat
 import time
 
-import pyotp
 import pytest
 
 from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import UsersRepo
 from lightnvr.web.auth import Auth, hash_password, verify_password
+from tests.fixtures.accounts import totp_codes
 
 
 def test_password_hash_is_salted_scrypt_and_verifies():
@@ -44,10 +44,13 @@ def test_first_start_creates_admin_with_random_password_file(testdb, tmp_path, c
     assert auth.ensure_admin() is None  # only on first start
 
 
-def test_configured_admin_password_is_used(web):
-    r = web.client().post("/api/auth/login", json={"username": "admin",
-                                                   "password": web.admin_password})
-    assert r.status == 200 and r.json["success"] and r.json["must_change_password"]
+def test_configured_admin_password_is_used(testdb, tmp_path):
+    auth = Auth(WebConfig(password="configured-pw-1"), UsersRepo(testdb.db),
+                SessionsRepo(testdb.db), str(tmp_path / "data"))
+    assert auth.ensure_admin() == "admin"
+    result = auth.login("admin", "configured-pw-1")
+    assert result.status == "ok" and result.user is not None
+    assert result.user.password_change_required  # changed first, before anything else
 
 
 def test_login_cookie_flags_and_verify(web):
@@ -184,8 +187,9 @@ def test_totp_enrolment_and_two_step_login(web):
     secret = setup["secret"]
     assert setup["otpauth_uri"].startswith("otpauth://totp/") and secret in setup["otpauth_uri"]
     assert bob.post(f"/api/auth/users/{uid}/totp/verify", json={"code": "000000"}).status == 400
-    code = pyotp.TOTP(secret).now()
-    assert bob.post(f"/api/auth/users/{uid}/totp/verify", json={"code": code}).status == 200
+    enrol_code, code, inline_code = totp_codes(secret)
+    r = bob.post(f"/api/auth/users/{uid}/totp/verify", json={"code": enrol_code})
+    assert r.status == 200
     assert bob.get(f"/api/auth/users/{uid}/totp/status").json["totp_enabled"] is True
     assert bob.post(f"/api/auth/users/{uid}/totp/setup").status == 409
 
@@ -204,9 +208,10 @@ def test_totp_enrolment_and_two_step_login(web):
     assert c.post("/api/auth/login/totp", json={"totp_token": token, "code": code}).status == 401
     # inline code in the first step also works
     inline = web.client().post("/api/auth/login", json={
-        "username": "bob", "password": "bob-password", "totp_code": pyotp.TOTP(secret).now()})
+        "username": "bob", "password": "bob-password", "totp_code": inline_code})
     assert inline.status == 200 and inline.json["success"]
-    assert bob.post(f"/api/auth/users/{uid}/totp/disable").status == 200
+    r = bob.post(f"/api/auth/users/{uid}/totp/disable", json={"password": "bob-password"})
+    assert r.status == 200
     assert web.client().login("bob", "bob-password").json.get("success") is True
 
 
@@ -281,7 +286,8 @@ _MATRIX = [
     ("POST", "/api/auth/users/{self}/api-key", None, (200, 200, 403, 200)),
     ("PUT", "/api/auth/users/{self}/password", "PASSWORD", (200, 200, 200, 200)),
     ("POST", "/api/auth/users/{self}/totp/setup", None, (200, 200, 200, 200)),
-    ("POST", "/api/auth/users/{self}/totp/disable", None, (200, 200, 200, 200)),
+    ("POST", "/api/auth/users/{self}/totp/disable", {"password": "matrix-password"},
+     (200, 200, 200, 200)),
     ("POST", "/api/auth/users/{victim}/login-lockout/clear", None, (200, 403, 403, 403)),
     ("PUT", "/api/auth/users/{victim}", {"email": "v@example.org"}, (200, 403, 403, 403)),
     ("DELETE", "/api/auth/users/{victim}", None, (200, 403, 403, 403)),  # keep last

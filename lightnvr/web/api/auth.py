@@ -3,6 +3,11 @@
 Shapes follow the C project. Account self-service (own password, own TOTP, own sessions) is
 open to every authenticated role, viewers included; managing other users is admin-only; the
 handlers check "self or admin" where the route's access alone cannot.
+
+Security settings need proof, not just a session: changing one's own password needs the old
+one (admins too; an admin resetting someone else's does not), and turning TOTP off needs the
+caller's current TOTP code or password. A stolen session cookie alone cannot take over the
+account.
 """
 
 from __future__ import annotations
@@ -120,6 +125,28 @@ class AuthApi:
         if user is None:
             raise HTTPError(404, "user not found")
         return user
+
+    def _prove_caller(self, req: Request, body: dict[str, Any]) -> None:
+        """The caller shows their current TOTP code (`code`) or their password (`password`).
+
+        With auth disabled there is no account to prove; the route is open as everything is.
+        """
+        me = _me(req)
+        if me.via == "anonymous":
+            return
+        code = _str_field(body, "code", required=False, max_len=16)
+        password = _str_field(body, "password", required=False)
+        if not code and not password:
+            raise HTTPError(400, "confirm with your current TOTP code (field 'code') or your "
+                                 "password (field 'password')")
+        user = self.auth.users.get(me.user_id)
+        if user is None:
+            raise HTTPError(401, "authentication required")
+        if code and user.totp_enabled and self.auth.accept_totp(user, code):
+            return
+        if password and self.auth.check_password(user, password):
+            return
+        raise HTTPError(400, "the TOTP code or password is incorrect")
 
     def _login_body(self, req: Request) -> tuple[str, str, str | None, bool]:
         ctype = req.headers.get("content-type", "")
@@ -247,7 +274,8 @@ class AuthApi:
         email = _str_field(body, "email", required=False, max_len=254) or ""
         role = _role(body["role"]) if body.get("role") is not None else int(Role.USER)
         active = _bool(body, "is_active")
-        encoded, salt = hash_password(password)
+        with self.auth.hashing_slot():
+            encoded, salt = hash_password(password)
         try:
             uid = self.auth.users.create(username, encoded, salt, role, email,
                                          active is not False)
@@ -274,6 +302,11 @@ class AuthApi:
             _username(username)
         if password and (problem := check_password_policy(password)) is not None:
             raise HTTPError(400, problem)
+        if password and target.id == me.user_id:
+            old = _str_field(body, "old_password", required=False)
+            if not old or not self.auth.check_password(target, old):
+                raise HTTPError(400, "changing your own password needs the current one "
+                                     "(field 'old_password')")
         self._guard_admins(target, me, role, active)
         try:
             self.auth.users.update(target.id, username, email, role, active)
@@ -329,7 +362,7 @@ class AuthApi:
         if (problem := check_password_policy(new)) is not None:
             raise HTTPError(400, problem)
         assert new is not None
-        if me.role != Role.ADMIN:
+        if target.id == me.user_id:  # admins too: a stolen session must not take the account
             old = _str_field(body, "old_password")
             if not self.auth.check_password(target, old or ""):
                 raise HTTPError(400, "current password is incorrect")
@@ -361,7 +394,7 @@ class AuthApi:
         code = _str_field(req.json_object(), "code", max_len=16)
         if not target.totp_secret:
             raise HTTPError(400, "TOTP not set up for this user; run setup first")
-        if not Auth.verify_totp(target.totp_secret, code):
+        if not self.auth.accept_totp(target, code):
             raise HTTPError(400, "invalid TOTP code")
         self.auth.users.set_totp(target.id, target.totp_secret, True)
         audit(self.ctx, "totp_enabled", req, target.username)
@@ -369,6 +402,7 @@ class AuthApi:
 
     def totp_disable(self, req: Request) -> Response:
         target = self._target(req)
+        self._prove_caller(req, req.json_object())
         self.auth.users.set_totp(target.id, None, False)
         audit(self.ctx, "totp_disabled", req, target.username)
         return Response.json({"success": True, "message": "TOTP MFA disabled successfully"})
@@ -414,7 +448,8 @@ def register(router: Router, ctx: WebContext) -> None:
         ("PUT", "/api/auth/users/{id}", a.users_update, W, "Update a user (self: name/email)",
          {"params": ID, "request": oa.obj({"username": oa.STRING, "email": oa.STRING,
                                            "role": oa.INTEGER, "is_active": oa.BOOLEAN,
-                                           "password": oa.STRING}),
+                                           "password": oa.STRING,
+                                           "old_password": oa.STRING}),
           "responses": {200: USER_SCHEMA}}),
         ("DELETE", "/api/auth/users/{id}", a.users_delete, A, "Delete a user",
          {"params": ID, "responses": {200: oa.SUCCESS}}),
@@ -433,8 +468,10 @@ def register(router: Router, ctx: WebContext) -> None:
          "Confirm a TOTP code and enable TOTP",
          {"params": ID, "request": oa.obj({"code": oa.STRING}, required=["code"]),
           "responses": {200: oa.SUCCESS}}),
-        ("POST", "/api/auth/users/{id}/totp/disable", a.totp_disable, R, "Disable TOTP",
-         {"params": ID, "responses": {200: oa.SUCCESS}}),
+        ("POST", "/api/auth/users/{id}/totp/disable", a.totp_disable, R,
+         "Disable TOTP (needs the caller's current TOTP code or password)",
+         {"params": ID, "request": oa.obj({"code": oa.STRING, "password": oa.STRING}),
+          "responses": {200: oa.SUCCESS}}),
         ("GET", "/api/auth/users/{id}/totp/status", a.totp_status, R, "TOTP state",
          {"params": ID, "responses": {200: oa.obj({"totp_enabled": oa.BOOLEAN,
                                                    "totp_configured": oa.BOOLEAN})}}),
