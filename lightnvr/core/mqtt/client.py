@@ -303,13 +303,14 @@ class MqttClient:
             while (len(self.outbox) or self._in_flight) and time.monotonic() < deadline:
                 self._flush()
                 self._client.loop(timeout=LOOP_STEP)
+            # A clean disconnect does not fire the last will: say "offline" ourselves, and
+            # run the loop (we are the loop thread) until the broker has it or 0.5 s passed.
             info = self._client.publish(self.will_topic, b"offline", qos=self.config.qos,
                                         retain=True)
-            try:
-                info.wait_for_publish(0.5) if self.config.qos else None
-                self._client.loop(timeout=LOOP_STEP)
-            except (RuntimeError, ValueError):
-                pass
+            deadline = time.monotonic() + 0.5
+            while not info.is_published() and time.monotonic() < deadline:
+                if self._client.loop(timeout=LOOP_STEP) != paho.MQTT_ERR_SUCCESS:
+                    break
         try:
             self._client.disconnect()
             self._client.loop(timeout=LOOP_STEP)
