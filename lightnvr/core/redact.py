@@ -26,18 +26,16 @@ SECRET_WORDS = ("password", "passwd", "pass", "pwd", "psw", "token", "secret", "
 # Names that identify the account: harmless in logs, but viewers get no half of a credential.
 USER_WORDS = ("user", "username", "usr", "login", "account", "uid")
 
-_SECRET_RE = "|".join(sorted(SECRET_WORDS, key=len, reverse=True))
 _URL = re.compile(r"(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s'\"<>`]+")
-# name=value (query strings, "password=x" in messages); the name may carry a prefix
-# ("mqtt_password", "x-api-key") but must end in a secret word.
-_PAIR_EQ = re.compile(
-    rf"(?i)(?<![a-z0-9])([a-z0-9_.-]*?(?:{_SECRET_RE}))(\s*=\s*)([^\s&;,'\"<>)\]}}]+)")
-# "password": "x" / 'token': 'x' (JSON, Python reprs) and password: x (config-style text).
-_PAIR_QUOTED = re.compile(
-    rf"(?i)([\"'])([a-z0-9_.-]*?(?:{_SECRET_RE}))\1(\s*:\s*)([\"'])(?:\\.|(?!\4).)*\4")
-_PAIR_COLON = re.compile(
-    r"(?i)(?<![a-z0-9])([a-z0-9_.-]*?(?:password|passwd|pwd|secret|token|api[_-]?key))"
-    r"(\s*:\s+)([^\s,;'\"<>]+)")
+# name=value (query strings, "password=x" in messages): any name, kept or masked by
+# `_is_secret_name` ("mqtt_password", "x-api-key" end in a secret word). A name starts only
+# where a run of name characters starts and is matched greedily: linear time on any line.
+_PAIR_EQ = re.compile(r"(?i)(?<![a-z0-9_.-])([a-z0-9_.-]+)(\s*=\s*)([^\s&;,'\"<>)\]}]+)")
+# "password": "x" / 'token': 'x' (JSON, Python reprs).
+_PAIR_QUOTED = re.compile(r"(?i)([\"'])([a-z0-9_.-]+)\1(\s*:\s*)([\"'])(?:\\.|(?!\4).)*\4")
+# password: x (config-style text); only the unambiguous names ("key: not found" stays).
+_PAIR_COLON = re.compile(r"(?i)(?<![a-z0-9_.-])([a-z0-9_.-]+)(\s*:\s+)([^\s,;'\"<>]+)")
+_COLON_WORDS = ("password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)(\s+)([a-z0-9._~+/=-]{8,})")
 
 
@@ -97,15 +95,28 @@ def redact_url(url: str, keep_user: bool = True) -> str:
 
 
 def _mask_pair(m: re.Match[str]) -> str:
+    if not _is_secret_name(m.group(1)):
+        return m.group(0)
+    return f"{m.group(1)}{m.group(2)}{MASK}"
+
+
+def _mask_quoted(m: re.Match[str]) -> str:
+    if not _is_secret_name(m.group(2)):
+        return m.group(0)
+    return f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}{m.group(4)}{MASK}{m.group(4)}"
+
+
+def _mask_colon(m: re.Match[str]) -> str:
+    if not m.group(1).lower().endswith(_COLON_WORDS):
+        return m.group(0)
     return f"{m.group(1)}{m.group(2)}{MASK}"
 
 
 def redact_text_pairs(text: str) -> str:
     """Only the `name=value` / `"name": "value"` / `Bearer x` rules of `redact_text`."""
-    text = _PAIR_QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(1)}{m.group(3)}"
-                                      f"{m.group(4)}{MASK}{m.group(4)}", text)
+    text = _PAIR_QUOTED.sub(_mask_quoted, text)
     text = _PAIR_EQ.sub(_mask_pair, text)
-    text = _PAIR_COLON.sub(_mask_pair, text)
+    text = _PAIR_COLON.sub(_mask_colon, text)
     return _BEARER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
