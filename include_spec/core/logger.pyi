@@ -10,7 +10,7 @@ class LogRecordView:
     message: str
 
 class RedactingFilter:                                  # on every handler setup_logging installs
-    def filter(self, record: logging.LogRecord) -> bool: ...   # masks secrets in place; never drops
+    def filter(self, record: logging.LogRecord) -> bool: ...  # masks in place; never drops
 
 class LogRing:
     def __init__(self, capacity: int = 1000) -> None: ...
