@@ -28,6 +28,9 @@ function TotpCard({ user }) {
   const [qr, setQr] = useState(null);
   const [code, setCode] = useState('');
   const [error, setError] = useState(null);
+  // Turning two-factor off needs proof beyond the session: a current code or the password.
+  const [disabling, setDisabling] = useState(false);
+  const [proof, setProof] = useState('');
   const base = `/api/auth/users/${user.id}/totp`;
   const load = async () => {
     try { const s = await get(`${base}/status`); setStatus(!!(s.totp_enabled ?? s.enabled)); } catch (err) { setError(err); }
@@ -50,9 +53,18 @@ function TotpCard({ user }) {
       setSetup(null); setQr(null); setCode(''); load();
     } catch (err) { setError(err); }
   };
-  const disable = async () => {
-    if (!await confirmDialog({ title: 'Turn off two-factor sign-in?', message: 'Signing in will need only your password.', confirm: 'Turn off', danger: true })) return;
-    try { await post(`${base}/disable`); toast('Two-factor sign-in is off', 'ok'); load(); } catch (err) { setError(err); }
+  const disable = async (e) => {
+    e.preventDefault();
+    const value = proof.trim();
+    if (!value) { setError(new Error('Enter a code from your app or your password')); return; }
+    setError(null);
+    // Passwords are at least 8 characters, so six digits can only be a code.
+    const body = /^[0-9]{6}$/.test(value) ? { code: value } : { password: proof };
+    try {
+      await post(`${base}/disable`, body);
+      toast('Two-factor sign-in is off', 'ok');
+      setDisabling(false); setProof(''); load();
+    } catch (err) { setError(err); }
   };
   return html`<div class="card">
     <h2>Two-factor sign-in (TOTP)</h2>
@@ -69,8 +81,16 @@ function TotpCard({ user }) {
               <button type="button" class="btn ghost" onClick=${() => { setSetup(null); setQr(null); }}>Cancel</button></div>
           </form>
         </div></div>`
+    : status && disabling ? html`<form class="stack" onSubmit=${disable}>
+        <p>Signing in will need only your password. Confirm it is you to turn two-factor off.</p>
+        <${Field} label="Code from your app, or your password">${(id) => html`<input id=${id} name="totp_proof"
+          type="password" autocomplete="current-password" value=${proof}
+          onInput=${(e) => setProof(e.currentTarget.value)} />`}<//>
+        <div class="row"><button type="submit" class="btn danger">Turn off two-factor</button>
+          <button type="button" class="btn ghost" onClick=${() => { setDisabling(false); setProof(''); setError(null); }}>Cancel</button></div>
+      </form>`
     : status ? html`<p><span class="badge ok">on</span> Sign-in asks for a code from your app.</p>
-        <button type="button" class="btn danger" onClick=${disable}>Turn off</button>`
+        <button type="button" class="btn danger" onClick=${() => setDisabling(true)}>Turn off</button>`
     : html`<p class="muted">Add a one-time code from an authenticator app to your password.</p>
         <button type="button" class="btn primary" onClick=${begin}>Set up</button>`}
   </div>`;
