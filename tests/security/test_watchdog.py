@@ -11,6 +11,8 @@ set, as systemd starts it (conf/lightnvr.service), recording the real RTSP test 
   recorder's write does not return, exactly as a write to a hung disk would; it creates
   ``<file>.blocked`` when it starts blocking. No WATCHDOG=1 may arrive later than half of
   WatchdogSec after that, and the pings resume once the write returns.
+- Orderly stops (a stream deleted, recording switched off) unregister the consumers'
+  heartbeats, so the pings go on.
 """
 
 from __future__ import annotations
@@ -132,4 +134,17 @@ def test_hung_recorder_stops_the_pings_healthy_idle_daemon_keeps_them(
     released = time.time()
     os.unlink(hang)
     _wait_for("pings to resume", lambda: pings.watchdog_times(released), 2 * PING_INTERVAL + 5)
+
+    # consumers stopped in order take their heartbeats with them: a removed stream, and a
+    # recorder switched off, must not leave a beat behind that goes stale
+    assert d.call("DELETE", "/api/streams/dead")[0] in (200, 204)
+    status, body = d.call("PUT", "/api/streams/cam", {"record": False})
+    assert status == 200, body
+    _wait_for("the recorders to exit", lambda: all(
+        f"recorder:{name} exited" in _log(d) for name in ("cam", "dead")), 30)
+    settled = time.time()
+    pause(2 * PING_INTERVAL + 2)
+    after = [settled, *pings.watchdog_times(settled), time.time()]
+    assert len(after) >= 4 and max(b - a for a, b in itertools.pairwise(after)) < WATCHDOG_SEC, (
+        after, d.log_tail())
     assert d.proc.poll() is None
