@@ -73,7 +73,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 SECRETS = {"mqtt_password"}  # nobody reads these back: MASK when set, "" when unset
 # Filesystem layout is for admins: it tells an attacker where the database and keys are.
-PATHS = {"web_root", "storage_path", "storage_path_hls", "log_file", "pid_file", "db_path"}
+# Derived from the INI key, so a path setting added later is covered without a second list.
+PATHS = {flat for flat, (_, key) in SETTINGS.items()
+         if key in ("path", "root") or key.startswith("path_")
+         or key.endswith(("_file", "_path", "_dir"))}
 URLS = {"api_detection_url"}  # may carry credentials: masked for everyone but admins
 LIVE_ALWAYS = {"log_level", "auth_timeout_hours", "auth_absolute_timeout_hours",
                "login_rate_limit_enabled", "login_rate_limit_max_attempts",
