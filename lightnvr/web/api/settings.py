@@ -67,6 +67,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "mqtt_keepalive": ("mqtt", "keepalive"), "mqtt_qos": ("mqtt", "qos"),
     "mqtt_retain": ("mqtt", "retain"), "mqtt_ha_discovery": ("mqtt", "ha_discovery"),
     "mqtt_ha_discovery_prefix": ("mqtt", "ha_discovery_prefix"),
+    "mqtt_ha_snapshot_interval": ("mqtt", "ha_snapshot_interval"),
+    "mqtt_tls_ca_file": ("mqtt", "tls_ca_file"),  # (ours) docs/mqtt.md
     "onvif_discovery_enabled": ("onvif", "discovery_enabled"),
     "onvif_discovery_interval": ("onvif", "discovery_interval"),
     "onvif_discovery_network": ("onvif", "discovery_network"),

@@ -115,6 +115,30 @@ function SettingInput({ k, value, original, onChange, error }) {
         value=${value ?? ''} onInput=${(e) => onChange(e.currentTarget.value)} />`)}<//>`;
 }
 
+// The MQTT tab's live connection state (GET /api/mqtt/status, polled while the tab shows).
+function MqttState() {
+  const [st, setSt] = useState(null);
+  const [err, setErr] = useState(null);
+  useEffect(() => {
+    let live = true;
+    const poll = async () => {
+      try { const s = await get('/api/mqtt/status'); if (live) { setSt(s); setErr(null); } } catch (e) { if (live) setErr(e); }
+    };
+    poll();
+    const timer = setInterval(poll, 5000);
+    return () => { live = false; clearInterval(timer); };
+  }, []);
+  if (err) return html`<p class="field-error" role="status">MQTT status unavailable: ${errText(err)}</p>`;
+  if (!st) return html`<p class="muted" role="status">Checking the MQTT connection…</p>`;
+  const label = { connected: 'Connected', connecting: 'Connecting…', disconnected: 'Disconnected', refused: 'Refused by the broker', disabled: 'Off' }[st.state] || st.state;
+  return html`<div class="mqtt-state" role="status" data-state=${st.state}>
+    <strong>Connection: ${label}</strong>${st.broker && st.state !== 'disabled' ? html` <span class="muted">(${st.broker})</span>` : ''}
+    ${st.last_error && html`<p class=${st.state === 'connected' ? 'muted' : 'field-error'}>${st.last_error}</p>`}
+    ${st.state !== 'disabled' && html`<p class="muted">${st.published ?? 0} published, ${st.queued ?? 0} queued, ${st.dropped ?? 0} dropped while the broker was away</p>`}
+    <p class="muted">Changes to MQTT settings apply after a restart.</p>
+  </div>`;
+}
+
 export function SettingsPage() {
   const [orig, setOrig] = useState(null);
   const [vals, setVals] = useState({});
@@ -180,6 +204,7 @@ export function SettingsPage() {
       <${Tabs} tabs=${tabs} active=${active} onChange=${setTab} label="Settings sections" />
       ${present.map(([id]) => html`<div role="tabpanel" id=${'panel-' + id} aria-labelledby=${'tab-' + id}
           hidden=${id !== active} class="card form-grid settings-panel">
+        ${id === 'mqtt' && id === active && html`<${MqttState} />`}
         ${keys.filter((k) => k.startsWith(id + '.')).map((k) => html`<${SettingInput} key=${k} k=${k}
           value=${vals[k]} original=${orig[k]} error=${errors[k]}
           onChange=${(v) => { setVals({ ...vals, [k]: v }); if (errors[k]) setErrors({ ...errors, [k]: null }); }} />`)}
