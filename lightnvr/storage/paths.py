@@ -73,13 +73,6 @@ def recording_file(root: str, file_path: str) -> str:
     return os.path.normpath(os.path.join(os.path.abspath(root), file_path))
 
 
-def is_canonical(file_path: str) -> bool:
-    """True when a row's ``file_path`` has the form :func:`stored_path` gives (invariant 9)."""
-    return (bool(file_path) and not os.path.isabs(file_path)
-            and os.path.normpath(file_path).replace(os.sep, "/") == file_path
-            and os.pardir not in file_path.split("/"))
-
-
 def repaired_path(root: str, file_path: str) -> str | None:
     """The canonical value for a row written before paths were canonical, or None when the
     row is fine as it is or nothing on disk matches (Start-up reconciliation step 0).
