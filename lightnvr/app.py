@@ -177,7 +177,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
         )
         if events.mqtt is not None:
             ctx.extra["mqtt"] = events.mqtt  # GET /api/mqtt/status (core/mqtt/service.pyi)
-        server = WebServer(config.web, WebApp(ctx, build_router(ctx)))
+        # heartbeats: the web:probe thread keeps "web" fresh only while the server answers.
+        server = WebServer(config.web, WebApp(ctx, build_router(ctx)),
+                           heartbeats=daemon.heartbeats)
         server.start()
         server.register_shutdown(coordinator)
         jobs = ctx.extra.get("recording_jobs")

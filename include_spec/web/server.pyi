@@ -1,15 +1,24 @@
-# cheroot WSGI server thread "web" (lightnvr/web/server.py).
+# cheroot WSGI server thread "web" (lightnvr/web/server.py), its head gate thread "web:heads"
+# and, given a HeartbeatRegistry, the self-probe thread "web:probe" beating heartbeat "web".
 from typing import Any
 from lightnvr.core.config import WebConfig
+from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.shutdown import ShutdownCoordinator
 
 MAX_HEADER_BYTES: int
 SOCKET_TIMEOUT: float
 STOP_DEADLINE: float
+HEAD_DEADLINE: float     # a request head must be complete this long after it reached the gate
+PROBE_PERIOD: float
+PROBE_TIMEOUT: float
+HEARTBEAT_NAME: str
 
 class WebServer:
     def __init__(self, config: WebConfig, app: Any, port: int | None = None,
-                 bind_ip: str | None = None, socket_timeout: float = ...) -> None: ...
+                 bind_ip: str | None = None, socket_timeout: float = ..., *,
+                 heartbeats: HeartbeatRegistry | None = None,
+                 probe_period: float = ..., probe_timeout: float = ...,
+                 head_deadline: float = ...) -> None: ...
     @property
     def bound_port(self) -> int: ...
     @property

@@ -3,12 +3,16 @@
 Design: `start()` binds the listening socket in the caller's thread (so a busy port fails
 start-up at once, with the address in the message) and starts cheroot's worker pool
 (`[web] web_thread_pool_size` threads, renamed `web:worker-N`); the thread "web" then runs
-cheroot's accept loop. `stop(timeout)` (also registered with the ShutdownCoordinator at
-PRIORITY_WEB) closes the listening socket first, lets workers finish in-flight requests
-until the deadline, then force-closes their connections; it returns within `timeout` and
-logs any thread that overran. Limits: request line + headers `MAX_HEADER_BYTES`, body
-`[web] max_request_bytes` (413), socket timeout `SOCKET_TIMEOUT` so a stalled client
-releases its worker.
+cheroot's accept loop. A connection reaches a worker only once its request head is complete:
+until then it waits in the head gate (head_gate.py, thread `web:heads`, `HEAD_DEADLINE` for the
+whole head), so slow clients cannot hold the workers. With a HeartbeatRegistry the thread
+`web:probe` (probe.py) requests /api/health over loopback every `PROBE_PERIOD` s and keeps the
+critical heartbeat "web" fresh while the server answers. `stop(timeout)` (also registered
+with the ShutdownCoordinator at PRIORITY_WEB) stops the probe and the gate, closes the listening
+socket, lets workers finish in-flight requests until the deadline, then force-closes their
+connections; it returns within `timeout` and logs any thread that overran. Limits: request line
++ headers `MAX_HEADER_BYTES`, body `[web] max_request_bytes` (413), socket timeout
+`SOCKET_TIMEOUT` per read once a worker has the connection.
 """
 
 from __future__ import annotations
@@ -16,28 +20,88 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from cheroot import wsgi
 
 from lightnvr.core.config import WebConfig
+from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.shutdown import PRIORITY_WEB, ShutdownCoordinator
+from lightnvr.web.head_gate import HeadGate
+from lightnvr.web.probe import WebProbe, loopback_host
 
 log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES = 16 * 1024
 SOCKET_TIMEOUT = 10.0
 STOP_DEADLINE = 5.0
+HEAD_DEADLINE = 10.0  # the whole request head, however it is trickled
+PROBE_PERIOD = 5.0
+PROBE_TIMEOUT = 5.0
+HEARTBEAT_NAME = "web"
+
+
+class _GatedServer(wsgi.Server):  # type: ignore[misc]
+    """cheroot's server with the head gate in front of its worker queue."""
+
+    gate: HeadGate | None = None
+
+    def process_conn(self, conn: Any) -> None:
+        gate = self.gate
+        # Bytes already buffered in the reader (a pipelined request) cannot be peeked at;
+        # TLS bytes cannot be read before the handshake: both go to a worker as before.
+        if gate is None or self.ssl_adapter is not None or conn.rfile.has_data():
+            super().process_conn(conn)
+        else:
+            gate.admit(conn)
+
+
+class _Progress:
+    """The monotonic time a response last moved: stamped per request and per body chunk."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.last = time.monotonic()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        self.last = time.monotonic()
+        return _Stamped(self.app(environ, start_response), self)
+
+
+class _Stamped:
+    def __init__(self, body: Iterable[bytes], progress: _Progress) -> None:
+        self._body = body
+        self._progress = progress
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._body:
+            self._progress.last = time.monotonic()
+            yield chunk
+
+    def close(self) -> None:
+        closer = getattr(self._body, "close", None)
+        if closer is not None:
+            closer()
 
 
 class WebServer:
     """One HTTP listener for the WSGI `app` on `[web] bind_ip:port`."""
 
     def __init__(self, config: WebConfig, app: Any, port: int | None = None,
-                 bind_ip: str | None = None, socket_timeout: float = SOCKET_TIMEOUT) -> None:
+                 bind_ip: str | None = None, socket_timeout: float = SOCKET_TIMEOUT, *,
+                 heartbeats: HeartbeatRegistry | None = None,
+                 probe_period: float = PROBE_PERIOD, probe_timeout: float = PROBE_TIMEOUT,
+                 head_deadline: float = HEAD_DEADLINE) -> None:
         self.config = config
         self.socket_timeout = socket_timeout
         self.app = app
+        self._progress = _Progress(app)
+        self._heartbeats = heartbeats
+        self._probe_period, self._probe_timeout = probe_period, probe_timeout
+        self._head_deadline = head_deadline
+        self._gate: HeadGate | None = None
+        self._probe: WebProbe | None = None
         self._addr = (bind_ip if bind_ip is not None else config.bind_ip,
                       config.port if port is None else port)
         self._server: wsgi.Server | None = None
@@ -60,7 +124,7 @@ class WebServer:
         """Bind and start serving; OSError names the address when the port is taken."""
         n = max(1, self.config.web_thread_pool_size)
         # cheroot's stub says int; the socket timeout is a float at runtime.
-        server = wsgi.Server(self._addr, self.app, numthreads=n, max=n,
+        server = _GatedServer(self._addr, self._progress, numthreads=n, max=n,
                              request_queue_size=64,
                              timeout=self.socket_timeout,  # type: ignore[arg-type]
                              shutdown_timeout=int(STOP_DEADLINE), server_name="lightnvr")
@@ -77,10 +141,30 @@ class WebServer:
         for i, t in enumerate(self._workers, 1):
             t.name = f"web:worker-{i}"
         self._server = server
+        if HeadGate.available():
+            self._gate = HeadGate(lambda conn: wsgi.Server.process_conn(server, conn),
+                                  self._head_deadline, MAX_HEADER_BYTES,
+                                  idle=self.socket_timeout)
+            self._gate.start()
+            server.gate = self._gate
         self._thread = threading.Thread(target=self._run, name="web", daemon=True)
         self._thread.start()
         log.info("web server listening on http://%s:%d (%d workers)", self._addr[0],
                  self.bound_port, n)
+        self._start_probe()
+
+    def _start_probe(self) -> None:
+        if self._heartbeats is None:
+            return
+        # Stale after several failed probes in a row: one slow answer is not a hang.
+        beat = self._heartbeats.register(
+            HEARTBEAT_NAME, max_age=4 * (self._probe_period + self._probe_timeout))
+        thread = self._thread
+        self._probe = WebProbe(
+            loopback_host(self._addr[0]), self.bound_port, beat, period=self._probe_period,
+            timeout=self._probe_timeout, last_progress=lambda: self._progress.last,
+            accepting=lambda: thread is not None and thread.is_alive())
+        self._probe.start()
 
     def _run(self) -> None:
         log.info("thread web started")
@@ -100,8 +184,16 @@ class WebServer:
                 return
             self._server = None
         deadline = time.monotonic() + timeout
+        probe, self._probe = self._probe, None
+        if probe is not None:  # first: a stopping server must not look hung
+            if self._heartbeats is not None:
+                self._heartbeats.unregister(HEARTBEAT_NAME)
+            probe.stop(min(0.5, timeout * 0.1))
+        gate, self._gate = self._gate, None
+        if gate is not None:  # closes what waits for a head; newcomers go straight on
+            gate.stop(min(1.0, timeout * 0.2))
         # Leave a little of the budget for joining "web" after the workers are done.
-        server.shutdown_timeout = max(0.1, timeout * 0.8)
+        server.shutdown_timeout = max(0.1, timeout * 0.7)
         stopper = threading.Thread(target=server.stop, name="web:stop", daemon=True)
         stopper.start()
         stopper.join(max(0.0, deadline - time.monotonic()))
