@@ -94,11 +94,12 @@ async function zipDownload(ids) {
   const job = await post('/api/recordings/batch-download', { ids, filename: `recordings-${ids.length}.zip` });
   const token = job.token || job.job_id;
   if (!token) throw new Error('The server did not start a download job');
-  toast('Preparing ZIP…', 'info', 3000);
-  for (let i = 0; i < 600; i++) {
+  // The server builds the ZIP while it is sent, so a 'ready' token needs no waiting.
+  for (let i = 0; job.status !== 'ready' && i < 600; i++) {
     const st = await get(`/api/recordings/batch-download/status/${enc(token)}`);
-    if (st.status === 'complete' || st.complete) break;
+    if (st.status === 'complete' || st.complete || st.ready) break;
     if (st.status === 'error') throw new Error(st.error || 'ZIP creation failed');
+    if (i === 0) toast('Preparing ZIP…', 'info', 3000);
     await new Promise((r) => setTimeout(r, 1000));
   }
   downloadUrl(`/api/recordings/batch-download/result/${enc(token)}`, `recordings-${ids.length}.zip`);
@@ -110,6 +111,7 @@ async function batchDelete(ids) {
   if (!job) return res;
   for (let i = 0; i < 300; i++) {
     const p = await get(`/api/recordings/batch-delete/progress/${enc(job)}`);
+    if (p.complete && p.status === 'error') throw new Error(p.error_message || 'Batch delete failed');
     if (p.complete || p.status === 'complete' || p.status === 'done') return p;
     if (p.status === 'error') throw new Error(p.error || p.status_message || 'Batch delete failed');
     await new Promise((r) => setTimeout(r, 500));
@@ -172,11 +174,16 @@ export function RecordingsPage({ query, user }) {
 
   const run = async (label, fn) => {
     setBusy(true);
-    try { await fn(); toast(label, 'ok'); setSel(new Set()); await load(); } catch (err) { toast(errText(err), 'error', 8000); } finally { setBusy(false); }
+    try { const res = await fn(); toast(typeof label === 'function' ? label(res) : label, 'ok'); setSel(new Set()); await load(); } catch (err) { toast(errText(err), 'error', 8000); } finally { setBusy(false); }
+  };
+  const deleted = (p) => {
+    const skipped = (p && p.skipped_protected) || 0;
+    const done = p && typeof p.succeeded === 'number' ? p.succeeded : ids.length - skipped;
+    return `Deleted ${done} recording(s)` + (skipped ? `; ${skipped} protected kept` : '');
   };
   const doDelete = async () => {
     if (!await confirmDialog({ title: `Delete ${ids.length} recording${ids.length > 1 ? 's' : ''}?`, message: 'Protected recordings are skipped by the server. Deleted files cannot be recovered.', confirm: 'Delete', danger: true })) return;
-    run(`Deleted ${ids.length} recording(s)`, () => batchDelete(ids));
+    run(deleted, () => batchDelete(ids));
   };
   const doProtect = (on) => run(on ? 'Protected' : 'Protection removed', () => post('/api/recordings/batch-protect', { ids, protected: on }));
   const doZip = () => run('Download started', () => zipDownload(ids));
