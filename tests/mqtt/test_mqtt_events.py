@@ -103,6 +103,11 @@ def test_motion_trigger_publishes_snapshot_then_event_and_records_it(
     assert "person" in rows[-1]["description"]
     kinds = {orjson.loads(r["details"] or "{}").get("kind") for r in _events(d)}
     assert "stream_online" in kinds
+    # ... and the API shows that history.
+    history = d.json("/api/events?stream=front&kind=detection")["events"]
+    assert history and history[0]["details"]["objects"][0]["label"] == "person"
+    assert {e["kind"] for e in d.json("/api/events?stream=front")["events"]} >= {
+        "detection", "stream_online"}
 
 
 def test_late_subscriber_sees_retained_availability_and_discovery(
