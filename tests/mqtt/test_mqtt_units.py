@@ -1,0 +1,102 @@
+"""The parts of the MQTT path that need no broker: the outbox rule, the event hub's hand-over
+and its state watcher, and which command topics are accepted."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from lightnvr.core.mqtt.client import MqttMessage, Outbox
+from lightnvr.core.mqtt.topics import Topics, label_level, topic_safe
+from lightnvr.core.nvr_events import (
+    EventHub,
+    EventKind,
+    NvrEvent,
+    StreamState,
+    stream_changes,
+)
+
+
+def _msg(i: int, size: int = 10) -> MqttMessage:
+    return MqttMessage(f"t/{i}", bytes(size))
+
+
+def test_outbox_drops_oldest_and_counts_by_count_and_bytes() -> None:
+    box = Outbox(max_messages=3, max_bytes=1000)
+    for i in range(5):
+        box.put(_msg(i))
+    assert box.dropped == 2
+    assert [box.get().topic for _ in range(3)] == ["t/2", "t/3", "t/4"]  # type: ignore[union-attr]
+    assert box.get() is None
+    box = Outbox(max_messages=100, max_bytes=250)
+    for i in range(4):
+        box.put(_msg(i, 100))
+    assert box.dropped == 2 and len(box) == 2
+    # State restored after a reconnect goes first and is never the one dropped to make room.
+    box.put_front([MqttMessage("state", b"")])
+    assert box.get().topic == "state"  # type: ignore[union-attr]
+
+
+def test_hub_emit_never_blocks_and_counts_what_a_full_queue_drops() -> None:
+    hub = EventHub(capacity=10)
+    started = time.monotonic()
+    for i in range(1000):  # no thread consumes: a stuck sink must not hold producers
+        hub.emit(NvrEvent(EventKind.DETECTION, f"s{i}", 0.0))
+    assert time.monotonic() - started < 2.0
+    assert hub.dropped == 990
+    seen: list[str] = []
+    done = threading.Event()
+
+    def sink(e: NvrEvent) -> None:
+        seen.append(e.stream)
+        if e.stream == "s999":
+            done.set()
+
+    hub.add_sink(sink)
+    hub.start()
+    try:
+        assert done.wait(10)
+    finally:
+        hub.stop(5)
+    assert seen == [f"s{i}" for i in range(990, 1000)]  # the newest, in order
+
+
+def test_hub_delivers_despite_a_failing_sink() -> None:
+    hub = EventHub()
+    got = threading.Event()
+
+    def broken(e: NvrEvent) -> None:
+        raise RuntimeError("sink down")
+
+    hub.add_sink(broken)
+    hub.add_sink(lambda e: got.set())
+    hub.start()
+    try:
+        hub.emit(NvrEvent(EventKind.DETECTION, "a", 0.0))
+        assert got.wait(5)
+    finally:
+        hub.stop(5)
+
+
+def test_stream_changes_become_events() -> None:
+    before = {"a": StreamState("a", True, False), "b": StreamState("b", True, True)}
+    after = {"a": StreamState("a", False, True, "camera refused"),
+             "c": StreamState("c", True, False)}
+    kinds = [(e.kind, e.stream) for e in stream_changes(before, after, 1.0)]
+    assert kinds == [(EventKind.RECORDING_STOPPED, "b"), (EventKind.STREAM_REMOVED, "b"),
+                     (EventKind.STREAM_OFFLINE, "a"), (EventKind.RECORDING_STARTED, "a"),
+                     (EventKind.STREAM_ADDED, "c"), (EventKind.STREAM_ONLINE, "c")]
+    offline = next(e for e in stream_changes(before, after, 1.0)
+                   if e.kind is EventKind.STREAM_OFFLINE)
+    assert offline.detail == "camera refused"
+
+
+def test_only_well_formed_command_topics_name_a_stream() -> None:
+    t = Topics("site/nvr1")
+    assert t.stream_of_command("site/nvr1/cameras/front/recording/set") == "front"
+    for bad in ("site/nvr1/cameras/front/recording", "site/nvr1/cameras/front/x/set",
+                "site/nvr1/cameras/a/b/recording/set", "other/nvr1/cameras/front/recording/set",
+                "site/nvr1/streams/front/recording/set"):
+        assert t.stream_of_command(bad) is None, bad
+    assert topic_safe("a+b/#c d") == "a_b__c_d"
+    assert label_level("motion") == "label_motion" and label_level("Person") == "person"
