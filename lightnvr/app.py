@@ -36,7 +36,7 @@ from lightnvr.core.memory.governor import (
 )
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.mqtt.service import MqttService
-from lightnvr.core.nvr_events import EventHub, StreamState
+from lightnvr.core.nvr_events import EventHub, StreamState, is_startup_announcement
 from lightnvr.core.shutdown import (
     PRIORITY_DATABASE,
     PRIORITY_DETECTION,
@@ -234,7 +234,8 @@ def _start_events(config: Config, daemon: Daemon, db: Database, manager: StreamM
     flushes what the hub handed it; see core/nvr_events.py and core/mqtt/service.py.
     """
     hub = EventHub(heartbeat=daemon.heartbeats.register("events", 30.0, critical=False))
-    hub.add_sink(EventsRepo(db).record)
+    history = EventsRepo(db)
+    hub.add_sink(lambda e: is_startup_announcement(e) or history.record(e))
     hub.watch_streams(lambda: [StreamState(s.name, s.state.value == "active", s.recording,
                                            s.last_error) for s in manager.statuses()])
     hub.watch_storage(lambda: storage.health().level.name.lower())

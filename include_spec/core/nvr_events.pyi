@@ -6,6 +6,7 @@ from lightnvr.core.heartbeat import Heartbeat
 
 DEFAULT_CAPACITY: int
 WATCH_PERIOD_SECONDS: float
+STARTUP_DETAIL: str
 
 class EventKind(enum.Enum):
     DETECTION = "detection"
@@ -58,3 +59,4 @@ class EventHub:
 
 def stream_changes(before: dict[str, StreamState], after: dict[str, StreamState],
                    now: float) -> list[NvrEvent]: ...
+def is_startup_announcement(event: NvrEvent) -> bool: ...   # the first poll's STREAM_ADDED

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CAPACITY = 1000
 WATCH_PERIOD_SECONDS = 1.0
+STARTUP_DETAIL = "known at start-up"   # detail of the first poll's STREAM_ADDED events
 
 
 class EventKind(enum.Enum):
@@ -210,8 +211,13 @@ class EventHub:
             current = {s.name: s for s in self._streams_source()}
             before = self._watched.streams
             self._watched.streams = current
-            # The first poll compares with nothing, so sinks learn every stream and its state.
-            out += stream_changes(before or {}, current, now)
+            # The first poll compares with nothing, so sinks learn every stream and its state;
+            # its "added" events say so (STARTUP_DETAIL) and are not history.
+            changes = stream_changes(before or {}, current, now)
+            if before is None:
+                changes = [NvrEvent(e.kind, e.stream, e.timestamp, e.objects, STARTUP_DETAIL)
+                           if e.kind is EventKind.STREAM_ADDED else e for e in changes]
+            out += changes
         if self._storage_source is not None:
             level = self._storage_source()
             if self._watched.storage_level is not None and level != self._watched.storage_level:
@@ -258,3 +264,8 @@ def stream_changes(before: dict[str, StreamState], after: dict[str, StreamState]
             kind = EventKind.RECORDING_STARTED if new.recording else EventKind.RECORDING_STOPPED
             out.append(NvrEvent(kind, name, now))
     return out
+
+
+def is_startup_announcement(event: NvrEvent) -> bool:
+    """True for the first poll's "stream added" events: sinks that keep history skip them."""
+    return event.kind is EventKind.STREAM_ADDED and event.detail == STARTUP_DETAIL

@@ -13,6 +13,7 @@ from lightnvr.core.nvr_events import (
     EventKind,
     NvrEvent,
     StreamState,
+    is_startup_announcement,
     stream_changes,
 )
 
@@ -100,3 +101,33 @@ def test_only_well_formed_command_topics_name_a_stream() -> None:
         assert t.stream_of_command(bad) is None, bad
     assert topic_safe("a+b/#c d") == "a_b__c_d"
     assert label_level("motion") == "label_motion" and label_level("Person") == "person"
+
+
+def test_watcher_announces_known_streams_once_and_real_additions_as_history() -> None:
+    states = [StreamState("old", False, False)]
+    seen: list[NvrEvent] = []
+    added = threading.Event()
+    hub = EventHub()
+    hub.watch_streams(lambda: list(states))
+
+    def sink(e: NvrEvent) -> None:
+        seen.append(e)
+        if e.stream == "new":
+            added.set()
+
+    hub.add_sink(sink)
+    hub.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        states.append(StreamState("new", True, False))
+        assert added.wait(5)
+    finally:
+        hub.stop(5)
+    first = [e for e in seen if e.stream == "old"]
+    assert [e.kind for e in first] == [EventKind.STREAM_ADDED]
+    assert is_startup_announcement(first[0])
+    new = [e for e in seen if e.stream == "new"]
+    assert [e.kind for e in new] == [EventKind.STREAM_ADDED, EventKind.STREAM_ONLINE]
+    assert not any(is_startup_announcement(e) for e in new)
