@@ -49,7 +49,7 @@ JOB_TTL = 600.0
 ZIP_READY_TTL = 120.0  # a ZIP token not fetched within this is dropped (and stops counting)
 MAX_JOBS = 16
 MAX_JOBS_PER_USER = 2
-MAX_ZIP_STREAMS = 4  # of the 8 default web workers, half stay free for everything else
+MAX_ZIP_STREAMS = 4  # and at most half the web workers: the rest stay free for everything else
 MAX_ZIP_IDS = 200
 MAX_DELETE_IDS = 100_000
 RETRY_AFTER = "10"
@@ -82,10 +82,11 @@ class Job:
 class JobRegistry:
     """The batch jobs of one web server: delete workers and ZIP download tokens."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_zip_streams: int = MAX_ZIP_STREAMS) -> None:
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._stop = threading.Event()
+        self.max_zip_streams = max_zip_streams
 
     def add(self, kind: str, total: int, owner: str = "") -> Job:
         """Register a job; 429 when `owner` or the server already has too many unfinished."""
@@ -98,7 +99,7 @@ class JobRegistry:
                 raise HTTPError(429, f"at most {MAX_JOBS_PER_USER} batch {kind} jobs per user "
                                      "at a time; wait for one to finish",
                                 {"Retry-After": RETRY_AFTER})
-            cap = MAX_ZIP_STREAMS if kind == "zip" else MAX_JOBS
+            cap = self.max_zip_streams if kind == "zip" else MAX_JOBS
             if sum(1 for j in live if j.kind == kind) >= cap:
                 raise HTTPError(429, f"too many batch {kind} jobs running; try again shortly",
                                 {"Retry-After": RETRY_AFTER})
@@ -292,7 +293,9 @@ class BatchApi:
 
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
-        self.jobs = JobRegistry()
+        # A ZIP holds a web worker while it streams: at most half of them go to ZIPs.
+        workers = ctx.config.web.web_thread_pool_size
+        self.jobs = JobRegistry(max(1, min(MAX_ZIP_STREAMS, workers // 2)))
         ctx.extra["recording_jobs"] = self.jobs
         remove_stale_zip_files(ctx.data_dir)
 
