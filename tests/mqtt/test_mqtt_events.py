@@ -136,7 +136,7 @@ def _discovery(sub: Subscriber, prefix: str = "homeassistant/") -> dict[str, dic
 
 def test_ha_discovery_required_fields_stable_ids_and_removal(
         mqtt_broker: Broker, tmp_path: Path, rtsp_camera: Any) -> None:
-    conf = _config(mqtt_broker, ha_discovery=True, client_id="garage")
+    conf = _config(mqtt_broker, ha_discovery=True, client_id="garage", ha_snapshot_interval=1)
     d = start_daemon(tmp_path / "d", conf)
     try:
         _add_stream(d, "drive", rtsp_camera.url("file264"))
@@ -157,8 +157,13 @@ def test_ha_discovery_required_fields_stable_ids_and_removal(
             # Restart publishes again (retained copies arrive first; wait for the live ones).
             _wait(lambda: len(_discovery(sub)) >= 4, 15, "discovery after restart")
             assert {t: b["unique_id"] for t, b in _discovery(sub).items()} == ids
-            # A detection of a new label adds that label's count sensor.
             _wait(lambda: _stream_active(d, "drive"), 30, "stream drive active")
+        with Subscriber(mqtt_broker, "homeassistant/#", "lightnvr/cameras/+/snapshot") as sub:
+            # The camera entity is fed a JPEG every ha_snapshot_interval (1) seconds.
+            camera_topic = by_component["camera"]["topic"]
+            frames = _wait(lambda: sub.on(camera_topic)[1:], 10, "two camera snapshots")
+            assert all(f.payload[:2] == b"\xff\xd8" and not f.retain for f in frames)
+            # A detection of a new label adds that label's count sensor.
             d.call("POST", "/api/motion/trigger", {"stream": "drive", "action": "pulse",
                                                    "label": "dog"})
             sub.wait_for("homeassistant/sensor/garage/drive_dog_count/config", timeout=10)

@@ -6,7 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
+import orjson
+
+from lightnvr.core.config import MqttConfig
 from lightnvr.core.mqtt.client import MqttMessage, Outbox
+from lightnvr.core.mqtt.service import MqttService
 from lightnvr.core.mqtt.topics import Topics, label_level, topic_safe
 from lightnvr.core.nvr_events import (
     EventHub,
@@ -131,3 +135,33 @@ def test_watcher_announces_known_streams_once_and_real_additions_as_history() ->
     new = [e for e in seen if e.stream == "new"]
     assert [e.kind for e in new] == [EventKind.STREAM_ADDED, EventKind.STREAM_ONLINE]
     assert not any(is_startup_announcement(e) for e in new)
+
+
+def _queued(service: MqttService) -> list[MqttMessage]:
+    out = []
+    while (m := service.client.outbox.get()) is not None:
+        out.append(m)
+    return out
+
+
+def test_state_events_become_retained_state_topics() -> None:
+    """Storage pressure and stream status are state: retained, on their documented topics;
+    recordings are events: not retained. (The service is not started: no broker needed.)"""
+    cfg = MqttConfig(enabled=True, broker_host="127.0.0.1", topic_prefix="site/n1")
+    service = MqttService(cfg, EventHub(), snapshot=lambda s: None,
+                          set_manual_recording=lambda s, on: True,
+                          manual_recording=lambda s: False)
+    service.handle(NvrEvent(EventKind.STORAGE_PRESSURE, "", 100.0, detail="critical"))
+    service.handle(NvrEvent(EventKind.STREAM_OFFLINE, "cam 1", 101.0, detail="timeout"))
+    service.handle(NvrEvent(EventKind.RECORDING_STARTED, "cam 1", 102.0))
+    msgs = {m.topic: m for m in _queued(service)}
+    storage = msgs["site/n1/storage/pressure"]
+    assert storage.retain and orjson.loads(storage.payload)["level"] == "critical"
+    status = msgs["site/n1/streams/cam_1/status"]
+    assert status.retain and orjson.loads(status.payload) == {
+        "stream": "cam 1", "state": "offline", "timestamp": 101, "error": "timeout"}
+    rec = msgs["site/n1/recordings/cam_1"]
+    assert not rec.retain and orjson.loads(rec.payload)["event"] == "started"
+    # A reconnect restores the state first: the level and the stream's status again.
+    restored = {m.topic for m in service._connect_state()}
+    assert {"site/n1/storage/pressure", "site/n1/streams/cam_1/status"} <= restored
