@@ -1,7 +1,8 @@
 """Slowloris (issue #10 item 9): clients that trickle header bytes must not starve the server.
 
 The real daemon (8 web workers, the default) with 32 clients connected, each sending a request
-line and then one header byte every half second, never finishing the head. Meanwhile
+line and then one header byte every half second, never finishing the head (half of them on a
+kept-alive connection, after one honest request). Meanwhile
 `GET /api/health` from a well-behaved client must answer within 1 s, sample after sample; and
 the server itself ends the trickling connections once their head is overdue.
 """
@@ -31,8 +32,11 @@ class Trickler:
 
     def __init__(self, port: int) -> None:
         self.socks: list[socket.socket] = []
-        for _ in range(CLIENTS):
+        for i in range(CLIENTS):
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            if i % 2:  # half of them on a kept-alive connection, after one honest request
+                s.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                _read_answer(s)
             s.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
             self.socks.append(s)
         self.sent_ok = [True] * CLIENTS
@@ -56,6 +60,19 @@ class Trickler:
         self.stop()
         for s in self.socks:
             s.close()
+
+
+def _read_answer(s: socket.socket) -> None:
+    """Read one HTTP answer with a Content-Length body off a kept-alive socket."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(4096)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    assert head.startswith(b"HTTP/1.1 200"), head
+    while len(body) < length:
+        body += s.recv(4096)
 
 
 def _health_seconds(port: int) -> float:
