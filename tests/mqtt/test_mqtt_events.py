@@ -137,12 +137,19 @@ def _discovery(sub: Subscriber, prefix: str = "homeassistant/") -> dict[str, dic
 def test_ha_discovery_required_fields_stable_ids_and_removal(
         mqtt_broker: Broker, tmp_path: Path, rtsp_camera: Any) -> None:
     conf = _config(mqtt_broker, ha_discovery=True, client_id="garage", ha_snapshot_interval=1)
+    dog = "homeassistant/sensor/garage/drive_dog_count/config"
     d = start_daemon(tmp_path / "d", conf)
     try:
         _add_stream(d, "drive", rtsp_camera.url("file264"))
         with Subscriber(mqtt_broker, "homeassistant/#") as sub:
             _wait(lambda: len(_discovery(sub)) >= 4, 15, "four discovery configs")
             first = _discovery(sub)
+            # A detection of a new label adds that label's count sensor.
+            _wait(lambda: _stream_active(d, "drive"), 30, "stream drive active")
+            d.call("POST", "/api/motion/trigger", {"stream": "drive", "action": "pulse",
+                                                   "label": "dog"})
+            label = orjson.loads(sub.wait_for(dog, timeout=10).payload)
+            assert label["state_topic"] == "lightnvr/cameras/drive/dog"
         by_component = {t.split("/")[1]: body for t, body in first.items()}
         assert set(by_component) == set(HA_REQUIRED)
         for component, body in by_component.items():
@@ -153,23 +160,19 @@ def test_ha_discovery_required_fields_stable_ids_and_removal(
         assert len(set(ids.values())) == len(ids), "unique ids are unique"
         assert d.stop() == 0
         d = start_daemon(tmp_path / "d", conf)  # same database and config: a restart
-        with Subscriber(mqtt_broker, "homeassistant/#") as sub:
-            # Restart publishes again (retained copies arrive first; wait for the live ones).
-            _wait(lambda: len(_discovery(sub)) >= 4, 15, "discovery after restart")
-            assert {t: b["unique_id"] for t, b in _discovery(sub).items()} == ids
-            _wait(lambda: _stream_active(d, "drive"), 30, "stream drive active")
         with Subscriber(mqtt_broker, "homeassistant/#", "lightnvr/cameras/+/snapshot") as sub:
+            # Restart publishes again (retained copies arrive first; wait for the live ones).
+            _wait(lambda: sum(1 for m in sub.messages if m.topic in ids and not m.retain) >= 4,
+                  15, "discovery published again after the restart")
+            assert {t: b["unique_id"] for t, b in _discovery(sub).items() if t in ids} == ids
             # The camera entity is fed a JPEG every ha_snapshot_interval (1) seconds.
             camera_topic = by_component["camera"]["topic"]
-            frames = _wait(lambda: sub.on(camera_topic)[1:], 10, "two camera snapshots")
+            frames = _wait(lambda: sub.on(camera_topic)[1:], 15, "two camera snapshots")
             assert all(f.payload[:2] == b"\xff\xd8" and not f.retain for f in frames)
-            # A detection of a new label adds that label's count sensor.
-            d.call("POST", "/api/motion/trigger", {"stream": "drive", "action": "pulse",
-                                                   "label": "dog"})
-            sub.wait_for("homeassistant/sensor/garage/drive_dog_count/config", timeout=10)
+            # Deleting the stream removes every entity, also the label sensor of the last run.
             status, answer = d.call("DELETE", "/api/streams/drive")
             assert status in (200, 204), answer
-            for topic in [*first, "homeassistant/sensor/garage/drive_dog_count/config"]:
+            for topic in [*first, dog]:
                 sub.wait_for(topic, lambda p: p == b"", 10)
         with Subscriber(mqtt_broker, "homeassistant/#") as late:
             time.sleep(1.0)

@@ -38,6 +38,17 @@ class Discovery:
         """HA's birth/last-will topic: discovery is re-sent when HA says "online"."""
         return f"{self.prefix}/status"
 
+    @property
+    def sensor_configs_filter(self) -> str:
+        """This node's sensor configs (label sensors of earlier runs are learnt from it)."""
+        return f"{self.prefix}/sensor/{self.node}/+/config"
+
+    def is_sensor_config(self, topic: str) -> bool:
+        parts = topic.split("/")
+        head = f"{self.prefix}/sensor/{self.node}".split("/")
+        return (len(parts) == len(head) + 2 and parts[:len(head)] == head
+                and parts[-1] == "config")
+
     def device(self) -> dict[str, object]:
         return {"identifiers": [f"lightnvr_{self.node}"], "name": self.node_name,
                 "manufacturer": "lightnvr", "model": "lightnvr", "sw_version": __version__}
@@ -45,7 +56,6 @@ class Discovery:
     def _base(self, stream: str, role: str, name: str) -> dict[str, object]:
         return {
             "unique_id": f"lightnvr_{self.node}_{topic_safe(stream)}_{role}",
-            "object_id": f"{self.node}_{topic_safe(stream)}_{role}",
             "name": name,
             "availability": [{"topic": self.topics.availability,
                               "payload_available": "online",

@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import orjson
+
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.config import MqttConfig
 from lightnvr.core.heartbeat import Heartbeat
@@ -76,9 +78,12 @@ class MqttService:
         self._streams: dict[str, _Stream] = {}
         self._storage_level = ""
         self._next_camera_snapshot = 0.0
+        # Label sensors published before a restart: learnt back from the broker's retained
+        # configs (topic-safe stream -> config topics), so deleting a stream clears them too.
+        self._label_configs: dict[str, set[str]] = {}
         subs = [self.topics.recording_command_filter]
         if self.discovery is not None:
-            subs.append(self.discovery.status_topic)
+            subs += [self.discovery.status_topic, self.discovery.sensor_configs_filter]
         self.client = MqttClient(config, self.topics.availability,
                                  on_connected=self._connect_state, on_message=self._on_message,
                                  subscriptions=subs, heartbeat=heartbeat)
@@ -210,9 +215,13 @@ class MqttService:
     def _stream_removed(self, stream: str) -> None:
         with self._lock:
             s = self._streams.pop(stream, None)
+            learnt = self._label_configs.pop(topic_safe(stream), set())
         labels = s.labels if s is not None else set()
         if self.discovery is not None:
-            for m in self.discovery.stream_removals(stream, labels):
+            removals = self.discovery.stream_removals(stream, labels)
+            done = {m.topic for m in removals}
+            removals += [MqttMessage(t, b"", qos=1, retain=True) for t in sorted(learnt - done)]
+            for m in removals:
                 self.client.publish(m)
         # Retained state of a stream that is gone would mislead a late subscriber.
         for topic in (self.topics.stream_status(stream), self.topics.recording_state(stream)):
@@ -272,6 +281,9 @@ class MqttService:
                 log.info("MQTT: Home Assistant is online; re-publishing discovery")
                 self._hub.run_soon(self._republish_discovery)
             return
+        if self.discovery is not None and self.discovery.is_sensor_config(topic):
+            self._learn_sensor_config(topic, payload)
+            return
         level = self.topics.stream_of_command(topic)
         with self._lock:
             stream = next((s for s in self._streams if topic_safe(s) == level), None)
@@ -283,6 +295,23 @@ class MqttService:
             return
         on = command == b"ON"
         self._hub.run_soon(lambda: self._apply_recording(stream, on))
+
+    def _learn_sensor_config(self, topic: str, payload: bytes) -> None:
+        """Remember which stream a (retained) sensor config of this node belongs to."""
+        if not payload:
+            with self._lock:
+                for topics in self._label_configs.values():
+                    topics.discard(topic)
+            return
+        try:
+            state = orjson.loads(payload).get("state_topic", "")
+        except (orjson.JSONDecodeError, AttributeError):
+            return
+        head = f"{self.topics.prefix}/cameras/"
+        if isinstance(state, str) and state.startswith(head):
+            safe = state[len(head):].split("/", 1)[0]
+            with self._lock:
+                self._label_configs.setdefault(safe, set()).add(topic)
 
     def _apply_recording(self, stream: str, on: bool) -> None:
         if not self._set_manual(stream, on):
