@@ -17,6 +17,8 @@ class EventType(IntEnum):
     AUDIT = 10   # (ours) security audit trail (lightnvr/web/audit.py writes it)
 
 NVR_EVENT_TYPES: dict[EventKind, EventType]   # events.type of each NVR event kind
+NVR_EVENTS_KEPT_PER_TYPE: int   # record() keeps this many of each NVR type (not INFO)
+NVR_TRIM_EVERY: int
 
 def describe_nvr_event(event: NvrEvent) -> str: ...   # the description column
 
@@ -33,7 +35,7 @@ class EventsRepo:
     def __init__(self, db: Database) -> None: ...
     def add(self, type: int, timestamp: float, description: str, stream_name: str = "",
             details: str = "") -> int: ...
-    def record(self, event: NvrEvent) -> int: ...   # EventHub sink; details: JSON kind/detail/objects
+    def record(self, event: NvrEvent) -> int: ...   # EventHub sink; JSON details; trims old rows
     def list(self, start: float | None = None, end: float | None = None,
              stream: str | None = None, type: int | None = None,
              limit: int = 100) -> list[Event]: ...   # newest first

@@ -60,6 +60,12 @@ NVR_EVENT_TYPES: dict[EventKind, EventType] = {
 }
 
 
+# History kept per NVR event type (INFO rows are rare and shared): the newest ones, trimmed
+# every NVR_TRIM_EVERY records. Audit rows (other types) are never touched here.
+NVR_EVENTS_KEPT_PER_TYPE = 20_000
+NVR_TRIM_EVERY = 500
+
+
 def describe_nvr_event(event: NvrEvent) -> str:
     """One line for the events table's description column."""
     k, s = event.kind, event.stream
@@ -89,6 +95,7 @@ class EventsRepo:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._recorded = 0  # record() calls, to trim the NVR event types now and then
 
     def add(self, type: int, timestamp: float, description: str, stream_name: str = "",
             details: str = "") -> int:
@@ -133,8 +140,13 @@ class EventsRepo:
                                              "x": o.x, "y": o.y, "width": o.width,
                                              "height": o.height, "zone_id": o.zone_id}
                                             for o in event.objects]}).decode()
-        return self.add(NVR_EVENT_TYPES[event.kind], event.timestamp,
-                        describe_nvr_event(event), event.stream, details)
+        row = self.add(NVR_EVENT_TYPES[event.kind], event.timestamp,
+                       describe_nvr_event(event), event.stream, details)
+        self._recorded += 1
+        if self._recorded % NVR_TRIM_EVERY == 0:  # a busy camera must not grow it forever
+            for t in sorted(set(NVR_EVENT_TYPES.values()) - {EventType.INFO}):
+                self.trim(t, NVR_EVENTS_KEPT_PER_TYPE)
+        return row
 
     def list(self, start: float | None = None, end: float | None = None,
              stream: str | None = None, type: int | None = None,

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import orjson
+import pytest
 
+import lightnvr.database.events as events_db
 from lightnvr.core.config import MqttConfig
 from lightnvr.core.mqtt.client import MqttMessage, Outbox
 from lightnvr.core.mqtt.service import MqttService
 from lightnvr.core.mqtt.topics import Topics, label_level, topic_safe
 from lightnvr.core.nvr_events import (
+    DetectedObject,
     EventHub,
     EventKind,
     NvrEvent,
@@ -165,3 +169,18 @@ def test_state_events_become_retained_state_topics() -> None:
     # A reconnect restores the state first: the level and the stream's status again.
     restored = {m.topic for m in service._connect_state()}
     assert {"site/n1/storage/pressure", "site/n1/streams/cam_1/status"} <= restored
+
+
+def test_event_history_is_bounded_and_leaves_other_rows_alone(
+        testdb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events_db, "NVR_EVENTS_KEPT_PER_TYPE", 5)
+    monkeypatch.setattr(events_db, "NVR_TRIM_EVERY", 10)
+    repo = events_db.EventsRepo(testdb.db)
+    other = repo.add(99, 1.0, "a row another part of the daemon owns")
+    for i in range(30):
+        repo.record(NvrEvent(EventKind.DETECTION, "front", 100.0 + i,
+                             (DetectedObject("person", 0.5),)))
+    kept = repo.list(stream="front", type=int(events_db.EventType.DETECTION), limit=100)
+    assert [e.timestamp for e in kept] == [129.0, 128.0, 127.0, 126.0, 125.0]
+    assert "person 50%" in kept[0].description
+    assert [e.id for e in repo.list(type=99)] == [other]
