@@ -23,7 +23,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.heartbeat import Heartbeat
@@ -85,9 +85,10 @@ class StreamState:
 
 @dataclass
 class _Watched:
+    """What the previous poll saw (None: no poll yet)."""
+
     streams: dict[str, StreamState] | None = None
     storage_level: str | None = None
-    extra: list[Callable[[], None]] = field(default_factory=list)
 
 
 class EventHub:
@@ -108,6 +109,7 @@ class EventHub:
         self._streams_source: Callable[[], Sequence[StreamState]] | None = None
         self._storage_source: Callable[[], str] | None = None
         self._watched = _Watched()
+        self._periodic: list[Callable[[], None]] = []
         self._thread: threading.Thread | None = None
         self.dropped = 0
         self.delivered = 0
@@ -127,7 +129,7 @@ class EventHub:
 
     def add_periodic(self, fn: Callable[[], None]) -> None:
         """Run `fn` on the hub thread at every watch tick (it keeps its own schedule)."""
-        self._watched.extra.append(fn)
+        self._periodic.append(fn)
 
     # -- producers -------------------------------------------------------------------------
     def emit(self, event: NvrEvent) -> None:
@@ -192,7 +194,7 @@ class EventHub:
         self.delivered += 1
 
     def _watch(self) -> None:
-        for fn in self._watched.extra:
+        for fn in self._periodic:
             try:
                 fn()
             except Exception:

@@ -124,4 +124,5 @@ def test_tls_with_test_ca_and_password_auth(
     d2 = daemon_factory({"mqtt": {**broker.mqtt_config(username="nvr", password="s3cret-pw"),
                                   "tls_ca_file": ""}})
     _wait(lambda: _status(d2)["last_error"], 10, "an error without the CA")
-    assert "certificate" in _status(d2)["last_error"].lower()
+    error = _status(d2)["last_error"]
+    assert "certificate" in error.lower() and "tls_ca_file" in error, error

@@ -247,7 +247,13 @@ class MqttClient:
                 self._status.state = "connecting"
         try:
             self._client.connect(c.broker_host, c.broker_port, keepalive=c.keepalive)
-        except (OSError, ssl.SSLError, ValueError) as e:
+        except ssl.SSLError as e:  # before OSError: SSLError is one
+            self._note_error(f"TLS with {c.broker_host}:{c.broker_port} failed: {e}; check "
+                             "[mqtt] tls_ca_file (the CA that signed the broker's certificate) "
+                             "and that broker_host matches the certificate", "disconnected")
+            self._refused = False
+            return False
+        except (OSError, ValueError) as e:
             self._note_error(f"cannot reach {c.broker_host}:{c.broker_port}: {e}", "disconnected")
             self._refused = False
             return False
