@@ -81,6 +81,7 @@ def video_settings(config: Config) -> VideoSettings:
         stall_timeout_seconds=config.streams.stall_timeout_seconds,
         queue_budget_bytes=config.memory.buffer_size * 1024,
         detection_grace_seconds=float(config.detection.grace_period),
+        allow_demo=config.general.demo_mode,
     )
 
 

@@ -38,6 +38,7 @@ class VideoSettings:
     stop_deadline_seconds: float               # 5.0 per shutdown phase
     detection_grace_seconds: float             # 2.0: [detection] grace_period; closer events merge
     consumer_heartbeat_seconds: float          # 10.0: recorder/live heartbeat max_age (app.py: <= 0.4 x WatchdogSec)
+    allow_demo: bool                           # True: [general] demo_mode (demo:// may open)
 
 class StreamStatus:
     name: str

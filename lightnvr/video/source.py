@@ -57,12 +57,19 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-def check_url(url: str) -> str:
-    """The URL's scheme if lightnvr can open it, else PermanentSourceError(retry=False)."""
+def check_url(url: str, allow_demo: bool = True) -> str:
+    """The URL's scheme if lightnvr can open it, else PermanentSourceError(retry=False).
+
+    `allow_demo=False` (the daemon without `[general] demo_mode`) refuses `demo://`: a stream
+    stored while demo mode was on must not keep encoding clips once it is off.
+    """
     try:
         scheme = urlsplit(url.strip()).scheme.lower()
     except ValueError:
         scheme = ""
+    if scheme == DEMO_SCHEME and not allow_demo:
+        raise PermanentSourceError(
+            "demo:// cameras need [general] demo_mode = true", retry=False)
     if scheme in NETWORK_SCHEMES or scheme == DEMO_SCHEME:
         return scheme
     shown = f"'{scheme}'" if scheme else "none"
@@ -154,9 +161,9 @@ class NetworkSource:
 
 def open_source(url: str, protocol: int = 0, open_timeout: float = 5.0,
                 read_timeout: float = 10.0, want_audio: bool = True,
-                stop: Any = None) -> Source:
+                stop: Any = None, allow_demo: bool = True) -> Source:
     """Open a camera; raises PermanentSourceError or the underlying (transient) error."""
-    scheme = check_url(url)
+    scheme = check_url(url, allow_demo)
     if scheme == DEMO_SCHEME:
         from lightnvr.video.demo import DemoSource
 

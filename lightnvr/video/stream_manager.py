@@ -74,6 +74,7 @@ class VideoSettings:
     detection_grace_seconds: float = 2.0     # [detection] grace_period: closer events merge
     # (ours) recorder/live heartbeat max_age; app.py lowers it to 0.4 x WatchdogSec
     consumer_heartbeat_seconds: float = 10.0
+    allow_demo: bool = True                  # [general] demo_mode: may demo:// be opened
 
 
 @dataclass(slots=True)
@@ -304,7 +305,8 @@ class StreamManager:
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> ProbeResult:
         """Open `url` once (for "test connection"), read its codec parameters, close it."""
         try:
-            source = open_source(url, protocol, open_timeout=timeout, read_timeout=timeout)
+            source = open_source(url, protocol, open_timeout=timeout, read_timeout=timeout,
+                                 allow_demo=self.settings.allow_demo)
         except PermanentSourceError as exc:
             return ProbeResult(False, exc.message)
         except Exception as exc:
@@ -345,7 +347,9 @@ class StreamManager:
             reader = StreamReader(config, self._pool, ReaderSettings(
                 s.reconnect_backoff_initial_seconds, s.reconnect_backoff_max_seconds,
                 s.stall_timeout_seconds, s.open_timeout_seconds, s.error_retry_seconds),
-                clock=self._clock, heartbeat=hb)
+                clock=self._clock, opener=functools.partial(open_source,
+                                                            allow_demo=s.allow_demo),
+                heartbeat=hb)
             entry.reader = reader
             if config.streaming_enabled:
                 live = LiveWriter(name, s.hls_path, self._queue(entry, "live", QueueRole.LIVE),

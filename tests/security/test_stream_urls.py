@@ -21,6 +21,7 @@ import orjson
 import pytest
 
 from lightnvr.video import demo
+from tests.fixtures.daemon import start_daemon
 from tests.security.test_secrets import call_as, make_viewer, viewer_get
 from tests.video.helpers import wait_until
 
@@ -160,6 +161,25 @@ def test_demo_urls_accepted_in_demo_mode_within_bounds(daemon_factory: Any) -> N
                           {"url": "demo://testsrc?size=64x64&fps=30&seconds=60"})
     answer = orjson.loads(body)
     assert status == 200 and not answer["success"] and "seconds" in answer["message"], body
+
+
+def test_stored_demo_stream_stops_when_demo_mode_is_turned_off(tmp_path: Path) -> None:
+    base = tmp_path / "nvr"
+    d = start_daemon(base, {"general": {"demo_mode": True}})
+    try:
+        status, body = d.call("POST", "/api/streams",
+                              {"name": "d1", "url": "demo://testsrc2?seconds=4"})
+        assert status == 201, body
+        assert wait_until(lambda: stream(d, "d1")["state"] == "active", 60), stream(d, "d1")
+    finally:
+        assert d.stop() == 0
+    d = start_daemon(base, {"general": {"demo_mode": False}})
+    try:
+        assert wait_until(lambda: stream(d, "d1")["state"] == "error", 30), stream(d, "d1")
+        assert "demo_mode" in stream(d, "d1")["last_error"]
+        assert stream(d, "d1")["state"] != "active"
+    finally:
+        assert d.stop() == 0
 
 
 def test_demo_clip_cache_is_a_small_lru() -> None:
