@@ -13,7 +13,6 @@ AUTH_MAX_BODY: int                 # body cap on /api/auth/* (413 beyond)
 PASSWORD_CHANGE_REQUIRED: str      # the 403 error text while a password change is pending
 
 def ensure_auth(ctx: WebContext) -> Auth: ...    # creates ctx.auth (and the first admin) once
-def from_trusted_proxy(req: Request, trusted_proxy_cidrs: str) -> bool: ...
 def same_origin(req: Request, trusted_proxy_cidrs: str = "") -> bool: ...
 
 class WebApp:

@@ -1,13 +1,11 @@
 # Failed-login limiting (lightnvr/web/login_limiter.py): per (username, client address) and per
-# address, in a bounded map junk cannot evict; and the one definition of a request's client.
+# address, in a bounded map junk cannot evict.
 from collections.abc import Callable, Mapping
-from lightnvr.web.http import Request
 
 MAX_ADDRESSES: int        # address records; beyond, new addresses share one overflow record
 ADDRESS_FACTOR: int       # an address locks after ADDRESS_FACTOR * max_attempts failures
 AuditHook = Callable[[str, str, str, Mapping[str, object]], None]  # (kind, user, address, details)
 
-def client_address(req: Request, trusted_proxy_cidrs: str) -> str: ...  # REMOTE_ADDR or trusted XFF
 def address_key(address: str) -> str: ...   # IPv4 as is, IPv6 as its /64
 
 class LoginRateLimiter:

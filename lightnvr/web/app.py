@@ -17,20 +17,18 @@ API keys are exempt: browsers never attach them on their own.
 
 from __future__ import annotations
 
-import functools
 import http
-import ipaddress
 import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from lightnvr.core.config import parse_cidr_list
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import UsersRepo
 from lightnvr.web.audit import audit_log
 from lightnvr.web.auth import Auth
+from lightnvr.web.client import from_trusted_proxy
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.router import Router
@@ -75,27 +73,6 @@ def ensure_auth(ctx: WebContext) -> Auth:
         auth.ensure_admin()
         ctx.auth = auth
     return ctx.auth
-
-
-@functools.lru_cache(maxsize=8)
-def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    try:
-        return parse_cidr_list(text)
-    except ValueError:  # the config loader refuses bad lists; trust nobody on one
-        return ()
-
-
-def from_trusted_proxy(req: Request, trusted_proxy_cidrs: str) -> bool:
-    """REMOTE_ADDR is inside `[web] trusted_proxy_cidrs` (so its X-Forwarded-* count)."""
-    if not trusted_proxy_cidrs:
-        return False
-    try:
-        ip = ipaddress.ip_address(req.remote_addr.strip())
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip.version == n.version and ip in n for n in _networks(trusted_proxy_cidrs))
 
 
 def same_origin(req: Request, trusted_proxy_cidrs: str = "") -> bool:

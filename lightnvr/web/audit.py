@@ -26,8 +26,8 @@ import orjson
 
 from lightnvr.database.events import EventsRepo, EventType
 from lightnvr.database.users import User
+from lightnvr.web.client import client_address
 from lightnvr.web.http import Request
-from lightnvr.web.login_limiter import client_address
 
 if TYPE_CHECKING:
     from lightnvr.web.context import WebContext

@@ -36,8 +36,9 @@ import pyotp
 from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import User, UsersRepo
+from lightnvr.web.client import client_address
 from lightnvr.web.http import HTTPError, Principal, Request, Role
-from lightnvr.web.login_limiter import LoginRateLimiter, client_address
+from lightnvr.web.login_limiter import LoginRateLimiter
 
 log = logging.getLogger(__name__)
 

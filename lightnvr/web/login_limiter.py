@@ -17,14 +17,11 @@ mistype). There is deliberately no account-wide lock: it would let anyone keep `
 from anywhere. Unknown usernames are counted exactly like known ones, so a lock never tells a
 prober whether a username exists. Failures and new locks are reported to `audit` (if set).
 
-`client_address` is the one definition of "the client of a request": REMOTE_ADDR, or the
-right-most X-Forwarded-For entry outside `[web] trusted_proxy_cidrs` when (and only when) the
-peer itself is inside them.
+Clients are told apart by `lightnvr.web.client.client_address`.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 import threading
@@ -32,65 +29,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 
-from lightnvr.core.config import parse_cidr_list
-from lightnvr.web.http import Request
+from lightnvr.web.client import ip_address_of
 
 MAX_ADDRESSES = 4096  # address records before new addresses share the overflow record
 ADDRESS_FACTOR = 4  # an address locks after this many times max_attempts failures
 SWEEP_SECONDS = 1.0  # a full map is swept for expired records at most this often
-_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # audit(kind, username, address, details): kind is "login_failed" or "login_lockout"
 AuditHook = Callable[[str, str, str, Mapping[str, object]], None]
 
 
-@functools.lru_cache(maxsize=8)
-def _networks(text: str) -> tuple[_Network, ...]:
-    try:
-        return parse_cidr_list(text)
-    except ValueError:  # the config loader refuses bad lists; never trust on a bad one
-        return ()
-
-
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        ip = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
-def _trusted(ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None,
-             nets: tuple[_Network, ...]) -> bool:
-    return ip is not None and any(ip.version == n.version and ip in n for n in nets)
-
-
-def client_address(req: Request, trusted_proxy_cidrs: str) -> str:
-    """The address of the client behind `req`, as used by the login limiter and the audit.
-
-    X-Forwarded-For is read only when REMOTE_ADDR is inside `trusted_proxy_cidrs`; then the
-    right-most entry not inside them (what the first trusted proxy saw) is the client. An
-    entry that is not an IP address ends the walk at the proxy's own address.
-    """
-    remote = req.remote_addr
-    nets = _networks(trusted_proxy_cidrs) if trusted_proxy_cidrs else ()
-    if not nets or not _trusted(_ip(remote), nets):
-        return remote
-    client = remote
-    for hop in reversed(req.headers.get("x-forwarded-for", "").split(",")[-32:]):
-        ip = _ip(hop)
-        if ip is None:
-            break
-        client = str(ip)
-        if not _trusted(ip, nets):
-            break
-    return client
-
-
 def address_key(address: str) -> str:
     """The limiter's key for a client address: IPv4 as is, IPv6 as its /64."""
-    ip = _ip(address)
+    ip = ip_address_of(address)
     if ip is None:
         return address[:64]
     if ip.version == 6:

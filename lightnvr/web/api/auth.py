@@ -29,9 +29,9 @@ from lightnvr.web.auth import (
     role_name,
     session_token,
 )
+from lightnvr.web.client import client_address
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Principal, Request, Response, Role
-from lightnvr.web.login_limiter import client_address
 from lightnvr.web.router import Router
 
 USER_SCHEMA = oa.obj({
