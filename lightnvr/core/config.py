@@ -6,6 +6,13 @@ naming the file, the section, the key, the value and what is allowed. Unknown ke
 sections only produce warnings (`Config.warnings`) so configuration files written for the
 C project still load.
 
+Every key of LightNVR's parser (`src/core/config.c`) is a field here with LightNVR's value
+format. A field's metadata also says whether we act on it (`acted`), how we differ
+(`note`) and whether it is our addition (`ours`); keys a file sets that we accept but do not
+act on are named in one warning, "accepted, not implemented: [section] key, ...", and
+`compatibility_rows()` turns the same metadata into docs/compatibility.md
+(tools/compat_keys.py), so the two cannot disagree.
+
 Relative paths in the file are kept as written and therefore resolve against the daemon's
 current working directory (`make run` starts it from the checkout, so `./var/...` lands there;
 `-d` deliberately keeps the working directory for the same reason).
@@ -32,6 +39,8 @@ SEARCH_PATHS: tuple[str, ...] = (
 ENV_PREFIX = "LIGHTNVR_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
+# mkswap refuses fewer than 10 pages; with 64 KiB pages (arm64, ppc64) that is 640 KiB
+SWAP_MIN_BYTES = 1024 * 1024
 _FACILITIES = ("LOG_USER", "LOG_DAEMON", "LOG_SYSLOG", "LOG_LOCAL0", "LOG_LOCAL1", "LOG_LOCAL2",
                "LOG_LOCAL3", "LOG_LOCAL4", "LOG_LOCAL5", "LOG_LOCAL6", "LOG_LOCAL7")
 
@@ -56,9 +65,26 @@ class ConfigError(Exception):
 
 
 def _opt(default: Any, lo: float | None = None, hi: float | None = None,
-         choices: tuple[str, ...] | None = None) -> Any:
-    """A dataclass field with its validation rule in the metadata."""
-    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices})
+         choices: tuple[str, ...] | None = None, *, acted: bool = True, note: str = "",
+         ours: bool = False) -> Any:
+    """A dataclass field with its validation rule and LightNVR status in the metadata.
+
+    acted=False: LightNVR's key is accepted with its value format but changes nothing here
+    (`note` says why); a note on an acted key says how it differs from LightNVR; ours=True:
+    not a LightNVR key.
+    """
+    return field(default=default, metadata={"lo": lo, "hi": hi, "choices": choices,
+                                            "acted": acted, "note": note, "ours": ours})
+
+
+def _idle(default: Any, why: str, lo: float | None = None, hi: float | None = None,
+          choices: tuple[str, ...] | None = None) -> Any:
+    """A LightNVR key accepted with its value format that we do not act on (`why`)."""
+    return _opt(default, lo, hi, choices, acted=False, note=why)
+
+
+_GO2RTC = "no go2rtc here: live view is our own HLS (docs/video.md)"
+_DETECT = "detections arrive through the API (docs/mqtt.md); each stream has its own setting"
 
 
 @dataclass(frozen=True)
@@ -68,32 +94,49 @@ class GeneralConfig:
     log_level: int = _opt(2, 0, 3)
     syslog_enabled: bool = _opt(False)
     syslog_ident: str = _opt("lightnvr")
-    syslog_facility: str = _opt("LOG_USER", choices=_FACILITIES)
-    log_format: str = _opt("text", choices=("text", "json"))
-    log_max_bytes: int = _opt(10 * 1024 * 1024, 0, 1 << 40)
-    log_backup_count: int = _opt(3, 0, 100)
-    demo_mode: bool = _opt(False)
+    syslog_facility: str = _opt("LOG_USER", choices=_FACILITIES,
+                                note="names only; LightNVR also takes the facility's number")
+    log_format: str = _opt("text", choices=("text", "json"), ours=True)
+    log_max_bytes: int = _opt(10 * 1024 * 1024, 0, 1 << 40, ours=True)
+    log_backup_count: int = _opt(3, 0, 100, ours=True)
+    demo_mode: bool = _opt(False, ours=True)   # LightNVR reads it as [web] demo_mode
 
 
 @dataclass(frozen=True)
 class StorageConfig:
     path: str = _opt("/var/lib/lightnvr/recordings")
-    path_hls: str = _opt("/var/lib/lightnvr/hls")
+    path_hls: str = _opt("/var/lib/lightnvr/hls",
+                         note="default /var/lib/lightnvr/hls (LightNVR: empty, HLS under path)")
     max_size: int = _opt(0, 0, 1 << 60)
     retention_days: int = _opt(30, 0, 36500)
     auto_delete_oldest: bool = _opt(True)
-    min_free_pct: int = _opt(10, 0, 100)
-    pressure_warning_pct: int = _opt(20, 0, 100)
-    pressure_critical_pct: int = _opt(10, 0, 100)
-    pressure_emergency_pct: int = _opt(5, 0, 100)
-    generate_thumbnails: bool = _opt(True)
-    thumbnails_per_recording: int = _opt(3, 0, 20)
+    min_free_pct: int = _opt(10, 0, 100, note="0 to 100 (LightNVR clamps to 0 to 90)")
+    pressure_warning_pct: float = _opt(20.0, 0, 100, note=(
+        "thresholds out of order are refused with an error (LightNVR resets them to 5/10/20)"))
+    pressure_critical_pct: float = _opt(10.0, 0, 100)
+    pressure_emergency_pct: float = _opt(5.0, 0, 100)
+    record_mp4_directly: bool = _idle(False, "recordings are always MP4 files written as the "
+                                      "packets arrive")
+    mp4_path: str = _idle("/var/lib/lightnvr/recordings/mp4",
+                          "MP4 recordings live under [storage] path")
+    generate_thumbnails: bool = _idle(True, "thumbnails are made on request and cached")
+    thumbnails_per_recording: int = _opt(3, 0, 20,
+                                         note="any count 1 to 20 (LightNVR: 1 or 3)")
     mp4_directory_format: str = _opt("year_month_day",
                                      choices=("year_month_day", "year_month", "flat"))
-    mp4_segment_duration: int = _opt(900, 5, 86400)
-    fsync_interval_seconds: float = _opt(5.0, 0, 3600)
-    retention_interval_minutes: int = _opt(15, 1, 1440)
-    heartbeat_interval_seconds: int = _opt(30, 1, 3600)
+    mp4_segment_duration: int = _idle(900, "the segment length is each stream's "
+                                      "segment_duration", 5, 86400)
+    mp4_retention_days: int = _idle(30, "LightNVR reads it but never uses it; "
+                                    "retention_days applies", 0, 36500)
+    fsync_interval_seconds: float = _opt(5.0, 0, 3600, ours=True)
+    retention_interval_minutes: int = _opt(15, 1, 1440, ours=True)
+    heartbeat_interval_seconds: int = _opt(30, 1, 3600, ours=True)
+
+
+@dataclass(frozen=True)
+class ModelsConfig:
+    path: str = _idle("/var/lib/lightnvr/models", "no in-process models: detection is an "
+                      "external service")
 
 
 @dataclass(frozen=True)
@@ -101,7 +144,8 @@ class DatabaseConfig:
     path: str = _opt("/var/lib/lightnvr/lightnvr.db")
     backup_interval_minutes: int = _opt(60, 0, 525600)
     backup_retention_count: int = _opt(24, 0, 10000)
-    backup_path: str = _opt("")
+    post_backup_script: str = _idle("", "no hook after a backup yet")
+    backup_path: str = _opt("", ours=True)
 
 
 @dataclass(frozen=True)
@@ -111,46 +155,97 @@ class WebConfig:
     root: str = _opt("/var/lib/lightnvr/www")
     auth_enabled: bool = _opt(True)
     username: str = _opt("admin")
-    password: str = _opt("")
+    password: str = _opt("", note="empty: a random first password is made and logged")
+    webrtc_disabled: bool = _idle(False, "there is no WebRTC live view")
+    hls_disabled: bool = _idle(False, "HLS is the only live view and is always on")
+    mse_disabled: bool = _idle(False, "there is no MSE live view")
     auth_timeout_hours: int = _opt(24, 1, 8760)
-    auth_absolute_timeout_hours: int = _opt(168, 1, 87600)
+    auth_absolute_timeout_hours: int = _opt(168, 1, 87600, note=(
+        "below auth_timeout_hours is refused with an error (LightNVR clamps it)"))
+    trusted_device_days: int = _idle(30, "no trusted devices yet", 0, 24855)
+    trusted_proxy_cidrs: str = _opt("")
+    force_mfa_on_login: bool = _idle(False, "MFA cannot be forced yet")
     login_rate_limit_enabled: bool = _opt(True)
     login_rate_limit_max_attempts: int = _opt(5, 1, 10000)
     login_rate_limit_window_seconds: int = _opt(300, 1, 86400)
-    web_thread_pool_size: int = _opt(8, 1, 256)
-    max_request_bytes: int = _opt(10 * 1024 * 1024, 1024, 1 << 32)
-    trusted_proxy_cidrs: str = _opt("")
+    web_thread_pool_size: int = _opt(8, 1, 256, note="default 8 (LightNVR: twice the CPUs)")
+    max_request_bytes: int = _opt(10 * 1024 * 1024, 1024, 1 << 32, ours=True)
 
 
 @dataclass(frozen=True)
 class StreamsConfig:
     max_streams: int = _opt(32, 1, 1024)
-    startup_stagger_seconds: float = _opt(1.0, 0, 60)
-    reconnect_backoff_max_seconds: float = _opt(3.0, 0.5, 300)
-    stall_timeout_seconds: float = _opt(10.0, 1, 600)
+    startup_stagger_seconds: float = _opt(1.0, 0, 60, ours=True)
+    reconnect_backoff_max_seconds: float = _opt(3.0, 0.5, 300, ours=True)
+    stall_timeout_seconds: float = _opt(10.0, 1, 600, ours=True)
 
 
 @dataclass(frozen=True)
 class MemoryConfig:
     buffer_size: int = _opt(1024, 16, 1 << 20)
-    pool_size_mb: int = _opt(32, 1, 65536)
-    rss_pressure_mb: int = _opt(0, 0, 1 << 20)
-    rss_critical_mb: int = _opt(0, 0, 1 << 20)
-    available_pressure_mb: int = _opt(64, 0, 1 << 20)
-    available_critical_mb: int = _opt(32, 0, 1 << 20)
+    use_swap: bool = _opt(False, note=(
+        "default false: LightNVR defaults it to true but never acts on it, so a default of "
+        "true would make a swap file appear on upgrade"))
+    swap_file: str = _opt("/var/lib/lightnvr/swap")
+    swap_size: int = _opt(128 * 1024 * 1024, 0, 1 << 44)   # bytes, as LightNVR
+    pool_size_mb: int = _opt(32, 1, 65536, ours=True)
+    rss_pressure_mb: int = _opt(0, 0, 1 << 20, ours=True)
+    rss_critical_mb: int = _opt(0, 0, 1 << 20, ours=True)
+    available_pressure_mb: int = _opt(64, 0, 1 << 20, ours=True)
+    available_critical_mb: int = _opt(32, 0, 1 << 20, ours=True)
 
 
 @dataclass(frozen=True)
 class ApiDetectionConfig:
-    url: str = _opt("")
-    detection_threshold: float = _opt(0.5, 0, 1)
-    pre_detection_buffer: int = _opt(5, 0, 300)
-    post_detection_buffer: int = _opt(10, 0, 3600)
+    url: str = _idle("", _DETECT)
+    backend: str = _idle("onnx", _DETECT)
+    detection_threshold: int = _idle(50, _DETECT, 0, 100)   # percent, as LightNVR
+    pre_detection_buffer: int = _idle(5, _DETECT, 0, 300)
+    post_detection_buffer: int = _idle(10, _DETECT, 0, 3600)
+    buffer_strategy: str = _idle("auto", "one pre-detection buffer kind: whole GOPs in memory")
+
+
+@dataclass(frozen=True)
+class DetectionEngineConfig:
+    enabled: bool = _idle(False, "no in-process detection engine")
+    threads: int = _idle(1, "no in-process detection engine", 1, 16)
+    delegate: str = _idle("xnnpack", "no in-process detection engine",
+                          choices=("xnnpack", "gpu", "none"))
 
 
 @dataclass(frozen=True)
 class DetectionConfig:
-    grace_period: int = _opt(2, 0, 3600)
+    grace_period: int = _opt(2, 0, 3600, note="0 to 3600 (LightNVR clamps to 0 to 60)")
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    hw_accel_enabled: bool = _idle(False, "video is never decoded for recording, so there "
+                                   "is nothing to accelerate")
+    hw_accel_device: str = _idle("", "video is never decoded for recording")
+
+
+@dataclass(frozen=True)
+class Go2rtcConfig:
+    enabled: bool = _idle(True, _GO2RTC)
+    binary_path: str = _idle("/usr/local/bin/go2rtc", _GO2RTC)
+    config_dir: str = _idle("/etc/lightnvr/go2rtc", _GO2RTC)
+    api_port: int = _idle(1984, _GO2RTC, 1, 65535)
+    rtsp_port: int = _idle(8554, _GO2RTC, 1, 65535)
+    webrtc_listen_port: int = _idle(8555, _GO2RTC, 1, 65535)   # also read as webrtc_port
+    webrtc_enabled: bool = _idle(True, _GO2RTC)
+    stun_enabled: bool = _idle(True, _GO2RTC)
+    stun_server: str = _idle("stun.l.google.com:19302", _GO2RTC)
+    external_ip: str = _idle("", _GO2RTC)
+    ice_servers: str = _idle("", _GO2RTC)
+    webrtc_connection_timeout_ms: int = _idle(30000, _GO2RTC, 1000, 3_600_000)
+    webrtc_ice_recovery_timeout_ms: int = _idle(5000, _GO2RTC, 0, 3_600_000)
+    force_native_hls: bool = _idle(False, "HLS is always our own")
+    proxy_max_inflight: int = _idle(16, _GO2RTC, 1, 128)
+    turn_enabled: bool = _idle(False, _GO2RTC)
+    turn_server_url: str = _idle("", _GO2RTC)
+    turn_username: str = _idle("", _GO2RTC)
+    turn_password: str = _idle("", _GO2RTC)
 
 
 @dataclass(frozen=True)
@@ -166,30 +261,41 @@ class MqttConfig:
     keepalive: int = _opt(60, 5, 3600)
     qos: int = _opt(1, 0, 2)
     retain: bool = _opt(False)
-    ha_discovery: bool = _opt(False)
+    ha_discovery: bool = _opt(False)   # also read as ha_discovery_enabled
     ha_discovery_prefix: str = _opt("homeassistant")
     ha_snapshot_interval: int = _opt(30, 0, 300)   # seconds; 0: no periodic camera snapshots
-    tls_ca_file: str = _opt("")   # (ours) CA bundle for the broker; empty: the system's
+    tls_ca_file: str = _opt("", ours=True)   # CA bundle for the broker; empty: the system's
 
 
 @dataclass(frozen=True)
 class OnvifConfig:
-    discovery_enabled: bool = _opt(False)
-    discovery_interval: int = _opt(300, 10, 86400)
-    discovery_network: str = _opt("auto")
+    discovery_enabled: bool = _idle(False, "no ONVIF discovery yet")
+    discovery_interval: int = _idle(300, "no ONVIF discovery yet", 10, 86400)
+    discovery_network: str = _idle("auto", "no ONVIF discovery yet")
 
 
 _SECTIONS: dict[str, type] = {
     "general": GeneralConfig,
     "storage": StorageConfig,
+    "models": ModelsConfig,
     "database": DatabaseConfig,
     "web": WebConfig,
     "streams": StreamsConfig,
     "memory": MemoryConfig,
     "api_detection": ApiDetectionConfig,
+    "detection_engine": DetectionEngineConfig,
     "detection": DetectionConfig,
+    "hardware": HardwareConfig,
+    "go2rtc": Go2rtcConfig,
     "mqtt": MqttConfig,
     "onvif": OnvifConfig,
+}
+# LightNVR's other names for a key: (section, name) -> (section, field). The field's own
+# name wins when a file has both.
+ALIASES: dict[tuple[str, str], tuple[str, str]] = {
+    ("web", "demo_mode"): ("general", "demo_mode"),
+    ("go2rtc", "webrtc_port"): ("go2rtc", "webrtc_listen_port"),
+    ("mqtt", "ha_discovery_enabled"): ("mqtt", "ha_discovery"),
 }
 
 
@@ -197,16 +303,22 @@ _SECTIONS: dict[str, type] = {
 class Config:
     general: GeneralConfig = field(default_factory=GeneralConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     web: WebConfig = field(default_factory=WebConfig)
     streams: StreamsConfig = field(default_factory=StreamsConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     api_detection: ApiDetectionConfig = field(default_factory=ApiDetectionConfig)
+    detection_engine: DetectionEngineConfig = field(default_factory=DetectionEngineConfig)
     detection: DetectionConfig = field(default_factory=DetectionConfig)
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
+    go2rtc: Go2rtcConfig = field(default_factory=Go2rtcConfig)
     mqtt: MqttConfig = field(default_factory=MqttConfig)
     onvif: OnvifConfig = field(default_factory=OnvifConfig)
     source_path: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # "[section] key" of every key the file or environment set that we do not act on
+    not_implemented: tuple[str, ...] = ()
 
 
 def parse_cidr_list(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
@@ -275,6 +387,10 @@ def _cross_check(cfg: Config, file: str) -> None:
     if m.available_critical_mb > m.available_pressure_mb:
         raise ConfigError(file, "memory", "available_critical_mb", str(m.available_critical_mb),
                           f"at most available_pressure_mb ({m.available_pressure_mb})")
+    if m.use_swap and m.swap_size < SWAP_MIN_BYTES:
+        raise ConfigError(file, "memory", "swap_size", str(m.swap_size),
+                          f"at least {SWAP_MIN_BYTES} bytes while use_swap = true "
+                          "(a size in bytes, e.g. 134217728 for 128 MiB)")
     if cfg.web.auth_absolute_timeout_hours < cfg.web.auth_timeout_hours:
         raise ConfigError(file, "web", "auth_absolute_timeout_hours",
                           str(cfg.web.auth_absolute_timeout_hours),
@@ -338,22 +454,43 @@ def parse_config_text(text: str, source: str = "<string>",
     parser = _parse_ini(text, source)
     warnings: list[str] = []
     values: dict[str, dict[str, tuple[str, str]]] = {}
+    aliased: dict[tuple[str, str], tuple[str, str]] = {}
+    written: dict[tuple[str, str], str] = {}   # field -> "[section] key" as the file names it
     for section in parser.sections():
-        cls = _SECTIONS.get(section.lower())
-        if cls is None:
+        name = section.lower()
+        cls = _SECTIONS.get(name)
+        if cls is None:   # LightNVR ignores [stream.X] too: streams live in the database
             warnings.append(f"{source}: unknown section [{section}] ignored")
             continue
         known = {f.name for f in dataclasses.fields(cls)}
         for key, raw in parser.items(section):
+            target = (name, key.lower())
+            if target in ALIASES:
+                aliased[ALIASES[target]] = (raw, source)
+                written.setdefault(ALIASES[target], f"[{section}] {key}")
+                continue
             if key.lower() not in known:
                 warnings.append(f"{source}: unknown key [{section}] {key} ignored")
                 continue
-            values.setdefault(section.lower(), {})[key.lower()] = (raw, source)
+            values.setdefault(name, {})[key.lower()] = (raw, source)
+            written[target] = f"[{section}] {key}"
+    for (section, key), value in aliased.items():
+        values.setdefault(section, {}).setdefault(key, value)
     env = os.environ if environ is None else environ
     for section, keys in _env_values(env).items():
         values.setdefault(section, {}).update(keys)
+        for key in keys:
+            written.setdefault((section, key), f"[{section}] {key}")
+    idle = tuple(where for (section, key), where in written.items()
+                 if not _field(section, key).metadata["acted"])
+    if idle:
+        warnings.append(f"{source}: accepted, not implemented: {', '.join(idle)}")
     label = None if source in ("<string>", "<defaults>") else source
-    return _build(values, label, warnings)
+    return dataclasses.replace(_build(values, label, warnings), not_implemented=idle)
+
+
+def _field(section: str, key: str) -> dataclasses.Field[Any]:
+    return {f.name: f for f in dataclasses.fields(_SECTIONS[section])}[key]
 
 
 def find_config_file(explicit: str | None = None) -> str | None:
@@ -388,15 +525,62 @@ def _format(value: Any) -> str:
 
 
 def config_to_ini(config: Config) -> str:
-    """The effective configuration as INI text (every key, defaults included)."""
+    """The effective configuration as INI text: every key we act on, defaults included.
+
+    Keys we accept but do not act on appear only when they differ from their default, so a
+    file written back by the settings API does not grow a list of inert keys.
+    """
     out = io.StringIO()
-    for name in _SECTIONS:
-        out.write(f"[{name}]\n")
+    for name, cls in _SECTIONS.items():
         section = getattr(config, name)
-        for f in dataclasses.fields(section):
-            out.write(f"{f.name} = {_format(getattr(section, f.name))}\n")
-        out.write("\n")
+        lines = [f"{f.name} = {_format(getattr(section, f.name))}\n"
+                 for f in dataclasses.fields(section)
+                 if f.metadata["acted"] or getattr(section, f.name) != getattr(cls(), f.name)]
+        if lines:
+            out.write(f"[{name}]\n{''.join(lines)}\n")
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """One LightNVR configuration key and what it does here (docs/compatibility.md)."""
+
+    section: str
+    key: str
+    status: str   # "same", "different" or "accepted, not implemented"
+    note: str     # why it differs / why it is not implemented; "" when the same
+
+
+def compatibility_rows() -> list[KeyStatus]:
+    """Every LightNVR key we read (aliases included), in section order, with its status."""
+    rows: list[KeyStatus] = []
+    for name, cls in _SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            if not f.metadata["ours"]:
+                rows.append(KeyStatus(name, f.name, _status(f), f.metadata["note"]))
+        for (a_sec, a_key), (t_sec, t_key) in ALIASES.items():
+            if a_sec != name:
+                continue
+            target = _field(t_sec, t_key)
+            if t_sec == a_sec:
+                rows.append(KeyStatus(a_sec, a_key, _status(target), f"another name for {t_key}"))
+            else:
+                rows.append(KeyStatus(a_sec, a_key, "different",
+                                      f"read as [{t_sec}] {t_key}, which is read too"))
+    return rows
+
+
+def ours_rows() -> list[KeyStatus]:
+    """Keys of this project that LightNVR does not have."""
+    return [KeyStatus(name, f.name, "ours", "")
+            for name, cls in _SECTIONS.items() for f in dataclasses.fields(cls)
+            if f.metadata["ours"]]
+
+
+def _status(f: dataclasses.Field[Any]) -> str:
+    if not f.metadata["acted"]:
+        return "accepted, not implemented"
+    return "different" if f.metadata["note"] else "same"
 
 
 def set_values(config: Config, changes: Mapping[str, Mapping[str, str]]) -> Config:

@@ -61,8 +61,15 @@ def test_values_are_typed() -> None:
          "true or false"),
         ("[storage]\nmp4_directory_format = weekly\n", "storage", "mp4_directory_format",
          "weekly", "one of year_month_day, year_month, flat"),
-        ("[api_detection]\ndetection_threshold = 1.5\n", "api_detection",
-         "detection_threshold", "1.5", "a number from 0 to 1"),
+        ("[api_detection]\ndetection_threshold = 0.5\n", "api_detection",
+         "detection_threshold", "0.5", "an integer from 0 to 100"),
+        ("[storage]\npressure_warning_pct = 120.5\n", "storage", "pressure_warning_pct",
+         "120.5", "a number from 0 to 100"),
+        ("[go2rtc]\napi_port = x\n", "go2rtc", "api_port", "x", "an integer from 1 to 65535"),
+        ("[detection_engine]\ndelegate = tpu\n", "detection_engine", "delegate", "tpu",
+         "one of xnnpack, gpu, none"),
+        ("[memory]\nuse_swap = true\nswap_size = 4096\n", "memory", "swap_size", "4096",
+         "at least 1048576 bytes"),
     ],
 )
 def test_bad_value_is_one_line_naming_everything(tmp_path: Path, text: str, section: str,
@@ -90,22 +97,62 @@ def test_threshold_order_is_checked() -> None:
 
 
 def test_unknown_keys_and_sections_warn_only() -> None:
-    c = parse_config_text("[storage]\nrecord_mp4_directly = false\n[go2rtc]\napi_port = 1984\n"
-                          "[web]\nport = 8081\n", "c.ini", environ={})
+    c = parse_config_text("[storage]\nrecord_mp4_directli = false\n[go2rtcx]\napi_port = 1984\n"
+                          "[stream.front]\nurl = rtsp://x\n[web]\nport = 8081\n", "c.ini",
+                          environ={})
     assert c.web.port == 8081
-    assert any("record_mp4_directly" in w for w in c.warnings)
-    assert any("[go2rtc]" in w for w in c.warnings)
+    assert any("unknown key [storage] record_mp4_directli" in w for w in c.warnings)
+    assert any("[go2rtcx]" in w for w in c.warnings)
+    assert any("[stream.front]" in w for w in c.warnings)
+    assert c.not_implemented == ()
 
 
 def test_c_projects_sample_file_loads() -> None:
     # Shape of the C project's config/lightnvr.ini: inline comments, C-only sections.
     text = ("[general]\nlog_level = 2  ; 0=ERROR, 1=WARN, 2=INFO, 3=DEBUG\n"
             "syslog_facility = LOG_USER  ; Syslog facility\n"
+            "[storage]\npressure_warning_pct = 20.0\npressure_critical_pct = 10.0\n"
             "[memory]\nbuffer_size = 1024  ; Buffer size in KB\nuse_swap = true\n"
+            "swap_size = 134217728  ; 128MB in bytes\n"
+            "[api_detection]\ndetection_threshold = 50\n"
             "[hardware]\nhw_accel_enabled = false\nhw_accel_device =\n")
     c = parse_config_text(text, "lightnvr.ini", environ={})
-    assert c.memory.buffer_size == 1024
-    assert len(c.warnings) == 2
+    assert c.memory.buffer_size == 1024 and c.memory.use_swap is True
+    assert c.memory.swap_size == 128 * 1024 * 1024
+    assert c.storage.pressure_warning_pct == 20.0
+    assert c.api_detection.detection_threshold == 50
+    assert c.not_implemented == ("[api_detection] detection_threshold",
+                                 "[hardware] hw_accel_enabled", "[hardware] hw_accel_device")
+    assert c.warnings == ["lightnvr.ini: accepted, not implemented: "
+                          "[api_detection] detection_threshold, [hardware] hw_accel_enabled, "
+                          "[hardware] hw_accel_device"]
+
+
+def test_lightnvr_key_aliases() -> None:
+    c = parse_config_text("[web]\ndemo_mode = true\n[go2rtc]\nwebrtc_port = 9555\n"
+                          "[mqtt]\nha_discovery_enabled = true\n", "a.ini", environ={})
+    assert c.general.demo_mode is True and c.mqtt.ha_discovery is True
+    assert c.go2rtc.webrtc_listen_port == 9555
+    assert c.not_implemented == ("[go2rtc] webrtc_port",)
+    # the field's own name wins over LightNVR's other name
+    c = parse_config_text("[mqtt]\nha_discovery = false\nha_discovery_enabled = true\n",
+                          environ={})
+    assert c.mqtt.ha_discovery is False
+
+
+def test_env_sets_an_idle_key_named_as_in_the_file() -> None:
+    c = parse_config_text("", environ={"LIGHTNVR_GO2RTC_API_PORT": "2000"})
+    assert c.go2rtc.api_port == 2000 and c.not_implemented == ("[go2rtc] api_port",)
+
+
+def test_written_config_leaves_out_idle_keys_at_their_default(tmp_path: Path) -> None:
+    c = parse_config_text("[go2rtc]\napi_port = 1984\nrtsp_port = 9554\n", environ={})
+    text = config_to_ini(c)
+    assert "rtsp_port = 9554" in text and "api_port" not in text
+    assert "use_swap = false" in text   # acted-on keys are always written
+    path = tmp_path / "w.conf"
+    write_config_atomic(c, str(path))
+    assert load_config(str(path), environ={}).not_implemented == ("[go2rtc] rtsp_port",)
 
 
 def test_env_overrides_file(tmp_path: Path) -> None:
