@@ -102,10 +102,8 @@ def _check_class(where: str, stub: ast.ClassDef, cls: type, errors: list[str]) -
                 errors.append(f"{where}.{name}: attribute missing in code")
 
 
-@pytest.mark.parametrize("pyi", CONTRACTS, ids=lambda p: str(p.relative_to(SPEC)))
-def test_code_matches_contract(pyi: Path) -> None:
-    module = importlib.import_module(_module_name(pyi))
-    tree = ast.parse(pyi.read_text(), filename=str(pyi))
+def _contract_errors(tree: ast.Module, module: object) -> list[str]:
+    """Every way `module` departs from the contract `tree` (empty: in step)."""
     errors: list[str] = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -130,8 +128,58 @@ def test_code_matches_contract(pyi: Path) -> None:
                     continue
                 if not hasattr(module, t.id):
                     errors.append(f"{t.id}: missing in code")
+    return errors
+
+
+@pytest.mark.parametrize("pyi", CONTRACTS, ids=lambda p: str(p.relative_to(SPEC)))
+def test_code_matches_contract(pyi: Path) -> None:
+    module = importlib.import_module(_module_name(pyi))
+    tree = ast.parse(pyi.read_text(), filename=str(pyi))
+    errors = _contract_errors(tree, module)
     assert not errors, f"{pyi.relative_to(ROOT)} vs {module.__name__}:\n" + "\n".join(errors)
 
 
-def test_every_contract_is_checked() -> None:
-    assert CONTRACTS, "include_spec/ holds no contracts"
+def _first_compared_function(tree: ast.Module) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The first public function or method with a parameter the checker compares."""
+    nodes: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            nodes.extend(node.body)
+        else:
+            nodes.append(node)
+    for node in nodes:
+        if (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and not node.name.startswith("_") and not _is_property(node)
+                and not any(isinstance(d, ast.Name) and d.id == "staticmethod"
+                            for d in node.decorator_list)):
+            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+            if len(args) > 1:
+                return node
+    return None
+
+
+@pytest.mark.parametrize("pyi", CONTRACTS, ids=lambda p: str(p.relative_to(SPEC)))
+def test_every_contract_is_checked(pyi: Path) -> None:
+    """The checker really compares this contract: a name the code lacks and a renamed
+    parameter are both reported (so a contract that silently checks nothing fails here)."""
+    module = importlib.import_module(_module_name(pyi))
+    source = pyi.read_text()
+    tree = ast.parse(source, filename=str(pyi))
+    missing = ast.parse(source + "\ndef contract_canary_not_in_code() -> None: ...\n")
+    assert "contract_canary_not_in_code: missing in code" in _contract_errors(missing, module)
+    renamed = ast.parse(source)
+    fn = _first_compared_function(renamed)
+    if fn is None:
+        return  # only names and attributes: the canary above covers it
+    args = fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs
+    args[-1].arg += "_renamed"
+    before = set(_contract_errors(tree, module))
+    after = set(_contract_errors(renamed, module))
+    assert any(fn.name in e and "_renamed" in e for e in after - before), (
+        f"renaming {fn.name}({args[-1].arg}) in {pyi.name} went unnoticed")
+
+
+def test_contracts_exist_for_every_subsystem() -> None:
+    """The glob finds the contract tree: one or more contracts for each subsystem."""
+    subsystems = {p.relative_to(SPEC).parts[0] for p in CONTRACTS}
+    assert {"core", "database", "storage", "video", "web"} <= subsystems, subsystems

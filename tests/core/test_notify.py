@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
+
+import pytest
 
 from lightnvr.core.notify import Notifier
 from tests.core.notify_socket import NotifySocket
@@ -43,13 +46,20 @@ def test_watchdog_pid_other_process_means_no_pings(tmp_path: Path) -> None:
     assert Notifier(env).watchdog_interval() == 0.5
 
 
-def test_vanished_socket_is_logged_not_raised(tmp_path: Path) -> None:
+def test_vanished_socket_is_logged_not_raised(tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     sock = NotifySocket(tmp_path)
     n = Notifier({"NOTIFY_SOCKET": sock.path})
     sock.close()
     os.unlink(sock.path)
-    n.ready()
-    n.watchdog()
+    with caplog.at_level(logging.WARNING, logger="lightnvr.core.notify"):
+        n.ready()
+        n.watchdog()
+        n.stopping()
+    failures = [r for r in caplog.records if "sd_notify" in r.getMessage()]
+    # logged once, with the message kind and the cause; the later sends stay quiet
+    assert len(failures) == 1, [r.getMessage() for r in caplog.records]
+    assert "'READY'" in failures[0].getMessage() and failures[0].levelno == logging.WARNING
 
 
 def test_missing_socket_path_disables(tmp_path: Path) -> None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import logging
 import os
 import time
 from pathlib import Path
 
+import pytest
+
 from lightnvr.core.config import load_config
+from lightnvr.storage.manager import StorageManager
 
 
 def test_health_is_public_and_cheap(web):
@@ -27,10 +31,31 @@ def test_system_info_shape(web):
         assert info["memory"]["total"] > 0 and "disk" in info and "uptime" in info
 
 
+def _storage_lines(web, **lines: int) -> None:
+    """Swap in a storage manager over the same real disk with other pressure lines."""
+    cfg = dataclasses.replace(web.ctx.config.storage, min_free_pct=0, **lines)
+    web.ctx.storage = StorageManager(cfg, web.testdb.db)
+
+
 def test_system_status(web):
+    _storage_lines(web, pressure_warning_pct=0, pressure_critical_pct=0,
+                   pressure_emergency_pct=0)
     st = web.api.get("/api/system/status").json
-    assert st["status"] in ("ok", "degraded") and st["streams"] == []
-    assert st["memory_pressure"] == "normal"
+    assert st["status"] == "ok" and st["streams"] == []
+    assert st["memory_pressure"] == "normal" and st["storage"]["level"] == "normal"
+
+
+def test_system_status_degraded_when_the_disk_is_critical(web):
+    st = os.statvfs(web.ctx.config.storage.path)
+    free_pct = 100.0 * st.f_bavail / st.f_blocks
+    if not 4 <= free_pct <= 96:
+        pytest.skip(f"the test disk is {free_pct:.0f} % free: no room for a critical band")
+    # the real disk's free space lies 3+ points under the critical line, over the emergency one
+    line = min(100, int(free_pct) + 4)
+    _storage_lines(web, pressure_warning_pct=line, pressure_critical_pct=line,
+                   pressure_emergency_pct=int(free_pct) - 3)
+    body = web.api.get("/api/system/status").json
+    assert body["status"] == "degraded" and body["storage"]["level"] == "critical"
 
 
 def test_logs_from_ring_with_level_and_count(web):
