@@ -84,7 +84,8 @@ def _idle(default: Any, why: str, lo: float | None = None, hi: float | None = No
 
 
 _GO2RTC = "no go2rtc here: live view is our own HLS (docs/video.md)"
-_DETECT = "detections arrive through the API (docs/mqtt.md); each stream has its own setting"
+_DETECT = ("no detector is called: detections arrive at POST /api/motion/trigger; each stream "
+           "has its own threshold and buffers")
 
 
 @dataclass(frozen=True)
@@ -184,10 +185,11 @@ class StreamsConfig:
 class MemoryConfig:
     buffer_size: int = _opt(1024, 16, 1 << 20)
     use_swap: bool = _opt(False, note=(
-        "default false: LightNVR defaults it to true but never acts on it, so a default of "
-        "true would make a swap file appear on upgrade"))
+        "acted on here (docs/deploy.md); default false: LightNVR defaults it to true but never "
+        "acts on it, so a default of true would make a swap file appear on upgrade"))
     swap_file: str = _opt("/var/lib/lightnvr/swap")
-    swap_size: int = _opt(128 * 1024 * 1024, 0, 1 << 44)   # bytes, as LightNVR
+    swap_size: int = _opt(128 * 1024 * 1024, 0, 1 << 44,   # bytes, as LightNVR
+                          note="at least 1 MiB while use_swap (LightNVR: not 0)")
     pool_size_mb: int = _opt(32, 1, 65536, ours=True)
     rss_pressure_mb: int = _opt(0, 0, 1 << 20, ours=True)
     rss_critical_mb: int = _opt(0, 0, 1 << 20, ours=True)
@@ -455,7 +457,7 @@ def parse_config_text(text: str, source: str = "<string>",
     warnings: list[str] = []
     values: dict[str, dict[str, tuple[str, str]]] = {}
     aliased: dict[tuple[str, str], tuple[str, str]] = {}
-    written: dict[tuple[str, str], str] = {}   # field -> "[section] key" as the file names it
+    written: dict[str, tuple[str, str]] = {}   # "[section] key" as the file names it -> field
     for section in parser.sections():
         name = section.lower()
         cls = _SECTIONS.get(name)
@@ -467,21 +469,21 @@ def parse_config_text(text: str, source: str = "<string>",
             target = (name, key.lower())
             if target in ALIASES:
                 aliased[ALIASES[target]] = (raw, source)
-                written.setdefault(ALIASES[target], f"[{section}] {key}")
+                written[f"[{section}] {key}"] = ALIASES[target]
                 continue
             if key.lower() not in known:
                 warnings.append(f"{source}: unknown key [{section}] {key} ignored")
                 continue
             values.setdefault(name, {})[key.lower()] = (raw, source)
-            written[target] = f"[{section}] {key}"
+            written[f"[{section}] {key}"] = target
     for (section, key), value in aliased.items():
         values.setdefault(section, {}).setdefault(key, value)
     env = os.environ if environ is None else environ
     for section, keys in _env_values(env).items():
         values.setdefault(section, {}).update(keys)
         for key in keys:
-            written.setdefault((section, key), f"[{section}] {key}")
-    idle = tuple(where for (section, key), where in written.items()
+            written.setdefault(f"[{section}] {key}", (section, key))
+    idle = tuple(where for where, (section, key) in written.items()
                  if not _field(section, key).metadata["acted"])
     if idle:
         warnings.append(f"{source}: accepted, not implemented: {', '.join(idle)}")
@@ -566,7 +568,8 @@ def compatibility_rows() -> list[KeyStatus]:
                 rows.append(KeyStatus(a_sec, a_key, _status(target), f"another name for {t_key}"))
             else:
                 rows.append(KeyStatus(a_sec, a_key, "different",
-                                      f"read as [{t_sec}] {t_key}, which is read too"))
+                                      f"same meaning; our name is [{t_sec}] {t_key} "
+                                      "and either may be used"))
     return rows
 
 
