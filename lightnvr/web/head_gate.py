@@ -1,5 +1,5 @@
-"""HeadGate: new HTTP connections wait here until their request head is complete, so a client
-that trickles header bytes (slowloris) never holds one of cheroot's workers.
+"""HeadGate: new HTTP connections wait here until their request head (and a small body) is
+complete, so a client that trickles header or body bytes (slowloris) never holds a cheroot worker.
 
 Design: cheroot hands every new connection, and every kept-alive one that turns readable, to
 `Server.process_conn`, which queues it for a worker; the worker then blocks reading the head,
@@ -8,9 +8,12 @@ long as the client likes — eight such clients held the whole pool (issue #10 i
 `GatedServer` (server.py) sends those connections to `HeadGate.admit` instead. The thread
 `web:heads` waits on one edge-triggered epoll and only *peeks* at the bytes (the worker reads
 them as before; edge-triggered because peeked data stays readable and a level-triggered poll
-would spin). A connection goes on to the worker queue once its head's blank line is there, or
-`max_head_bytes` have arrived (cheroot answers the oversize head), or the peer closed. A head
-not complete `deadline` seconds after the connection reached the gate, or silent for `idle`
+would spin). A connection goes on to the worker queue once its head's blank line is there and,
+when the head announces a `Content-Length` of at most `max_body_bytes` (every JSON request this
+API takes), that body too; or `max_head_bytes` have arrived (cheroot answers the oversize head);
+or the peer closed. Larger, chunked or `Expect: 100-continue` bodies go on after the head: the
+app refuses them (413, 401) before reading unless the caller is authenticated. A request not
+complete `deadline` seconds after the connection reached the gate, or silent for `idle`
 seconds (cheroot's per-read timeout, kept), is answered 408 and closed. At most `max_pending`
 connections wait; a newcomer beyond that evicts the oldest.
 `stop()` sets the stop event; the thread notices within POLL seconds, closes what still waits
@@ -36,7 +39,7 @@ _HANGUP = getattr(select, "EPOLLRDHUP", 0) | getattr(select, "EPOLLHUP", 0) \
 POLL = 0.25  # how often deadlines are checked and stop() is noticed
 _EVENTS = getattr(select, "EPOLLIN", 0) | getattr(select, "EPOLLRDHUP", 0) \
     | getattr(select, "EPOLLET", 0)
-_TIMEOUT_BODY = b'{"error": "request head not complete in time; send it in one go"}\n'
+_TIMEOUT_BODY = b'{"error": "request not complete in time; send it in one go"}\n'
 _TIMEOUT_ANSWER = (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
                    b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(_TIMEOUT_BODY)
                    + _TIMEOUT_BODY)
@@ -57,11 +60,12 @@ class HeadGate:
 
     def __init__(self, dispatch: Callable[[Any], None], deadline: float = 10.0,
                  max_head_bytes: int = 16 * 1024, max_pending: int = 256,
-                 idle: float | None = None) -> None:
+                 idle: float | None = None, max_body_bytes: int = 64 * 1024) -> None:
         self._dispatch = dispatch
         self.deadline = deadline
         self.idle = deadline if idle is None else min(idle, deadline)
         self.max_head_bytes = max_head_bytes
+        self.max_body_bytes = max_body_bytes
         self.max_pending = max_pending
         self._lock = threading.Lock()
         self._waiting: dict[int, _Waiting] = {}
@@ -132,12 +136,12 @@ class HeadGate:
         if w is None:
             return
         try:
-            head = w.sock.recv(self.max_head_bytes, socket.MSG_PEEK)
+            head = w.sock.recv(self.max_head_bytes + self.max_body_bytes, socket.MSG_PEEK)
         except BlockingIOError:
             return  # woken without bytes; wait for the next edge
         except OSError:
             head = b""
-        complete = b"\r\n\r\n" in head or b"\n\n" in head or len(head) >= self.max_head_bytes
+        complete = self._complete(head)
         if head and not complete and not hangup:
             if len(head) > w.seen:
                 w.seen, w.quiet_until = len(head), time.monotonic() + self.idle
@@ -149,6 +153,30 @@ class HeadGate:
             self._dispatch(w.conn)
         else:
             w.conn.close()  # the peer went away before its head was complete
+
+    def _complete(self, data: bytes) -> bool:
+        """`data` (peeked) holds a whole request head and the small body it announces."""
+        ends = [i + n for i, n in ((data.find(b"\r\n\r\n"), 4), (data.find(b"\n\n"), 2))
+                if i >= 0]
+        if not ends:
+            return len(data) >= self.max_head_bytes  # oversize: cheroot answers it
+        end = min(ends)
+        return len(data) >= end + self._small_body_length(data[:end])
+
+    def _small_body_length(self, head: bytes) -> int:
+        """The body bytes to wait for: the Content-Length when small and sent unasked, else 0."""
+        length = 0
+        for line in head.split(b"\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"expect" or name == b"transfer-encoding":
+                return 0  # the client waits for "100 Continue", or the length is not known
+            if name == b"content-length":
+                try:
+                    length = int(value.strip())
+                except ValueError:
+                    return 0  # cheroot answers the malformed head
+        return length if 0 < length <= self.max_body_bytes else 0
 
     def _take(self, fd: int, w: _Waiting) -> bool:
         """Remove `w` from the gate; False if someone else already did."""
@@ -168,7 +196,7 @@ class HeadGate:
                     if min(w.deadline, w.quiet_until) <= now]
         for fd, w in late:
             if self._take(fd, w):
-                log.info("request head from %s not complete in time (%d bytes); closing",
+                log.info("request from %s not complete in time (%d bytes); closing",
                          getattr(w.conn, "remote_addr", "?"), w.seen)
                 try:
                     w.sock.send(_TIMEOUT_ANSWER)  # non-blocking: a best effort
