@@ -39,7 +39,7 @@ class RetentionSettings(Protocol):
     @property
     def auto_delete_oldest(self) -> bool: ...
     @property
-    def pressure_emergency_pct(self) -> int: ...
+    def pressure_emergency_pct(self) -> float: ...   # percent, decimals allowed (LightNVR)
 
 
 def effective_days(stream_days: int, global_days: int) -> int:
