@@ -187,9 +187,38 @@ def test_camera_live_recording_and_timeline(daemon: Daemon, chromium: Any,
     assert not problems, problems
 
 
+def _page_shows(page: Any, d: Daemon, name: str, version: str) -> str | None:
+    """What a user of this daemon sees on page `name` with its live data; None when it
+    shows, otherwise what is missing. The heading first, then the page's own content."""
+    heading = {"users": "Users"}.get(name, name.capitalize())
+    h1 = page.locator("main#main h1").first.inner_text().strip()
+    if h1 != heading:
+        return f"{name}: heading {h1!r}, expected {heading!r}"
+    content = {
+        "live": "article.tile[data-stream='cam'] video",
+        "recordings": "table.rec-table tbody tr[data-id]:has-text('cam')",
+        "timeline": ".ruler-track[data-stream='cam'] .ruler-seg",
+        "streams": "tr[data-stream='cam']",
+        "settings": "#panel-storage input[name$='storage_path']",
+        "users": "tr[data-user='admin']",
+        "system": f".stat-value:text-is('{version}')",
+    }[name]
+    try:
+        page.wait_for_selector(content, state="attached", timeout=15000)
+    except Exception:
+        return f"{name}: no {content}"
+    if name == "settings":
+        shown = page.locator("#panel-storage input[name$='storage_path']").input_value()
+        if shown != str(d.base / "recordings"):
+            return f"settings: storage path field shows {shown!r}"
+    return None
+
+
 def test_screenshots_of_every_page_with_live_data(daemon: Daemon, chromium: Any) -> None:
+    version = daemon.client().get("/api/system").json["version"]
     for width, height in ((1280, 800), (390, 844)):
         page = new_page(chromium, width, height)
+        missing: list[str] = []
         try:
             _login(page, daemon)
             for name in PAGES:
@@ -200,8 +229,12 @@ def test_screenshots_of_every_page_with_live_data(daemon: Daemon, chromium: Any)
                                            "'article.tile video'); return v && v.currentTime > 0;}",
                                            timeout=20000)
                 page.wait_for_timeout(700)
+                problem = _page_shows(page, daemon, name, version)
+                if problem is not None:
+                    missing.append(f"{width}px {problem}")
                 shot(page, f"daemon-{name}")
             problems = list(page.problems)
         finally:
             page.context.close()
+        assert not missing, missing
         assert not problems, problems

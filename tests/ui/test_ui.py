@@ -101,7 +101,9 @@ def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any, rtsp_camer
     page.fill("input[name=url]", url)
     page.fill("input[name=segment_duration]", "10")  # so a finished recording comes soon
     page.click("button:has-text('Test connection')")
-    page.wait_for_selector(".test-result", timeout=20000)
+    # success, and the codec the real camera sends (a failure also shows a .test-result)
+    page.wait_for_selector(".test-result.ok", timeout=20000)
+    assert "h264" in page.inner_text(".test-result.ok").lower()
     shot(page, "stream-form")
     page.click("form.stream-form button[type=submit]")
     page.wait_for_selector("tr[data-stream='cam1']")
