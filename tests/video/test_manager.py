@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
 
 from lightnvr.core.heartbeat import HeartbeatRegistry
+from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.video.stream_manager import StreamState
+from tests.fixtures.db import open_testdb
 from tests.video.helpers import make_manager, video_threads, wait_until
 
 DEMO = "demo://testsrc2?seconds=4"
@@ -71,15 +75,66 @@ def test_shutdown_coordinator_stops_readers_then_live_then_recorders(tmp_path: P
     assert "reader:a" not in beats.ages()
 
 
-def test_recorder_queue_has_more_room_than_live_view(tmp_path: Path) -> None:
-    """A stalled recorder (slow fsync, busy CPU) must not lose footage where live view would
-    just skip ahead: its queue holds 4x as many packets."""
-    mgr, _, _ = make_manager(tmp_path)
-    mgr.start([StreamConfig("q", DEMO)])
+class StallingStore:
+    """The real SQLite recordings repository behind a recorder whose first segment_opened
+    stalls (an SD card's fsync, a busy CPU) until the test releases it."""
+
+    def __init__(self, repo: RecordingsRepo) -> None:
+        self.repo = repo
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    def segment_opened(self, segment: SegmentOpened) -> int:
+        if not self.stalled.is_set():
+            self.stalled.set()
+            self.release.wait(30)
+        return self.repo.segment_opened(segment)
+
+    def segment_closed(self, recording_id: int, end_time: float, size_bytes: int) -> None:
+        self.repo.segment_closed(recording_id, end_time, size_bytes)
+
+    def segment_discarded(self, recording_id: int) -> None:
+        self.repo.segment_discarded(recording_id)
+
+
+def _largest_pts_gap(path: str) -> tuple[float, int]:
+    """(largest gap between consecutive video frames in seconds, frame count) of `path`."""
+    import av
+
+    with av.open(path) as c:
+        s = c.streams.video[0]
+        pts = sorted(p.pts for p in c.demux(s) if p.pts is not None)
+    assert s.time_base is not None and len(pts) > 1
+    return float(max(b - a for a, b in itertools.pairwise(pts)) * s.time_base), len(pts)
+
+
+STALL_SECONDS = 4.0
+FPS = 30
+
+
+def test_stalled_recorder_loses_no_footage(tmp_path: Path) -> None:
+    """A recorder stalled for seconds catches up afterwards: its file has every frame of the
+    stall, no gap (live view, with a quarter of the room, may skip ahead instead)."""
+    testdb = open_testdb(tmp_path)
+    store = StallingStore(testdb.recordings)
+    # a queue budget of 64 packets for live view: 4 s at 30 fps would overflow that
+    mgr, _, _ = make_manager(tmp_path, store=store,  # type: ignore[arg-type]
+                             queue_budget_bytes=64 * 8192)
+    mgr.start([StreamConfig("q", f"demo://testsrc2?size=320x240&fps={FPS}&seconds=4",
+                            streaming_enabled=False, segment_duration=60)])
     try:
-        assert wait_until(lambda: mgr.status("q") is not None
-                          and mgr.status("q").state == StreamState.ACTIVE, 10)  # type: ignore[union-attr]
-        caps = {q.name.split(":")[0]: q.stats().capacity for q in mgr._streams["q"].queues}
-        assert caps["recording"] == 4 * caps["live"], caps
+        assert store.stalled.wait(20), "the recorder never opened a segment"
+        t0 = time.monotonic()
+        store.release.wait(STALL_SECONDS)  # the stall: packets pile up in the recorder's queue
+        store.release.set()
+        # and a little footage after it, so the file spans the stall and what followed
+        assert wait_until(lambda: time.monotonic() - t0 > STALL_SECONDS + 2.0,
+                          STALL_SECONDS + 10.0)
     finally:
         mgr.stop(10)
+    rows = testdb.recordings.all()
+    assert [r.is_complete for r in rows] == [True], rows
+    gap, frames = _largest_pts_gap(rows[0].file_path)
+    assert gap < 3.0 / FPS, f"footage lost: a {gap:.2f} s hole in the recording"
+    assert frames >= FPS * STALL_SECONDS, frames
+    testdb.db.close()
