@@ -5,12 +5,12 @@ nowhere else. Start-up order (each phase is a STATUS= line):
   1. database: open (integrity check, restore from backup, migrations); backup thread
   2. storage: finish interrupted deletions and reconcile files with rows (before any
      recorder opens a file), then the storage thread
-  3. memory: packet pool and the governor thread
+  3. memory: the optional swap file ([memory] use_swap), packet pool, the governor thread
   4. video: the stream manager; streams start staggered in the background
   5. web: the cheroot server thread
   6. READY=1, then the core main loop until a signal or an API request stops it
 Shutdown order is the ShutdownCoordinator's (docs/architecture.md): web, readers, live
-writers, recorders, storage, governor, database.
+writers, recorders, storage, governor, database, swap file.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from lightnvr.core.shutdown import (
     PRIORITY_WEB,
 )
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.core.swap import PRIORITY_SWAP, SwapFile
 from lightnvr.database.backup import BackupThread
 from lightnvr.database.events import EventsRepo
 from lightnvr.database.manager import Database
@@ -136,6 +137,10 @@ def run(config: Config, args: argparse.Namespace) -> int:
         seed_demo_stream(config, streams_repo, SettingsRepo(db))
 
         daemon.phase("memory: packet pool and governor")
+        if config.memory.use_swap:  # one line says why if it cannot (core/swap.py, deploy.md)
+            swap = SwapFile(config.memory.swap_file, config.memory.swap_size)
+            if swap.enable():
+                coordinator.register("swap", PRIORITY_SWAP, swap.disable, 30.0)
         pool = BufferPool.from_budget(config.memory.pool_size_mb * MIB)
 
         def reading() -> MemoryReading:
