@@ -36,7 +36,7 @@ from lightnvr.core.memory.governor import (
 )
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.mqtt.service import MqttService
-from lightnvr.core.nvr_events import EventHub, StreamState, is_startup_announcement
+from lightnvr.core.nvr_events import EventHub, EventKind, StreamState, is_startup_announcement
 from lightnvr.core.shutdown import (
     PRIORITY_DATABASE,
     PRIORITY_DETECTION,
@@ -47,6 +47,7 @@ from lightnvr.core.shutdown import (
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.core.swap import PRIORITY_SWAP, SwapFile
 from lightnvr.database.backup import BackupThread
+from lightnvr.database.detection_links import LINK_WINDOW_SECONDS, DetectionLinks
 from lightnvr.database.events import EventsRepo
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
@@ -54,7 +55,7 @@ from lightnvr.database.settings import SettingsRepo
 from lightnvr.database.streams import StreamsRepo
 from lightnvr.storage.manager import StorageManager
 from lightnvr.storage.store import CanonicalPathStore
-from lightnvr.video.stream_manager import StreamManager, VideoSettings
+from lightnvr.video.stream_manager import MOTION_EVENT_DETAIL, StreamManager, VideoSettings
 from lightnvr.web.api.recordings_batch import JobRegistry
 from lightnvr.web.app import WebApp
 from lightnvr.web.context import WebContext
@@ -242,6 +243,15 @@ def _start_events(config: Config, daemon: Daemon, db: Database, manager: StreamM
     hub = EventHub(heartbeat=daemon.heartbeats.register("events", 30.0, critical=False))
     history = EventsRepo(db)
     hub.add_sink(lambda e: is_startup_announcement(e) or history.record(e))
+    # the motion detector's detections become rows linked to their clips (detection_links.py)
+    links = DetectionLinks(db)
+    hub.add_sink(lambda e: e.kind is EventKind.DETECTION and e.detail == MOTION_EVENT_DETAIL
+                 and links.store(e))
+
+    def link_detections() -> None:
+        links.link_recent(manager.names(), time.time() - LINK_WINDOW_SECONDS)
+
+    hub.add_periodic(link_detections)
     hub.watch_streams(lambda: [StreamState(s.name, s.state.value == "active", s.recording,
                                            s.last_error) for s in manager.statuses()])
     hub.watch_storage(lambda: storage.health().level.name.lower())

@@ -10,6 +10,14 @@ Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
 - ``live264``  videotestsrc (moving ball + clock) -> x264enc, GOP 30, + AAC audio
 - ``live265``  the same picture -> x265enc, + AAC audio
 - ``live264na`` H.264 only (no audio track)
+- ``still264`` motion-detection scene: a static picture (colour bars) with sensor-like noise
+  (``snow`` blended at low alpha), H.264 only: a detector must see no motion in it
+- ``moving264`` the same scene with a large dark ball (about a quarter of the picture's height,
+  "person-sized") moving across it all the time
+- ``alt264``   the same scene, the ball shown only during the last ``--alt-motion`` seconds of
+  every ``--alt-still`` + ``--alt-motion`` seconds of the wall clock (default 12 + 4 s;
+  the issue suggested 20 + 5, shorter keeps tests fast): motion happens exactly when
+  ``time.time() % period >= still``, so a test on the same machine knows when it does
 - ``file264``  ``<media-dir>/clip264.mp4`` (H.264 + AAC) looped WITHOUT re-encoding
 - ``file265``  ``<media-dir>/clip265.mp4`` (H.265 + AAC) looped without re-encoding
   (file mounts exist only when the clip is there; make clips with tools/make_test_clips.py)
@@ -31,6 +39,7 @@ import argparse
 import os
 import signal
 import sys
+import time
 
 import gi
 
@@ -81,6 +90,54 @@ def file_launch(path: str, vcodec: str) -> str:
     )
 
 
+def scene_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, str]:
+    """Launch lines of the motion-detection scenes (see the module doc)."""
+    caps = f"video/x-raw,width={width},height={height},framerate={fps}/1"
+    gop = max(1, fps * 2)
+    x264 = (f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} key-int-max={gop} ! "
+            "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1")
+    # Noise: snow at quarter size, scaled up (2x2 blobs, like a small sensor's grain), blended
+    # at 15 % over the bars: every pixel flickers by up to ~+-20 gray levels, every frame.
+    base = (f"videotestsrc is-live=true pattern=smpte75 ! {caps} ! m.sink_0 "
+            f"videotestsrc is-live=true pattern=snow ! "
+            f"video/x-raw,width={width // 2},height={height // 2},framerate={fps}/1 ! "
+            f"videoscale ! {caps} ! m.sink_1 ")
+    # The ball is drawn at a quarter of the size and scaled up, so it is large; its
+    # transparent background (AYUV) leaves the bars visible.
+    ball = ("videotestsrc is-live=true pattern=ball background-color=0x00000000 "
+            "foreground-color=0xff202020 ! "
+            f"video/x-raw,format=AYUV,width={width // 4},height={height // 4},framerate={fps}/1 "
+            f"! videoscale ! video/x-raw,width={width},height={height} ! m.sink_2 ")
+    mix = ("compositor name=m sink_1::alpha=0.15 sink_2::zorder=3 {alpha} ! videoconvert ! "
+           f"video/x-raw,format=I420 ! {x264} ")
+    return {
+        "still264": f"( {mix.format(alpha='')} {base} )",
+        "moving264": f"( {mix.format(alpha='')} {base} {ball} )",
+        "alt264": f"( {mix.format(alpha='sink_2::alpha=0')} {base} {ball} )",
+    }
+
+
+class AlternatingMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
+    """alt264: shows the ball (compositor pad sink_2) while the wall clock is in a motion
+    phase. `still`/`motion` are set on the class by build_server()."""
+
+    still = 12.0
+    motion = 4.0
+
+    def do_prepared(self):  # type: ignore[no-untyped-def]
+        GLib.timeout_add(50, self._tick)
+
+    def _tick(self) -> bool:
+        if self.get_status() != GstRtspServer.RTSPMediaStatus.PREPARED:
+            return False  # unprepared: stop the timer
+        mixer = self.get_element().get_by_name("m")
+        pad = mixer.get_static_pad("sink_2") if mixer is not None else None
+        if pad is not None:
+            moving = time.time() % (self.still + self.motion) >= self.still
+            pad.set_property("alpha", 1.0 if moving else 0.0)
+        return True
+
+
 class LoopMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
     """A file media that loops gaplessly (see the module's Design paragraph)."""
 
@@ -110,6 +167,14 @@ def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
         factory.set_launch(launch)
         factory.set_shared(True)  # one encoder per mount, whatever the number of clients
         mounts.add_factory("/" + name, factory)
+    AlternatingMedia.still, AlternatingMedia.motion = args.alt_still, args.alt_motion
+    for name, launch in scene_launches(width, height, args.fps, args.kbps).items():
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        factory.set_shared(True)
+        if name == "alt264":
+            factory.set_media_gtype(AlternatingMedia)
+        mounts.add_factory("/" + name, factory)
     media_dir = os.path.abspath(args.media_dir) if args.media_dir else ""
     for name, clip, vcodec in (("file264", "clip264.mp4", "h264"),
                                ("file265", "clip265.mp4", "h265")):
@@ -133,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="1280x720", help="live mounts' picture size WxH")
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--kbps", type=int, default=2000, help="live H.264 bitrate")
+    ap.add_argument("--alt-still", type=float, default=12.0, help="alt264: still seconds")
+    ap.add_argument("--alt-motion", type=float, default=4.0, help="alt264: motion seconds")
     args = ap.parse_args(argv)
     server = build_server(args)
     if server.attach(None) == 0:

@@ -39,6 +39,9 @@ class StreamConfig:
     recording_schedule: str
     sub_stream_url: str
     tags: str
+    motion_sensitivity: float
+    motion_min_area: float
+    motion_cooldown: int
     def validate(self) -> StreamConfig: ...
     def replace(self, **changes: Any) -> StreamConfig: ...
     def to_dict(self) -> dict[str, Any]: ...

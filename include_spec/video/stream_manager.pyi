@@ -1,5 +1,5 @@
-# Stream manager (lightnvr/video/stream_manager.py): owns every stream's reader, recorder and
-# live writer threads. The web layer and the daemon use only this contract.
+# Stream manager (lightnvr/video/stream_manager.py): owns every stream's reader, recorder,
+# live writer and motion detector threads. The web layer and the daemon use only this contract.
 from collections.abc import Callable, Sequence
 from enum import Enum
 from lightnvr.core.clock import Clock
@@ -10,6 +10,8 @@ from lightnvr.core.nvr_events import NvrEvent
 from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
+
+MOTION_EVENT_DETAIL: str  # NvrEvent.detail of the built-in motion detector's DETECTION events
 
 class StreamState(str, Enum):
     INACTIVE = "inactive"
@@ -98,6 +100,8 @@ class StreamManager:
     # post_detection_buffer s after the end, unless continuous recording covers it.
     # False: unknown stream. `objects` ((label, confidence)) reach the event listener.
     def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None: ...
-    # every detection start/pulse (DETECTION) and stop (DETECTION_END); must not block
+    # every detection start/pulse (DETECTION) and stop (DETECTION_END), and the motion
+    # detector's events (DETECTION, detail MOTION_EVENT_DETAIL, one object "motion" with the
+    # box of the moving cells); must not block
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> ProbeResult: ...
     def stop(self, timeout: float) -> None: ...                # everything, in shutdown order

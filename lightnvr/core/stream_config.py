@@ -78,6 +78,10 @@ class StreamConfig:
     recording_schedule: str = ""  # 168 chars of '0'/'1', Sunday 00:00 first; '' = always
     sub_stream_url: str = ""
     tags: str = ""
+    # (ours) the built-in motion detector (detection_model = "motion"); docs/video.md
+    motion_sensitivity: float = 0.5  # 0..1: higher sees smaller brightness changes
+    motion_min_area: float = 0.01    # fraction of the picture that must change (0..1)
+    motion_cooldown: int = 3         # s between two motion events (LightNVR's default)
 
     def validate(self) -> StreamConfig:
         """Return self if every field is in range, else raise InvalidStreamConfig."""
@@ -102,7 +106,22 @@ class StreamConfig:
             )
         if not 0.0 <= self.detection_threshold <= 1.0:
             raise InvalidStreamConfig("detection_threshold", "must be between 0 and 1")
+        self._validate_detection()
         return self
+
+    def _validate_detection(self) -> None:
+        if not 1 <= self.detection_interval <= 3600:
+            raise InvalidStreamConfig("detection_interval", "must be 1..3600 seconds")
+        for f in ("pre_detection_buffer", "post_detection_buffer"):
+            if not 0 <= getattr(self, f) <= 300:
+                raise InvalidStreamConfig(f, "must be 0..300 seconds")
+        if not 0.0 <= self.motion_sensitivity <= 1.0:
+            raise InvalidStreamConfig("motion_sensitivity", "must be between 0 and 1")
+        if not 0.0 < self.motion_min_area <= 1.0:
+            raise InvalidStreamConfig("motion_min_area",
+                                      "must be a fraction of the picture, above 0 and at most 1")
+        if not 0 <= self.motion_cooldown <= 3600:
+            raise InvalidStreamConfig("motion_cooldown", "must be 0..3600 seconds")
 
     def replace(self, **changes: Any) -> StreamConfig:
         """A copy with `changes` applied (not validated)."""

@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 
 class ConsumerThread:
-    """Lifecycle shared by the consumers of one stream's queue (recorder, live writer).
+    """Lifecycle shared by the consumers of one stream's queue (recorder, live writer,
+    detector).
 
     A subclass sets `name`, `queue` and `THREAD_PREFIX` and implements `_run`; the thread is
     named `<THREAD_PREFIX>:<name>`. `stop()` closes the queue (the loop drains it and ends),
@@ -45,19 +46,23 @@ class ConsumerThread:
         self._wake = threading.Event()
         self._registry: HeartbeatRegistry | None = None
         self._max_age = 0.0
+        self._critical = True
         self._heartbeat: Heartbeat | None = None
 
     @property
     def thread_name(self) -> str:
         return f"{self.THREAD_PREFIX}:{self.name}"
 
-    def watch(self, registry: HeartbeatRegistry, max_age: float) -> None:
-        """Give the thread a critical heartbeat named like it, registered by `start()`."""
-        self._registry, self._max_age = registry, max_age
+    def watch(self, registry: HeartbeatRegistry, max_age: float, critical: bool = True) -> None:
+        """Give the thread a heartbeat named like it, registered by `start()`. A critical one
+        stops the watchdog pings when stale; a detector's is not critical (a wedged decoder
+        costs detection, not recording, and must not get the daemon restarted)."""
+        self._registry, self._max_age, self._critical = registry, max_age, critical
 
     def start(self) -> None:
         if self._registry is not None:
-            self._heartbeat = self._registry.register(self.thread_name, self._max_age)
+            self._heartbeat = self._registry.register(self.thread_name, self._max_age,
+                                                      self._critical)
         self._thread = threading.Thread(target=self._main, name=self.thread_name, daemon=True)
         self._thread.start()
 

@@ -16,11 +16,27 @@ import math
 import threading
 from collections import deque
 
+from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.detection.detector import wants_motion_detector
 from lightnvr.video.packet import MediaPacket
 
 # 5 s at ~12 Mbit/s. Slabs held here are outside the handoff queues; past the pool's budget
 # the reader falls back to transient heap buffers (a pressure signal, never a failure).
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+
+
+def pre_event_seconds(config: StreamConfig) -> float:
+    """How much a detection clip keeps from before its trigger (0: no pre-event buffer).
+
+    `pre_detection_buffer` seconds, plus one `detection_interval` when the built-in motion
+    detector triggers: it looks at one frame per interval, so the motion it reports may have
+    begun up to an interval earlier, and the clip must still start `pre_detection_buffer`
+    seconds before the motion itself.
+    """
+    if not config.detection_based_recording:
+        return 0.0
+    extra = config.detection_interval if wants_motion_detector(config) else 0
+    return float(config.pre_detection_buffer + extra)
 
 
 class GopBuffer:

@@ -36,7 +36,7 @@ from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, TriggerType
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import ConsumerThread, consume
-from lightnvr.video.event_recording import EventWindow, GopBuffer
+from lightnvr.video.event_recording import EventWindow, GopBuffer, pre_event_seconds
 from lightnvr.video.faults import write_hang
 from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS, add_streams, make_packet
 from lightnvr.video.packet import MediaPacket, StreamInfo
@@ -132,8 +132,7 @@ class Recorder(ConsumerThread):
         self.events = events or EventWindow()
         self.clock: Clock = clock or SYSTEM_CLOCK
         self.schedule = ScheduleGate(config.record_on_schedule, config.recording_schedule)
-        self._prebuffer = GopBuffer(float(config.pre_detection_buffer)
-                                    if config.detection_based_recording else 0.0)
+        self._prebuffer = GopBuffer(pre_event_seconds(config))
         self._memory_critical = memory_critical
         self._shed = False  # governor CRITICAL: no pre-event buffering
         self.paused_reason = ""
@@ -147,8 +146,7 @@ class Recorder(ConsumerThread):
         swaps, read by the thread at its next packet."""
         self.config = config
         self.schedule = ScheduleGate(config.record_on_schedule, config.recording_schedule)
-        self._prebuffer.seconds = (float(config.pre_detection_buffer)
-                                   if config.detection_based_recording else 0.0)
+        self._prebuffer.seconds = pre_event_seconds(config)
 
     @property
     def recording(self) -> bool:

@@ -1,14 +1,17 @@
-"""The stream manager: owns every stream's reader, recorder and live writer threads.
+"""The stream manager: owns every stream's reader, recorder, live writer and detector threads.
 
 Design: per enabled stream, one `reader:<name>` thread (reader.py) fans packets out to the
 HandoffQueues of a `recorder:<name>` thread (when `record`, manual recording,
-`detection_based_recording` or a triggered detection event needs one) and a
-`live:<name>` thread (when `streaming_enabled`); queues are registered with the
-MemoryGovernor (roles RECORDING and LIVE). Streams start one at a time (`stagger` thread,
+`detection_based_recording` or a triggered detection event needs one), a `live:<name>` thread
+(when `streaming_enabled`) and, when the stream detects motion (detection/detector.py), a
+`detect:<name>` thread; queues are registered with the MemoryGovernor (roles RECORDING, LIVE
+and DETECTION). A detector's motion extends the stream's EventWindow and is emitted as a
+DETECTION event (`MOTION_EVENT_DETAIL`). Streams start one at a time (`stagger` thread,
 core.stagger). `apply()` restarts only a stream whose settings need it
-(StreamConfig.restart_needed). Shutdown follows ARCHITECTURE.md: readers first (their queues
-are closed), then live writers, then recorders, which finish their segment and complete its
-row. The web layer and the daemon use only include_spec/video/stream_manager.pyi.
+(StreamConfig.restart_needed). Shutdown follows ARCHITECTURE.md: detectors first (nothing
+waits for them), then readers (their queues are closed), then live writers, then recorders,
+which finish their segment and complete its row. The web layer and the daemon use only
+include_spec/video/stream_manager.pyi.
 Schedules and detection events are decided inside the recorder (recorder.py); the manager only
 sets its flags and owns each stream's EventWindow, which outlives recorder restarts.
 
@@ -33,6 +36,7 @@ from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.nvr_events import DetectedObject, EventKind, NvrEvent
 from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import (
+    PRIORITY_DETECTION,
     PRIORITY_LIVE,
     PRIORITY_READERS,
     PRIORITY_RECORDERS,
@@ -40,6 +44,8 @@ from lightnvr.core.shutdown import (
 )
 from lightnvr.core.stagger import StaggeredStarter
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.detection.detector import MotionDetectorThread, wants_motion_detector
+from lightnvr.video.detection.motion import MotionResult
 from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.packet import MediaPacket
@@ -50,7 +56,11 @@ from lightnvr.video.snapshot import SnapshotCache
 from lightnvr.video.source import PermanentSourceError, describe_error, open_source
 from lightnvr.video.states import StreamState
 
-__all__ = ["ProbeResult", "StreamManager", "StreamState", "StreamStatus", "VideoSettings"]
+__all__ = ["MOTION_EVENT_DETAIL", "ProbeResult", "StreamManager", "StreamState", "StreamStatus",
+           "VideoSettings"]
+
+MOTION_EVENT_DETAIL = "motion detector"  # NvrEvent.detail of the built-in detector's events
+DETECTION_QUEUE_CAPACITY = 64  # ~2 keyframe GOPs; a detector that falls behind loses packets
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +128,7 @@ class _Stream:
     reader: StreamReader | None = None
     recorder: Recorder | None = None
     live: LiveWriter | None = None
+    detector: MotionDetectorThread | None = None
     queues: list[HandoffQueue[MediaPacket]] = field(default_factory=list)
     dropped_before: int = 0
     segments_before: int = 0
@@ -160,17 +171,23 @@ class StreamManager:
         starter.start()
 
     def apply(self, config: StreamConfig) -> None:
-        """Add or update a stream; its threads restart only if the change needs it."""
+        """Add or update a stream; its threads restart only if the change needs it (motion
+        settings and switching the detector on or off never do)."""
         config.validate()
         with self._lock:
             entry = self._streams.get(config.name)
-            if entry is not None and not entry.config.restart_needed(config):
+            swapped = entry is not None and not entry.config.restart_needed(config)
+            if entry is not None and swapped:
                 entry.config = config
                 if entry.recorder is not None:
                     entry.recorder.update_config(config)
-                return
+                if entry.detector is not None:
+                    entry.detector.update_config(config)
             if entry is None:
                 self._streams[config.name] = _Stream(config)
+        if entry is not None and swapped:
+            self._sync_detector(entry)
+            return
         if entry is not None:
             self._stop_stream(entry)
             entry.config = config
@@ -318,14 +335,16 @@ class StreamManager:
             source.close()
 
     # -- threads of one stream -------------------------------------------------------------
-    def _queue(self, entry: _Stream, kind: str, role: QueueRole) -> HandoffQueue[MediaPacket]:
+    def _queue(self, entry: _Stream, kind: str, role: QueueRole,
+               capacity: int = 0) -> HandoffQueue[MediaPacket]:
         # ~8 KiB per packet on average. A recorder gets 4x the live writer's room: an SD card's
         # fsync or a busy CPU can stall it for seconds, and what it drops is lost footage,
         # while live view just skips ahead. Both stay bounded (pool and governor).
-        capacity = max(64, min(4096, self.settings.queue_budget_bytes // 8192))
+        size = max(64, min(4096, self.settings.queue_budget_bytes // 8192))
         if role == QueueRole.RECORDING:
-            capacity = min(4096, capacity * 4)
-        q: HandoffQueue[MediaPacket] = HandoffQueue(f"{kind}:{entry.config.name}", capacity)
+            size = min(4096, size * 4)
+        q: HandoffQueue[MediaPacket] = HandoffQueue(f"{kind}:{entry.config.name}",
+                                                    capacity or size)
         entry.queues.append(q)
         if self._governor is not None:
             self._governor.register_queue(q, role)
@@ -359,6 +378,7 @@ class StreamManager:
                 reader.add_consumer(live.queue)
                 live.start()
         self._sync_recorder(entry)
+        self._sync_detector(entry)
         reader.start()
 
     def _sync_recorder(self, entry: _Stream) -> None:
@@ -392,6 +412,65 @@ class StreamManager:
             self._forget_queue(entry, rec.queue)
             entry.segments_before += rec.segments_written
 
+    def _sync_detector(self, entry: _Stream) -> None:
+        """Run a motion detector iff the stream's settings ask for one (detector.py)."""
+        with self._lock:
+            reader, det, cfg = entry.reader, entry.detector, entry.config
+            want = reader is not None and wants_motion_detector(cfg) and not self._stopping
+            if reader is None or want == (det is not None):
+                return
+            entry.detector = None
+            if want:
+                q = self._queue(entry, "detect", QueueRole.DETECTION,
+                                DETECTION_QUEUE_CAPACITY)
+                new = MotionDetectorThread(cfg, q, self._on_motion, self._level)
+                if self._heartbeats is not None:
+                    new.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
+                              critical=False)
+                entry.detector = new
+                new.start()
+                reader.add_consumer(q)
+        if det is not None:
+            reader.remove_consumer(det.queue)
+            det.stop(self.settings.stop_deadline_seconds)
+            self._forget_queue(entry, det.queue)
+
+    def _on_motion(self, name: str, result: MotionResult, wall: float) -> None:
+        """Detector thread: motion extends the event recording like a pulse of one detection
+        interval (the next sample decides whether it goes on); an event (cooldown passed)
+        goes to the listener (events table, MQTT, detection rows) like a trigger's."""
+        with self._lock:
+            entry = self._streams.get(name)
+        if entry is None:
+            return
+        cfg = entry.config
+        was_active = entry.events.active(self._clock.wall())
+        entry.events.trigger(True, wall, float(cfg.detection_interval),
+                             float(cfg.post_detection_buffer),
+                             self.settings.detection_grace_seconds)
+        if not was_active:
+            self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
+        if not result.event:
+            return
+        x, y, w, h = result.box
+        # confidence: how far past the minimum area the change is (0.5 at the minimum)
+        conf = min(1.0, 0.5 * result.area / max(cfg.motion_min_area, 1e-6))
+        log.info("stream %s: motion (%.1f%% of the picture, box %.2f,%.2f %.2fx%.2f)", name,
+                 result.area * 100, x, y, w, h)
+        listener = self._listener
+        if listener is None:
+            return
+        try:
+            listener(NvrEvent(EventKind.DETECTION, name, wall,
+                              (DetectedObject("motion", round(conf, 3), x, y, w, h),),
+                              MOTION_EVENT_DETAIL))
+        except Exception:
+            log.error("stream %s: the detection listener failed", name, exc_info=True)
+
+    def _level(self) -> PressureLevel:
+        g = self._governor
+        return g.level if g is not None else PressureLevel.NORMAL
+
     def _watch(self, consumer: Recorder | LiveWriter) -> None:
         """Recorders and live writers beat a critical heartbeat (docs/architecture.md)."""
         if self._heartbeats is not None:
@@ -411,9 +490,11 @@ class StreamManager:
 
     def _stop_stream(self, entry: _Stream) -> None:
         deadline = self.settings.stop_deadline_seconds
-        reader, live, rec = entry.reader, entry.live, entry.recorder
+        reader, live, rec, det = entry.reader, entry.live, entry.recorder, entry.detector
         if reader is not None:
             reader.stop(deadline)
+        if det is not None:
+            det.stop(deadline)
         if live is not None:
             live.stop(deadline)
         if rec is not None:
@@ -422,14 +503,16 @@ class StreamManager:
         for q in list(entry.queues):
             self._forget_queue(entry, q)
         with self._lock:
-            entry.reader = entry.live = entry.recorder = None
+            entry.reader = entry.live = entry.recorder = entry.detector = None
         if self._heartbeats is not None:
             self._heartbeats.unregister(f"reader:{entry.config.name}")
 
     # -- shutdown --------------------------------------------------------------------------
     def register_shutdown(self, coordinator: ShutdownCoordinator) -> None:
-        """Readers (80), live writers (70), recorders (60): see ARCHITECTURE.md."""
+        """Detectors (90), readers (80), live writers (70), recorders (60): see
+        ARCHITECTURE.md."""
         d = self.settings.stop_deadline_seconds
+        coordinator.register("video-detectors", PRIORITY_DETECTION, self._stop_detectors, d + 1)
         coordinator.register("video-readers", PRIORITY_READERS, self._stop_readers, d + 1)
         coordinator.register("video-live", PRIORITY_LIVE, self._stop_live, d + 1)
         coordinator.register("video-recorders", PRIORITY_RECORDERS, self._stop_recorders, d + 1)
@@ -437,6 +520,17 @@ class StreamManager:
     def _entries(self) -> list[_Stream]:
         with self._lock:
             return list(self._streams.values())
+
+    def _stop_detectors(self, timeout: float) -> None:
+        """First of all: no detector starts a recorder while the rest shuts down. A detector's
+        queue stays registered with its reader, which drops into the closed queue."""
+        self._stopping = True
+        deadline = time.monotonic() + timeout
+        dets = [e.detector for e in self._entries() if e.detector is not None]
+        for det in dets:
+            det.queue.close()
+        for det in dets:
+            det.stop(max(0.0, deadline - time.monotonic()))
 
     def _stop_readers(self, timeout: float) -> None:
         self._stopping = True
@@ -473,6 +567,7 @@ class StreamManager:
     def stop(self, timeout: float) -> None:
         """Everything, in shutdown order, within `timeout` seconds in total."""
         deadline = time.monotonic() + timeout
+        self._stop_detectors(max(0.0, (deadline - time.monotonic()) / 4))
         self._stop_readers(max(0.0, (deadline - time.monotonic()) / 2))
         self._stop_live(max(0.0, (deadline - time.monotonic()) / 2))
         self._stop_recorders(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,128 @@
+"""The detector thread of one stream: a consumer of the reader's fan-out that looks for motion.
+
+Design: `MotionDetectorThread` owns one thread, `detect:<stream>`, fed by its HandoffQueue
+(governor role DETECTION: under PRESSURE only keyframes arrive, under CRITICAL nothing; the
+queue is small and drops when full, so the reader - and with it recording - never waits for
+a detector). Each packet goes through the FrameSampler (frames.py: keyframes only, at most one
+per `detection_interval`, small gray) and the MotionDetector (motion.py); every moving frame
+is reported to `on_motion(stream, result, wall)` (the stream manager extends the event
+recording and emits an event when the cooldown allows). Under PRESSURE the interval doubles
+(frames are skipped before anything else is shed); at CRITICAL the thread decodes nothing and
+forgets its background. The stream manager starts and stops it (consumer.ConsumerThread:
+closing the queue ends the loop) and swaps settings in with `update_config()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from lightnvr.core.memory.governor import PressureLevel
+from lightnvr.core.memory.handoff import HandoffQueue
+from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.consumer import ConsumerThread, consume
+from lightnvr.video.detection.frames import FrameSampler
+from lightnvr.video.detection.motion import MotionDetector, MotionResult, MotionSettings
+from lightnvr.video.packet import MediaPacket, StreamInfo
+
+log = logging.getLogger(__name__)
+
+MOTION_MODEL = "motion"  # LightNVR's detection_model value for the built-in detector
+PRESSURE_INTERVAL_FACTOR = 2.0
+
+MotionCallback = Callable[[str, MotionResult, float], None]
+
+
+def wants_motion_detector(config: StreamConfig) -> bool:
+    """A stream runs the built-in detector when detection-based recording uses model motion
+    (as in LightNVR, detection runs only with detection_based_recording)."""
+    return (config.enabled and config.detection_based_recording
+            and config.detection_model.strip().lower() == MOTION_MODEL)
+
+
+def motion_settings(config: StreamConfig) -> MotionSettings:
+    return MotionSettings(config.motion_sensitivity, config.motion_min_area,
+                          float(config.motion_cooldown))
+
+
+class MotionDetectorThread(ConsumerThread):
+    """See the module doc. Counters are read by status and tests (plain ints, one writer)."""
+
+    THREAD_PREFIX = "detect"
+
+    def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
+                 on_motion: MotionCallback,
+                 pressure: Callable[[], PressureLevel] | None = None) -> None:
+        super().__init__()
+        self.name = config.name
+        self.queue = queue
+        self.config = config
+        self._on_motion = on_motion
+        self._pressure = pressure
+        self._sampler = FrameSampler(float(config.detection_interval))
+        self._detector = MotionDetector(motion_settings(config))
+        self._info: StreamInfo | None = None
+        self.samples = 0        # frames analysed
+        self.moving = 0         # of which showed motion
+        self.events = 0         # of which were reported as events (cooldown passed)
+        self.paused_packets = 0  # packets not looked at under CRITICAL
+        self.errors = 0
+
+    def update_config(self, config: StreamConfig) -> None:
+        """Apply new motion settings from the next frame on (no restart, no lost background)."""
+        self.config = config
+        self._sampler.interval = float(config.detection_interval)
+        self._detector.settings = motion_settings(config)
+
+    def _run(self) -> None:
+        log.info("detect:%s started (motion, every %d s)", self.name,
+                 self.config.detection_interval)
+        try:
+            consume(self.queue, self._one, _nothing, self._wake, beat=self._beat)
+        finally:
+            self._sampler.close()
+            self.queue.discard_all()
+            log.info("detect:%s exited (%d frames analysed, %d events)", self.name,
+                     self.samples, self.events)
+
+    def _level(self) -> PressureLevel:
+        return self._pressure() if self._pressure is not None else PressureLevel.NORMAL
+
+    def _one(self, item: MediaPacket) -> None:
+        try:
+            self._handle(item)
+        except Exception:
+            self.errors += 1
+            if self.errors <= 3 or self.errors % 100 == 0:
+                log.warning("detect:%s: frame not analysed (error %d)", self.name,
+                            self.errors, exc_info=True)
+        finally:
+            item.release()
+
+    def _handle(self, item: MediaPacket) -> None:
+        level = self._level()
+        if level >= PressureLevel.CRITICAL:
+            self.paused_packets += 1
+            self._detector.reset()  # a background older than the pause would see "motion"
+            return
+        if item.info is not self._info:
+            self._info = item.info
+            self._detector.reset()
+        interval = float(self.config.detection_interval)
+        if level >= PressureLevel.PRESSURE:
+            interval *= PRESSURE_INTERVAL_FACTOR
+        gray = self._sampler.sample(item, interval)
+        if gray is None:
+            return
+        self.samples += 1
+        result = self._detector.analyse(gray, item.wall)
+        if not result.moving:
+            return
+        self.moving += 1
+        if result.event:
+            self.events += 1
+        self._on_motion(self.name, result, item.wall)
+
+
+def _nothing() -> None:
+    return None

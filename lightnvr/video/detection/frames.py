@@ -1,0 +1,111 @@
+"""Frame sampling for detectors: pick at most one packet per interval, decode it small and gray.
+
+Decoding is the expensive part of detection, so it is done as little as possible: by default
+only keyframes are decoded (the decoder is told `skip_frame = NONKEY`, and other packets are
+never handed to it), single-threaded (`thread_count = 1`: one core per camera would be
+wasteful on a small board), and at most one frame per interval. The picture is scaled and
+turned to 8-bit gray inside FFmpeg's swscale (`reformat`, area averaging, which also averages
+away pixel noise), so Python only ever sees a ~160 x 90 array.
+
+`every_frame` mode (cameras with GOPs longer than the interval) decodes every packet, since
+a P-frame needs its references, but still converts only one frame per interval.
+
+Used by one detector thread; PyAV is imported only here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from lightnvr.video.packet import MediaPacket, StreamInfo
+
+log = logging.getLogger(__name__)
+
+SAMPLE_WIDTH = 160
+# Keyframes arrive at GOP spacing: one that comes a little early for the interval is still
+# taken, or a 2 s interval on a 2 s GOP camera would sample only every 4 s.
+INTERVAL_SLACK = 0.8
+
+
+def sample_size(width: int, height: int) -> tuple[int, int]:
+    """(w, h) of the sampled picture: SAMPLE_WIDTH wide, aspect kept, even height."""
+    if width <= 0 or height <= 0:
+        return SAMPLE_WIDTH, SAMPLE_WIDTH * 9 // 16
+    h = max(2, round(SAMPLE_WIDTH * height / width / 2) * 2)
+    return SAMPLE_WIDTH, h
+
+
+class FrameSampler:
+    """Turns a stream's packets into small gray frames, at most one per `interval` seconds."""
+
+    def __init__(self, interval: float, every_frame: bool = False) -> None:
+        self.interval = interval
+        self.every_frame = every_frame
+        self._info: StreamInfo | None = None
+        self._ctx: Any = None
+        self._last_sample = -float("inf")
+        self.decoded = 0
+        self.errors = 0
+
+    def due(self, wall: float, interval: float | None = None) -> bool:
+        """True when a frame received at `wall` should be analysed."""
+        step = self.interval if interval is None else interval
+        return wall - self._last_sample >= step * INTERVAL_SLACK
+
+    def sample(self, item: MediaPacket, interval: float | None = None
+               ) -> npt.NDArray[np.uint8] | None:
+        """The gray picture of `item` if it is due and decodes, else None."""
+        if not item.is_video:
+            return None
+        if item.info is not self._info:
+            self._open(item.info)
+        if not self.every_frame and not item.is_keyframe:
+            return None
+        due = self.due(item.wall, interval)
+        if not due and not self.every_frame:
+            return None  # a keyframe decoder needs nothing it skips
+        frame = self._decode(item)
+        if frame is None or not due:
+            return None
+        self._last_sample = item.wall
+        w, h = sample_size(frame.width, frame.height)
+        gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
+        out: npt.NDArray[np.uint8] = gray.to_ndarray()
+        return out
+
+    def _open(self, info: StreamInfo) -> None:
+        import av
+
+        self.close()
+        self._info = info
+        ctx = av.CodecContext.create(info.video_codec, "r")
+        if info.video_extradata:
+            ctx.extradata = info.video_extradata
+        ctx.thread_count = 1
+        if not self.every_frame:
+            ctx.skip_frame = "NONKEY"
+        self._ctx = ctx
+
+    def _decode(self, item: MediaPacket) -> Any:
+        import av
+
+        try:
+            # bytes(): the packet's slab goes back to the pool when the caller releases it
+            frames = self._ctx.decode(av.Packet(bytes(item.buffer.view())))
+        except Exception:
+            self.errors += 1
+            if self.errors <= 3 or self.errors % 100 == 0:
+                log.warning("frame not decoded (error %d)", self.errors, exc_info=True)
+            return None
+        if not frames:
+            return None
+        self.decoded += len(frames)
+        return frames[-1]
+
+    def close(self) -> None:
+        self._ctx = None
+        self._info = None

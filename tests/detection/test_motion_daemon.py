@@ -1,0 +1,153 @@
+"""Motion detection end to end: the real daemon, the GStreamer test camera, real SQLite.
+
+One daemon watches two streams for one observation window (~45 s, so the module stays
+fast): `still` (colour bars with sensor-like noise, camera mount still264) and `alt` (the same
+scene with a large ball shown 4 s out of every 16 s, mount alt264; the bursts are known from
+the shared wall clock, tests/fixtures/camera.py `alt_bursts`). Both use the default motion
+settings, detection_interval 2 s, pre/post buffers 2 s and record only on detection. The tests
+then read what a user would: the event history (GET /api/events), the recordings and their
+detections (SQLite), and the clips themselves (downloaded and decoded).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from tests.fixtures.camera import ALT_PERIOD, TestCamera, alt_bursts
+from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.video.helpers import wait_until
+
+pytestmark = [pytest.mark.camera, pytest.mark.slow]
+
+INTERVAL = 2
+PRE = 2
+POST = 2
+MOTION = {"detection_based_recording": True, "detection_model": "motion",
+          "detection_interval": INTERVAL, "pre_detection_buffer": PRE,
+          "post_detection_buffer": POST, "record": False, "streaming_enabled": False}
+
+
+@dataclass
+class Observed:
+    """What the daemon did during the observation window [start, end]."""
+
+    daemon: DaemonProcess
+    start: float
+    end: float
+    events: dict[str, list[dict[str, Any]]]
+    recordings: dict[str, list[sqlite3.Row]]
+    detections: dict[str, list[sqlite3.Row]]
+
+
+def _events(d: DaemonProcess, stream: str) -> list[dict[str, Any]]:
+    body = d.json(f"/api/events?kind=detection&stream={stream}&limit=1000")
+    return sorted(body["events"], key=lambda e: e["timestamp"])
+
+
+def _rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return list(conn.execute(sql, args))
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Observed]:
+    d = start_daemon(tmp_path_factory.mktemp("motion"))
+    try:
+        for name, mount in (("still", "still264"), ("alt", "alt264")):
+            status, body = d.call("POST", "/api/streams",
+                                  {"name": name, "url": rtsp_camera.url(mount), **MOTION})
+            assert status in (200, 201), body
+        assert wait_until(lambda: all(
+            d.json(f"/api/streams/{n}")["state"] == "active" for n in ("still", "alt")), 20), \
+            d.log_tail()
+        # Watch from the beginning of a still phase: every burst counted below is whole, and
+        # its clip could have its full pre-buffer.
+        now = time.time()
+        phase = now % ALT_PERIOD
+        start = now + (ALT_PERIOD - phase if phase > 1.0 else 0.0) + 1.0
+        end = start + 2 * ALT_PERIOD
+        # after the last burst: its post buffer and the detector's last looks
+        wait_until(lambda: time.time() >= end + POST + 3 * INTERVAL, 3 * ALT_PERIOD + 30,
+                   step=0.5)
+        events = {n: _events(d, n) for n in ("still", "alt")}
+    finally:
+        code = d.stop()  # the last clip is finished and its row completed
+    assert code == 0, d.log_tail()
+    db = d.base / "db" / "lightnvr.db"
+    recs = {n: _rows(db, "SELECT * FROM recordings WHERE stream_name = ? ORDER BY start_time",
+                     n) for n in ("still", "alt")}
+    dets = {n: _rows(db, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
+                     n) for n in ("still", "alt")}
+    yield Observed(d, start, end, events, recs, dets)
+
+
+def test_static_noisy_scene_gives_no_motion_events(observed: Observed) -> None:
+    """~45 s of sensor-like noise and compression at default settings: no event, no row, no
+    clip - while the other stream of the same daemon does detect (the detector runs)."""
+    assert observed.events["still"] == []
+    assert observed.detections["still"] == []
+    assert observed.recordings["still"] == []
+    assert observed.events["alt"], "the detector ran on the other stream and saw motion"
+
+
+def test_motion_events_follow_each_burst_within_two_intervals(observed: Observed) -> None:
+    """Each burst of motion gives an event within 2 detection intervals of its start; the
+    still phases between bursts (after the detector's last look at a burst) give none."""
+    bursts = alt_bursts(observed.start, observed.end)
+    assert len(bursts) == 2
+    times = [e["timestamp"] for e in observed.events["alt"]]
+    for begin, _ in bursts:
+        first = [t for t in times if t >= begin]
+        assert first, (begin, times)
+        assert first[0] - begin <= 2 * INTERVAL, (begin, times)
+    quiet = [(b_end + 2 * INTERVAL + 0.5, nxt_begin) for (_, b_end), (nxt_begin, _)
+             in itertools.pairwise(bursts)]
+    for q0, q1 in quiet:
+        assert not [t for t in times if q0 <= t < q1], (q0, q1, times)
+    for e in observed.events["alt"]:
+        objects = e["details"]["objects"]
+        assert [o["label"] for o in objects] == ["motion"]
+        box = objects[0]
+        assert 0 < box["width"] <= 1 and 0 < box["height"] <= 1
+
+
+def _decoded_frames(path: Path) -> int:
+    with av.open(str(path)) as c:
+        return sum(1 for _ in c.decode(video=0))
+
+
+def test_one_decodable_clip_per_burst_with_buffers_and_linked_detections(
+        observed: Observed) -> None:
+    """Detection-based recording: one `detection` clip per burst, starting at least
+    pre_detection_buffer s before the motion and ending at least post_detection_buffer s
+    after it; the clips decode; the detections of a burst name its clip's recording id."""
+    recs = [r for r in observed.recordings["alt"] if r["is_complete"]]
+    assert recs and all(r["trigger_type"] == "detection" for r in recs)
+    root = observed.daemon.base / "rec"
+    for begin, end in alt_bursts(observed.start, observed.end):
+        holding = [r for r in recs if r["start_time"] < end and r["end_time"] > begin]
+        assert len(holding) == 1, (begin, end, [(r["start_time"], r["end_time"])
+                                                for r in recs])
+        clip = holding[0]
+        assert clip["start_time"] <= begin - PRE, (begin, clip["start_time"])
+        assert clip["end_time"] >= end + POST, (end, clip["end_time"])
+        frames = _decoded_frames(root / clip["file_path"])
+        assert frames >= (clip["end_time"] - clip["start_time"]) * 15 * 0.9
+        mine = [x for x in observed.detections["alt"] if begin <= x["timestamp"] <= end]
+        assert mine, "the burst's detections are stored"
+        assert {x["recording_id"] for x in mine} == {clip["id"]}
+        assert {x["label"] for x in mine} == {"motion"}
