@@ -188,6 +188,12 @@ ALIASES: dict[tuple[str, str], tuple[str, str]]   # LightNVR's other key names -
 
 SEARCH_PATHS: tuple[str, ...]
 ENV_PREFIX: str   # "LIGHTNVR_"; variables are LIGHTNVR_<SECTION>_<KEY>, e.g. LIGHTNVR_WEB_PORT
+# LightNVR's own variable names -> (section, key); those that are not LIGHTNVR_<SECTION>_<KEY>
+# fill only keys the file does not set, as in LightNVR
+LIGHTNVR_ENV: dict[str, tuple[str, str]]
+LIGHTNVR_ENV_OVERRIDES: frozenset[str]   # LightNVR names that override the file as ours do
+
+def our_env_name(section: str, key: str) -> str: ...
 
 def parse_cidr_list(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]: ...
 def find_config_file(explicit: str | None = None) -> str | None: ...

@@ -300,6 +300,46 @@ ALIASES: dict[tuple[str, str], tuple[str, str]] = {
     ("mqtt", "ha_discovery_enabled"): ("mqtt", "ha_discovery"),
 }
 
+# LightNVR's environment variables (`env_config_mappings` in its config.c) -> our key. Where
+# the name is not our own LIGHTNVR_<SECTION>_<KEY>, it works as in LightNVR: it fills a key
+# the file does not set. Our own names (some coincide) override the file.
+LIGHTNVR_ENV: dict[str, tuple[str, str]] = {
+    "LIGHTNVR_TURN_ENABLED": ("go2rtc", "turn_enabled"),
+    "LIGHTNVR_TURN_SERVER_URL": ("go2rtc", "turn_server_url"),
+    "LIGHTNVR_TURN_USERNAME": ("go2rtc", "turn_username"),
+    "LIGHTNVR_TURN_PASSWORD": ("go2rtc", "turn_password"),
+    "LIGHTNVR_GO2RTC_ENABLED": ("go2rtc", "enabled"),
+    "LIGHTNVR_GO2RTC_WEBRTC_ENABLED": ("go2rtc", "webrtc_enabled"),
+    "LIGHTNVR_GO2RTC_STUN_ENABLED": ("go2rtc", "stun_enabled"),
+    "LIGHTNVR_GO2RTC_STUN_SERVER": ("go2rtc", "stun_server"),
+    "LIGHTNVR_GO2RTC_EXTERNAL_IP": ("go2rtc", "external_ip"),
+    "LIGHTNVR_GO2RTC_ICE_SERVERS": ("go2rtc", "ice_servers"),
+    "LIGHTNVR_GO2RTC_WEBRTC_LISTEN_PORT": ("go2rtc", "webrtc_listen_port"),
+    "LIGHTNVR_WEBRTC_CONNECTION_TIMEOUT_MS": ("go2rtc", "webrtc_connection_timeout_ms"),
+    "LIGHTNVR_WEBRTC_ICE_RECOVERY_TIMEOUT_MS": ("go2rtc", "webrtc_ice_recovery_timeout_ms"),
+    "LIGHTNVR_WEB_PORT": ("web", "port"),
+    "LIGHTNVR_WEB_BIND_IP": ("web", "bind_ip"),
+    "LIGHTNVR_WEB_AUTH_ENABLED": ("web", "auth_enabled"),
+    "LIGHTNVR_WEB_USERNAME": ("web", "username"),
+    "LIGHTNVR_WEB_TRUSTED_PROXY_CIDRS": ("web", "trusted_proxy_cidrs"),
+    "LIGHTNVR_DEMO_MODE": ("general", "demo_mode"),
+    "LIGHTNVR_LOG_LEVEL": ("general", "log_level"),
+    "LIGHTNVR_STORAGE_PATH": ("storage", "path"),
+    "LIGHTNVR_RETENTION_DAYS": ("storage", "retention_days"),
+    "LIGHTNVR_DB_PATH": ("database", "path"),
+    "LIGHTNVR_DB_BACKUP_INTERVAL_MINUTES": ("database", "backup_interval_minutes"),
+    "LIGHTNVR_DB_BACKUP_RETENTION_COUNT": ("database", "backup_retention_count"),
+    "LIGHTNVR_DB_POST_BACKUP_SCRIPT": ("database", "post_backup_script"),
+    "LIGHTNVR_ONVIF_NETWORK": ("onvif", "discovery_network"),
+}
+# LightNVR names that override the file (its ONVIF discovery reads this one before the config)
+LIGHTNVR_ENV_OVERRIDES = frozenset({"LIGHTNVR_ONVIF_NETWORK"})
+
+
+def our_env_name(section: str, key: str) -> str:
+    """The LIGHTNVR_<SECTION>_<KEY> variable that overrides `[section] key`."""
+    return f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
+
 
 @dataclass(frozen=True)
 class Config:
@@ -444,7 +484,7 @@ def _env_values(environ: Mapping[str, str]) -> dict[str, dict[str, tuple[str, st
     out: dict[str, dict[str, tuple[str, str]]] = {}
     for section, cls in _SECTIONS.items():
         for f in dataclasses.fields(cls):
-            var = f"{ENV_PREFIX}{section.upper()}_{f.name.upper()}"
+            var = our_env_name(section, f.name)
             if var in environ:
                 out.setdefault(section, {})[f.name] = (environ[var], f"environment {var}")
     return out
@@ -479,6 +519,12 @@ def parse_config_text(text: str, source: str = "<string>",
     for (section, key), value in aliased.items():
         values.setdefault(section, {}).setdefault(key, value)
     env = os.environ if environ is None else environ
+    for var, (section, key) in LIGHTNVR_ENV.items():
+        if var not in env or var == our_env_name(section, key):
+            continue
+        if var in LIGHTNVR_ENV_OVERRIDES or key not in values.get(section, {}):
+            values.setdefault(section, {})[key] = (env[var], f"environment {var}")
+            written.setdefault(f"[{section}] {key}", (section, key))
     for section, keys in _env_values(env).items():
         values.setdefault(section, {}).update(keys)
         for key in keys:

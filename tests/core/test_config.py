@@ -166,6 +166,25 @@ def test_env_overrides_file(tmp_path: Path) -> None:
     assert c.general.log_level == 0
 
 
+def test_lightnvr_environment_names_fill_keys_the_file_leaves_unset(tmp_path: Path) -> None:
+    env = {"LIGHTNVR_DB_PATH": "/srv/nvr.db", "LIGHTNVR_RETENTION_DAYS": "9",
+           "LIGHTNVR_DEMO_MODE": "true", "LIGHTNVR_TURN_ENABLED": "true"}
+    c = parse_config_text("[storage]\nretention_days = 3\n", "f.ini", environ=env)
+    assert c.database.path == "/srv/nvr.db" and c.general.demo_mode is True
+    assert c.storage.retention_days == 3   # the file's value stays, as in LightNVR
+    assert c.go2rtc.turn_enabled is True and c.not_implemented == ("[go2rtc] turn_enabled",)
+    # our own LIGHTNVR_<SECTION>_<KEY> still wins over both
+    c = parse_config_text("", environ={**env, "LIGHTNVR_DATABASE_PATH": "/x.db"})
+    assert c.database.path == "/x.db"
+    with pytest.raises(ConfigError) as info:
+        parse_config_text("", environ={"LIGHTNVR_LOG_LEVEL": "loud"})
+    assert "LIGHTNVR_LOG_LEVEL" in info.value.file and info.value.key == "log_level"
+    # LightNVR's ONVIF discovery prefers its variable to the file
+    c = parse_config_text("[onvif]\ndiscovery_network = auto\n",
+                          environ={"LIGHTNVR_ONVIF_NETWORK": "10.0.0.0/24"})
+    assert c.onvif.discovery_network == "10.0.0.0/24"
+
+
 def test_bad_env_value_names_the_variable() -> None:
     with pytest.raises(ConfigError) as info:
         parse_config_text("", environ={"LIGHTNVR_MQTT_QOS": "5"})
