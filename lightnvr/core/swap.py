@@ -69,10 +69,12 @@ class SwapFile:
         try:
             created = self._prepare()
             self._swapon()
-        except _Refused as e:
+        except (_Refused, OSError) as e:   # never fatal: the daemon runs on without swap
             if created:
                 _unlink(self.path)
-            log.warning("swap: %s not enabled: %s", self.path, e)
+            reason = str(e) if isinstance(e, _Refused) else (
+                f"{e.strerror or e}" + (f": {e.filename}" if e.filename else ""))
+            log.warning("swap: %s not enabled: %s", self.path, reason)
             return False
         self.enabled = True
         log.info("swap: enabled %s (%d MiB)", self.path, self.size // (1024 * 1024))
@@ -244,6 +246,6 @@ def _syscall(name: str, path: str) -> None:
 def _unlink(path: str) -> None:
     try:
         os.unlink(path)
-    except FileNotFoundError:
+    except OSError:   # gone already, or not ours to remove: nothing more to do
         pass
 

@@ -170,6 +170,17 @@ def test_a_file_that_is_not_swap_is_left_alone(swap_dir: SwapDir,
     assert "is not a swap file; not overwriting it" in caplog.records[0].getMessage()
 
 
+@needs_root
+def test_a_path_that_cannot_be_made_is_one_line_not_a_crash(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "a-file").write_text("x")
+    caplog.set_level(logging.INFO, logger="lightnvr.core.swap")
+    assert SwapFile(str(tmp_path / "a-file" / "swap"), 4 * MIB).enable() is False
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "not enabled: " in caplog.records[0].getMessage()
+    assert (tmp_path / "a-file").read_text() == "x"
+
+
 def test_without_the_right_one_line_says_so_and_the_daemon_goes_on(tmp_path: Path) -> None:
     """As an unprivileged user (root drops to nobody with setpriv): no file, one line."""
     work = tmp_path / "unprivileged"
