@@ -83,6 +83,8 @@ def _idle(default: Any, why: str, lo: float | None = None, hi: float | None = No
     return _opt(default, lo, hi, choices, acted=False, note=why)
 
 
+# Adding a key: `_opt(..., ours=True)` unless LightNVR's parser reads it; then regenerate
+# docs/compatibility.md with `python -m tools.compat_keys` (a test compares the two).
 _GO2RTC = "no go2rtc here: live view is our own HLS (docs/video.md)"
 _DETECT = ("no detector is called: detections arrive at POST /api/motion/trigger; each stream "
            "has its own threshold and buffers")
