@@ -41,6 +41,7 @@ import av
 import psutil
 import pytest
 
+from lightnvr.storage.paths import recording_file
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
@@ -220,7 +221,7 @@ def _wait_live(d: DaemonProcess, deadline: float) -> None:
     raise AssertionError(f"no live playlist for every stream: {states}\n{d.log_tail()}")
 
 
-def _check_recordings(db_path: Path) -> dict[str, list[float]]:
+def _check_recordings(db_path: Path, storage: Path) -> dict[str, list[float]]:
     """Every row complete, every file decodable; per stream, the recordings' durations.
 
     Recording queues are never throttled by the governor's level (only live and detection
@@ -236,7 +237,7 @@ def _check_recordings(db_path: Path) -> dict[str, list[float]]:
         if name in last_end:
             assert abs(start - last_end[name]) <= MAX_GAP, (name, path, start - last_end[name])
         last_end[name] = end
-        with av.open(path) as f:
+        with av.open(recording_file(str(storage), path)) as f:
             frames = 0
             for _ in f.decode(video=0):
                 frames += 1
@@ -305,7 +306,8 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
     _report(memory_group, watch, footprint)
     assert code == 0, d.log_tail()
     _check_api_and_live(watch, streams)
-    durations = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db")
+    durations = _check_recordings(tmp_path / "nvr" / "db" / "lightnvr.db",
+                                  tmp_path / "nvr" / "rec")
     print("recordings (s):", durations)
     # Each stream recorded from before its live playlist appeared until SIGTERM closed the
     # last segment (3 s of slack: keyframe spacing and the shutdown's own latency).
