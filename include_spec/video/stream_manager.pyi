@@ -65,6 +65,10 @@ class StreamStatus:
     detection_recording: bool        # a detection event (or its post buffer) is being
                                      # recorded as a "detection" clip (False when continuous
                                      # or manual recording already covers it)
+    detection: str                   # built-in motion detector: "" (none), "running", or
+                                     # "paused" (governor CRITICAL)
+    detection_frames: int            # frames it analysed since the stream (re)started
+    detection_events: int            # motion events it reported
 
 class ProbeResult:
     ok: bool

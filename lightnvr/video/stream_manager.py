@@ -108,6 +108,9 @@ class StreamStatus:
     bitrate_bps: int = 0
     last_packet_age: float | None = None
     detection_recording: bool = False  # a detection event (or its post buffer) records a clip
+    detection: str = ""        # built-in detector: "" (none), "running", "paused" (CRITICAL)
+    detection_frames: int = 0  # frames it analysed since the stream (re)started
+    detection_events: int = 0  # motion events it reported
 
 
 @dataclass(slots=True)
@@ -229,6 +232,10 @@ class StreamManager:
         st.detection_recording = bool(rec is not None and not continuous and not e.manual
                                       and not self._paused_reason and e.events.active(now))
         st.recording = bool(rec is not None and rec.recording)
+        det = e.detector
+        if det is not None:
+            st.detection = "paused" if self._level() >= PressureLevel.CRITICAL else "running"
+            st.detection_frames, st.detection_events = det.samples, det.events
         if r is None:
             return st
         st.state, st.last_error = r.state, r.last_error

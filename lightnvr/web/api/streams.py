@@ -110,6 +110,9 @@ def _status_fields(st: StreamStatus | None, reveal: bool = True) -> dict[str, An
             "audio_codec": st.audio_codec, "bitrate_bps": st.bitrate_bps,
             "last_packet_age": st.last_packet_age,
         },
+        # the built-in motion detector (docs/video.md, "Motion detection")
+        "detection": {"state": st.detection or "off", "frames": st.detection_frames,
+                      "events": st.detection_events},
     }
 
 
