@@ -82,6 +82,8 @@ class StreamConfig:
     motion_sensitivity: float = 0.5  # 0..1: higher sees smaller brightness changes
     motion_min_area: float = 0.01    # fraction of the picture that must change (0..1)
     motion_cooldown: int = 3         # s between two motion events (LightNVR's default)
+    detection_schedule: str = ""     # like recording_schedule: when detection may trigger
+    motion_trigger_source: str = ""  # (LightNVR) record when this other stream detects
 
     def validate(self) -> StreamConfig:
         """Return self if every field is in range, else raise InvalidStreamConfig."""
@@ -122,6 +124,17 @@ class StreamConfig:
                                       "must be a fraction of the picture, above 0 and at most 1")
         if not 0 <= self.motion_cooldown <= 3600:
             raise InvalidStreamConfig("motion_cooldown", "must be 0..3600 seconds")
+        if self.detection_schedule and (
+            len(self.detection_schedule) != SCHEDULE_SLOTS
+            or set(self.detection_schedule) - {"0", "1"}
+        ):
+            raise InvalidStreamConfig(
+                "detection_schedule", f"must be {SCHEDULE_SLOTS} characters of '0'/'1'")
+        if self.motion_trigger_source:
+            validate_stream_name(self.motion_trigger_source)
+            if self.motion_trigger_source == self.name:
+                raise InvalidStreamConfig("motion_trigger_source",
+                                          "must name another stream (or be empty)")
 
     def replace(self, **changes: Any) -> StreamConfig:
         """A copy with `changes` applied (not validated)."""

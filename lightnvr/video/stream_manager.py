@@ -457,6 +457,7 @@ class StreamManager:
                              self.settings.detection_grace_seconds)
         if not was_active:
             self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
+        self._trigger_followers(name, wall, float(cfg.detection_interval))
         if not result.event:
             return
         x, y, w, h = result.box
@@ -473,6 +474,19 @@ class StreamManager:
                               MOTION_EVENT_DETAIL))
         except Exception:
             log.error("stream %s: the detection listener failed", name, exc_info=True)
+
+    def _trigger_followers(self, source: str, wall: float, duration: float) -> None:
+        """LightNVR's cross-stream trigger: streams whose `motion_trigger_source` is `source`
+        record (a detection clip with their own buffers) while it sees motion."""
+        with self._lock:
+            followers = [e for e in self._streams.values()
+                         if e.config.motion_trigger_source == source and e.config.enabled]
+        for f in followers:
+            was_active = f.events.active(self._clock.wall())
+            f.events.trigger(True, wall, duration, float(f.config.post_detection_buffer),
+                             self.settings.detection_grace_seconds)
+            if not was_active:
+                self._sync_recorder(f)
 
     def _level(self) -> PressureLevel:
         g = self._governor

@@ -24,6 +24,7 @@ from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.frames import FrameSampler
 from lightnvr.video.detection.motion import MotionDetector, MotionResult, MotionSettings
 from lightnvr.video.packet import MediaPacket, StreamInfo
+from lightnvr.video.schedule import schedule_allows
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class MotionDetectorThread(ConsumerThread):
         self.moving = 0         # of which showed motion
         self.events = 0         # of which were reported as events (cooldown passed)
         self.paused_packets = 0  # packets not looked at under CRITICAL
+        self.off_schedule = 0    # keyframes not looked at outside the detection schedule
         self.errors = 0
 
     def update_config(self, config: StreamConfig) -> None:
@@ -108,6 +110,10 @@ class MotionDetectorThread(ConsumerThread):
         if item.info is not self._info:
             self._info = item.info
             self._detector.reset()
+        if item.is_keyframe and not schedule_allows(self.config.detection_schedule, item.wall):
+            self.off_schedule += 1
+            self._detector.reset()  # a background from before the break would see "motion"
+            return
         interval = float(self.config.detection_interval)
         if level >= PressureLevel.PRESSURE:
             interval *= PRESSURE_INTERVAL_FACTOR

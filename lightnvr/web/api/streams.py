@@ -1,8 +1,9 @@
 """Stream API: list/get/create/update/delete streams, test, manual recording, zones, retention.
 
 Shapes follow the C project (api_handlers_streams_*.c): `GET /api/streams` is a JSON array;
-`detection_threshold` travels as a percentage (0..100) and `recording_schedule` as 168 booleans,
-Sunday 00:00 first. Every change is stored first, then applied to the running stream manager.
+`detection_threshold` travels as a percentage (0..100), `recording_schedule` and
+`detection_schedule` as 168 booleans, Sunday 00:00 first. Every change is stored first, then
+applied to the running stream manager.
 """
 
 from __future__ import annotations
@@ -123,6 +124,9 @@ def stream_json(ctx: WebContext, cfg: StreamConfig, reveal: bool) -> dict[str, A
     sched = cfg.recording_schedule
     d["recording_schedule"] = ([c == "1" for c in sched] if sched
                                else [True] * SCHEDULE_SLOTS)
+    sched = cfg.detection_schedule
+    d["detection_schedule"] = ([c == "1" for c in sched] if sched
+                               else [True] * SCHEDULE_SLOTS)
     if not reveal:
         for key in _URL_FIELDS:
             d[key] = strip_userinfo(d[key])
@@ -139,7 +143,7 @@ def _coerce(field: str, value: Any) -> Any:
         if not 0 <= value <= 100:
             raise InvalidStreamConfig(field, "must be between 0 and 100 (percent)")
         return float(value) / 100.0
-    if field == "recording_schedule":
+    if field in ("recording_schedule", "detection_schedule"):
         if isinstance(value, list):
             if len(value) != SCHEDULE_SLOTS or not all(isinstance(v, (bool, int))
                                                       for v in value):
