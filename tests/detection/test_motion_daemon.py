@@ -46,6 +46,7 @@ class Observed:
     events: dict[str, list[dict[str, Any]]]
     recordings: dict[str, list[sqlite3.Row]]
     detections: dict[str, list[sqlite3.Row]]
+    labels: list[str]
 
 
 def _events(d: DaemonProcess, stream: str) -> list[dict[str, Any]]:
@@ -84,6 +85,7 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         wait_until(lambda: time.time() >= end + POST + 3 * INTERVAL, 3 * ALT_PERIOD + 30,
                    step=0.5)
         events = {n: _events(d, n) for n in ("still", "alt")}
+        labels = d.json("/api/recordings/detection-labels")["labels"]
     finally:
         code = d.stop()  # the last clip is finished and its row completed
     assert code == 0, d.log_tail()
@@ -92,7 +94,7 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                      n) for n in ("still", "alt")}
     dets = {n: _rows(db, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
                      n) for n in ("still", "alt")}
-    yield Observed(d, start, end, events, recs, dets)
+    yield Observed(d, start, end, events, recs, dets, labels)
 
 
 def test_static_noisy_scene_gives_no_motion_events(observed: Observed) -> None:
@@ -151,3 +153,5 @@ def test_one_decodable_clip_per_burst_with_buffers_and_linked_detections(
         assert mine, "the burst's detections are stored"
         assert {x["recording_id"] for x in mine} == {clip["id"]}
         assert {x["label"] for x in mine} == {"motion"}
+    # the recordings list's label filter offers what the detector found
+    assert observed.labels == ["motion"]

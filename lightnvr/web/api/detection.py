@@ -105,6 +105,12 @@ class DetectionApi:
             "timestamp": datetime.datetime.fromtimestamp(now).strftime("%Y-%m-%d %H:%M:%S"),
             "stream_status": _C_STATUS.get(st.state.value, "Unknown") if st else "Stopped"})
 
+    def labels(self, req: Request) -> Response:
+        """LightNVR's GET /api/recordings/detection-labels: every label detections carry
+        (the motion detector's is "motion"), for the recordings list's label filter."""
+        labels = self.detections.labels()
+        return Response.json({"labels": labels, "count": len(labels)})
+
     def models(self, req: Request) -> Response:
         return Response.json({"models": [], "count": 0, "litert_available": False,
                               "sod_available": False,
@@ -187,11 +193,15 @@ class DetectionApi:
 
 
 def register(router: Router, ctx: WebContext) -> None:
-    """Add /api/detection/results/{stream}, /api/detection/models, /api/motion/trigger."""
+    """Add /api/detection/results/{stream}, /api/detection/models, /api/motion/trigger and
+    /api/recordings/detection-labels."""
     api = DetectionApi(ctx)
     router.add("GET", "/api/detection/results/{stream}", api.results, Access.READ,
                "Stored detections of a stream (recent, or ?start=&end=)")
     router.add("GET", "/api/detection/models", api.models, Access.READ, "Detection models")
+    # before recordings.py's /api/recordings/{id}: modules register in name order
+    router.add("GET", "/api/recordings/detection-labels", api.labels, Access.READ,
+               "Every detection label in use (LightNVR)")
     router.add("POST", "/api/motion/trigger", api.trigger, Access.WRITE,
                "External motion event: store detections, trigger a detection recording, "
                "tag the open recording")
