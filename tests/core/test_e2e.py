@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +15,9 @@ import psutil
 import pytest
 
 from tests.core.notify_socket import NotifySocket
+from tests.fixtures.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-pause = threading.Event().wait  # polling helper (never set)
 
 
 def free_port() -> int:
@@ -141,37 +140,35 @@ def test_without_notify_socket_sigint_exits_zero(tmp_path: Path) -> None:
 def wait_ready(tmp_path: Path, timeout: float = 20) -> None:
     """Until the daemon logged that start-up is complete (its signal handlers are in place)."""
     log = tmp_path / "lightnvr.log"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if log.exists() and "] MainThread lightnvr.core.daemon: ready" in log.read_text():
-            return
-        pause(0.05)
-    raise AssertionError("daemon never logged ready")
+    wait_until(lambda: log.exists()
+               and "] MainThread lightnvr.core.daemon: ready" in log.read_text(),
+               timeout, step=0.05, what="the daemon to log ready")
+
+
+def _live_pid(pidfile: Path) -> int | None:
+    try:
+        text = pidfile.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return int(text) if text and psutil.pid_exists(int(text)) else None
 
 
 def _wait_pid(pidfile: Path, timeout: float) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            text = pidfile.read_text().strip()
-        except FileNotFoundError:
-            text = ""
-        if text and psutil.pid_exists(int(text)):
-            return int(text)
-        pause(0.05)
-    raise AssertionError(f"no live pid in {pidfile}")
+    pid = wait_until(lambda: _live_pid(pidfile), timeout, step=0.05,
+                     what=f"a live pid in {pidfile}")
+    assert pid is not None
+    return pid
+
+
+def _exited(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return True
 
 
 def _gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        pause(0.05)
-    return False
+    return wait_until(lambda: _exited(pid), timeout, step=0.05)
 
 
 def test_daemonize_pidfile_refuses_second_instance(tmp_path: Path) -> None:
@@ -226,13 +223,14 @@ def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_check_config_prints_effective_config(tmp_path: Path) -> None:
-    conf = write_conf(tmp_path, "[web]\npassword = s3cret\n[go2rtc]\nx = 1\n")
+    # [go2rtc] is one of LightNVR's sections now; [nosuch] is nobody's
+    conf = write_conf(tmp_path, "[web]\npassword = s3cret\n[nosuch]\nx = 1\n")
     proc = lightnvr("check-config", str(conf), env=env_for(LIGHTNVR_WEB_PORT="8099"))
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "port = 8099" in out and "[mqtt]" in out and f"path = {tmp_path / 'rec'}" in out
     assert "s3cret" not in out and "password = ********" in out
-    assert "unknown section [go2rtc]" in err
+    assert "unknown section [nosuch]" in err
     bad = lightnvr("check-config", str(tmp_path / "missing.conf"), env=env_for())
     _, err = bad.communicate(timeout=20)
     assert bad.returncode == 2 and "missing.conf" in err
