@@ -15,6 +15,7 @@ from lightnvr.database.backup import BackupThread, backup_main, list_backups, ve
 from lightnvr.database.manager import Database
 from lightnvr.database.streams import StreamsRepo
 from tests.fixtures.db import TestDb
+from tests.fixtures.wait import wait_until
 
 
 def test_backup_rotation_and_content(testdb: TestDb) -> None:
@@ -123,9 +124,7 @@ def test_backup_thread_runs_and_stops_within_deadline(testdb: TestDb) -> None:
     bt._period = 0.05  # a minute is the config's floor; the test runs the same loop faster
     bt.start()
     assert any(t.name == "db-backup" for t in threading.enumerate())
-    deadline = time.monotonic() + 10
-    while len(list_backups(str(testdb.base / "bt"))) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: len(list_backups(str(testdb.base / "bt"))) >= 2, 10, step=0.02)
     t0 = time.monotonic()
     bt.stop(5)
     assert time.monotonic() - t0 < 1

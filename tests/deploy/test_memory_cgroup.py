@@ -43,6 +43,7 @@ import pytest
 
 from lightnvr.storage.paths import recording_file
 from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.wait import wait_until
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
 MIB = 1024 * 1024
@@ -213,10 +214,9 @@ def _client(d: DaemonProcess, n: int, stop: threading.Event, w: Watch) -> None:
 
 
 def _wait_live(d: DaemonProcess, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if all(d.call("GET", f"/hls/{n}/index.m3u8")[0] == 200 for n in MOUNTS):
-            return
-        time.sleep(0.5)
+    if wait_until(lambda: all(d.call("GET", f"/hls/{n}/index.m3u8")[0] == 200 for n in MOUNTS),
+                  deadline - time.monotonic(), step=0.5):
+        return
     states = [(s["name"], s.get("state"), s.get("last_error")) for s in d.json("/api/streams")]
     raise AssertionError(f"no live playlist for every stream: {states}\n{d.log_tail()}")
 

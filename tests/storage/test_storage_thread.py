@@ -9,15 +9,7 @@ import time
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.storage.manager import StorageLevel, StorageManager, level_for
 from tests.fixtures.db import TestDb
-
-
-def _wait(cond: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return False
+from tests.fixtures.wait import wait_until
 
 
 def test_thread_lifecycle_heartbeat_and_requested_retention(testdb: TestDb) -> None:
@@ -29,11 +21,13 @@ def test_thread_lifecycle_heartbeat_and_requested_retention(testdb: TestDb) -> N
     for cycle in range(3):  # start/stop repeatedly: no leaked thread
         manager.start()
         assert [t.name for t in threading.enumerate()].count("storage") == 1
-        assert _wait(lambda: manager.health().last_retention_at is not None)  # first pass
+        # the first pass
+        assert wait_until(lambda: manager.health().last_retention_at is not None, 10, step=0.01)
         assert "storage" in registry.ages() and registry.stale() == []
         old = testdb.add_recording(start=testdb.now - 3 * 86400)
         manager.request_retention()
-        assert _wait(lambda o=old: testdb.recordings.get(o.id) is None), cycle  # type: ignore[misc]
+        assert wait_until(lambda o=old: testdb.recordings.get(o.id) is None,  # type: ignore[misc]
+                          10, step=0.01), cycle
         t0 = time.monotonic()
         manager.stop(5)
         assert time.monotonic() - t0 < 1.0

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,17 +131,6 @@ def change_admin_password(page: Any, ui: UiServer) -> None:
     page.click("button[type=submit]")
     page.wait_for_selector("nav#sidenav", state="attached")
     ui.admin_password = NEW_PASSWORD
-
-
-def wait_until(fn: Any, timeout: float = 15.0, step: float = 0.2, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        threading.Event().wait(step)
 
 
 def shot(page: Any, name: str) -> Path:

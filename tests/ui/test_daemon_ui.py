@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.wait import wait_until
 from tests.fixtures.web import ApiClient
-from tests.ui.conftest import REPO, WWW, new_page, shot, wait_until
+from tests.ui.conftest import REPO, WWW, new_page, shot
 from tests.ui.test_ui import PAGES, assert_advances
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]

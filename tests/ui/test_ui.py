@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.wait import wait_until
 from tests.ui.conftest import (
     OUT,
     UiServer,
@@ -23,7 +24,6 @@ from tests.ui.conftest import (
     login,
     new_page,
     shot,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
@@ -166,7 +166,7 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
     page.click("dialog.modal button:has-text('Delete')")
     page.click("[data-testid=confirm-ok]")
     page.wait_for_selector(row, state="detached")
-    wait_until(lambda: ui.testdb.recordings.get(target.id) is None, what="row removed")
+    wait_until(lambda: ui.testdb.recordings.get(target.id) is None, 15, what="row removed")
     # Batch delete (a job the page follows to the end) of two unprotected recordings.
     extra = seed_recordings(ui, 2)
     page.click("button:has-text('Refresh')")
@@ -270,7 +270,7 @@ def test_system_page_logs_and_confirmed_restart(ui: UiServer, page: Any) -> None
     page.click("dialog.modal button:has-text('Cancel')")
     page.click("button:has-text('Restart')")
     page.click("[data-testid=confirm-ok]")
-    wait_until(lambda: calls, what="restart requested")
+    wait_until(lambda: calls, 15, what="restart requested")
     assert calls == ["restart"]
 
 
@@ -396,7 +396,8 @@ def test_users_admin_and_totp_sign_in(ui: UiServer, page: Any, chromium: Any) ->
     uid = next(u["id"] for u in ui.admin.get("/api/auth/users").json["users"]
                if u["username"] == "uma")
     page.select_option(f"#role-{uid}", "2")
-    wait_until(lambda: ui.admin.get(f"/api/auth/users/{uid}").json["role"] == 2, what="role 2")
+    wait_until(lambda: ui.admin.get(f"/api/auth/users/{uid}").json["role"] == 2, 15,
+               what="role 2")
     page.click("tr[data-user='uma'] button:has-text('Reset password')")
     page.fill("dialog.modal input[name=new_password]", "uma-password-2")
     page.fill("dialog.modal input[name=confirm_password]", "uma-password-2")

@@ -1,10 +1,11 @@
-"""Shared helpers of the video tests: an in-memory RecordingsStore, a manager factory, waits."""
+"""Shared helpers of the video tests: an in-memory RecordingsStore, a manager factory.
+
+`wait_until` lives in tests/fixtures/wait.py; it is re-exported here for older imports.
+"""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from lightnvr.core.memory.governor import MemoryGovernor
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
+from tests.fixtures.wait import wait_until
+
+__all__ = ["MemoryStore", "Row", "make_manager", "media_seconds", "video_threads", "wait_until"]
 
 
 @dataclass
@@ -64,16 +68,6 @@ def make_manager(tmp: Path, store: MemoryStore | None = None,
         setattr(settings, k, v)
     pool = BufferPool.from_budget(32 * 1024 * 1024)
     return StreamManager(settings, pool, store, governor=governor), store, pool
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, step: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout
-    event = threading.Event()
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        event.wait(step)
-    return bool(predicate())
 
 
 VIDEO_THREAD_PREFIXES = ("reader:", "recorder:", "live:", "stagger")

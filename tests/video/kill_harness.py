@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
+from tests.fixtures.wait import wait_until
 
 
 def main(argv: list[str]) -> int:
@@ -27,17 +27,18 @@ def main(argv: list[str]) -> int:
                              stagger_seconds=0.0, fsync_interval_seconds=1.0)
     mgr = StreamManager(settings, BufferPool.from_budget(16 * 1024 * 1024), RecordingsRepo(db))
     mgr.start([StreamConfig("k", url, segment_duration=900, streaming_enabled=False)])
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def recording_path() -> str | None:
         st = mgr.status("k")
         rec = mgr._streams["k"].recorder
         if st is not None and st.recording and rec is not None and rec.current_path:
-            print(f"RECORDING {rec.current_path}", flush=True)
-            break
-        threading.Event().wait(0.1)
-    else:
+            return str(rec.current_path)
+        return None
+
+    path = wait_until(recording_path, 20)
+    if path is None:
         print(f"NOT RECORDING {mgr.status('k')}", flush=True)
         return 1
+    print(f"RECORDING {path}", flush=True)
     threading.Event().wait(600)  # until SIGKILL
     return 0
 

@@ -20,7 +20,8 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.event_recording import EventWindow, GopBuffer
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.stream_manager import StreamState
-from tests.video.helpers import make_manager, media_seconds, video_threads, wait_until
+from tests.fixtures.wait import wait_until
+from tests.video.helpers import make_manager, media_seconds, video_threads
 
 DEMO = "demo://testsrc2?seconds=4"  # GOP 2 s
 

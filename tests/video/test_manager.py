@@ -14,7 +14,8 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.video.stream_manager import StreamState
 from tests.fixtures.db import open_testdb
-from tests.video.helpers import make_manager, video_threads, wait_until
+from tests.fixtures.wait import wait_until
+from tests.video.helpers import make_manager, video_threads
 
 DEMO = "demo://testsrc2?seconds=4"
 

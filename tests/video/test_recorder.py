@@ -15,7 +15,8 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.storage.probe import probe_segment, start_time_from_name
 from lightnvr.video.recorder import segment_path
 from lightnvr.video.stream_manager import StreamState
-from tests.video.helpers import make_manager, video_threads, wait_until
+from tests.fixtures.wait import wait_until
+from tests.video.helpers import make_manager, video_threads
 
 DEMO = "demo://testsrc2?seconds=4"
 

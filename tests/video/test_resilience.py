@@ -23,7 +23,8 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.storage.probe import probe_segment
 from lightnvr.video.stream_manager import StreamManager, StreamState, StreamStatus
 from tests.fixtures.camera import TestCamera
-from tests.video.helpers import make_manager, video_threads, wait_until
+from tests.fixtures.wait import wait_until
+from tests.video.helpers import make_manager, video_threads
 
 pytestmark = [pytest.mark.camera]
 

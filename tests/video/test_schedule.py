@@ -18,7 +18,8 @@ from lightnvr.video.schedule import (
     schedule_slot,
 )
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
-from tests.video.helpers import MemoryStore, media_seconds, video_threads, wait_until
+from tests.fixtures.wait import wait_until
+from tests.video.helpers import MemoryStore, media_seconds, video_threads
 
 DEMO = "demo://testsrc2?seconds=4"  # GOP 2 s
 

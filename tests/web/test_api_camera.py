@@ -14,8 +14,8 @@ from typing import Any
 import av
 import pytest
 
+from tests.fixtures.wait import wait_until
 from tests.fixtures.web import LiveWeb
-from tests.video.helpers import wait_until
 
 pytestmark = pytest.mark.camera
 

@@ -20,6 +20,7 @@ from lightnvr.database.detections import DetectionsRepo, NewDetection
 from lightnvr.database.zones import InvalidZone, ZonesRepo, zone_from_json
 from lightnvr.video.stream_manager import StreamManager, StreamState, VideoSettings
 from lightnvr.web.http import Role
+from tests.fixtures.wait import wait_until
 from tests.web.api_support import ApiEnv, RecordingStreamManager, Status
 
 SQUARE = [[0, 0], [1, 0], [1, 1], [0, 1]]
@@ -170,15 +171,6 @@ def _rows(env: ApiEnv, stream: str) -> list[Any]:
                   key=lambda r: r.start_time)
 
 
-def _wait(predicate: Any, timeout: float) -> bool:
-    deadline, pause = time.monotonic() + timeout, threading.Event()
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        pause.wait(0.1)
-    return bool(predicate())
-
-
 def test_motion_trigger_records_detection_clips_end_to_end(tmp_path: Path) -> None:
     env = ApiEnv(tmp_path)
     clip_cfg = env.add_stream("door", url=DEMO, record=False, streaming_enabled=False,
@@ -199,7 +191,7 @@ def test_motion_trigger_records_detection_clips_end_to_end(tmp_path: Path) -> No
 
 def _end_to_end(env: ApiEnv, mgr: StreamManager) -> None:
     try:
-        assert _wait(lambda: all((st := mgr.status(n)) is not None
+        assert wait_until(lambda: all((st := mgr.status(n)) is not None
                                  and st.state == StreamState.ACTIVE for n in ("door", "yard"))
                      and mgr.status("yard").recording, 10)  # type: ignore[union-attr]
         pause = threading.Event()
@@ -220,7 +212,7 @@ def _end_to_end(env: ApiEnv, mgr: StreamManager) -> None:
             "stream": "yard", "action": "pulse", "duration_ms": 1000, "tags": ["gate"]})
         assert status == 202 and body["recording_triggered"] is False
         assert body["tags_applied"] == 1 and "continuous" in body["message"]
-        assert _wait(lambda: [r.is_complete for r in _rows(env, "door")] == [True], 8)
+        assert wait_until(lambda: [r.is_complete for r in _rows(env, "door")] == [True], 8)
     finally:
         mgr.stop(10)
     clip = _rows(env, "door")[0]

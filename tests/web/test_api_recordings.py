@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lightnvr.web.http import Role
+from tests.fixtures.wait import wait_until
 from tests.web.api_support import ApiEnv
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
@@ -25,14 +26,14 @@ def env(tmp_path: Path) -> Iterator[ApiEnv]:
 
 
 def _wait_job(env: ApiEnv, path: str) -> dict:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
+    def finished() -> dict | None:
         status, body = env.admin.json("GET", path)
         assert status == 200, body
-        if body["status"] in ("complete", "error"):
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"job {path} did not finish")
+        return body if body["status"] in ("complete", "error") else None
+
+    done = wait_until(finished, 20, step=0.05, what=f"job {path} to finish")
+    assert done is not None
+    return done
 
 
 def test_list_shape_pagination_and_filters(env: ApiEnv) -> None:

@@ -6,13 +6,13 @@ import configparser
 import dataclasses
 import logging
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from lightnvr.core.config import load_config
 from lightnvr.storage.manager import StorageManager
+from tests.fixtures.wait import wait_until
 
 
 def test_health_is_public_and_cheap(web):
@@ -80,21 +80,13 @@ def test_logs_from_ring_with_level_and_count(web):
     assert all(r.message != "an error line" for r in web.ctx.log_ring.recent("debug", 100))
 
 
-def _soon(pred, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def test_restart_and_shutdown_answer_first(web):
     r = web.api.post("/api/system/restart")
     assert r.status == 200 and r.json["success"]
-    assert _soon(lambda: web.restarts == [1.0])  # acted on after the answer was written
+    # acted on after the answer was written
+    assert wait_until(lambda: web.restarts == [1.0], 5, step=0.01)
     r = web.api.post("/api/system/shutdown")
-    assert r.status == 200 and _soon(lambda: web.shutdowns == [1.0])
+    assert r.status == 200 and wait_until(lambda: web.shutdowns == [1.0], 5, step=0.01)
 
 
 def test_backup_creates_a_file(web):

@@ -12,7 +12,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import orjson
 import pytest
 
 from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "concurrency-Test-pw-1"
@@ -31,16 +32,15 @@ SEGMENT_SECONDS = 3
 MAX_GAP = 0.25  # seconds between one segment's end and the next one's start
 
 
-def _wait(pred: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait(pred: Callable[[], object], timeout: float, what: str) -> None:
+    """wait_until, where a refused or reset connection counts as "not yet"."""
+    def answered() -> object:
         try:
-            if pred():  # type: ignore[operator]
-                return
+            return pred()
         except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+            return False
+
+    wait_until(answered, timeout, step=0.2, what=what)
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ import pytest
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.web.http import Access, Request, Response
 from lightnvr.web.server import WebServer
+from tests.fixtures.wait import wait_until
 
 
 def _new_threads(before: set[threading.Thread], wait: float = 2.0) -> list[str]:
-    deadline = time.monotonic() + wait
-    while True:
-        left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.02)
+    def left() -> list[str]:
+        return [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
+
+    wait_until(lambda: not left(), wait, step=0.02)
+    return left()
 
 
 def test_threads_are_named_and_stop_leaves_none(web_factory):
