@@ -6,7 +6,6 @@ import http.client
 import io
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from tests.fixtures.wait import wait_until
 from tests.web.api_support import ApiEnv
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[ApiEnv]:
-    e = ApiEnv(tmp_path)
-    yield e
-    e.close()
 
 
 def _wait_job(env: ApiEnv, path: str) -> dict:

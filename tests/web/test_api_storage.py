@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +13,7 @@ from lightnvr.storage.manager import StorageManager
 from lightnvr.web.http import Role
 from tests.web.api_support import ApiEnv
 
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[ApiEnv]:
-    e = ApiEnv(tmp_path, "[storage]\nretention_days = 1\n")
-    yield e
-    e.close()
+pytestmark = pytest.mark.api_env(ini="[storage]\nretention_days = 1\n")
 
 
 def test_health_reports_disk_and_recordings(env: ApiEnv) -> None:

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lightnvr.web.http import Role
 from tests.web.api_support import ApiEnv
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[ApiEnv]:
-    e = ApiEnv(tmp_path)
-    yield e
-    e.close()
 
 
 def test_list_is_an_array_with_status_and_c_fields(env: ApiEnv) -> None:

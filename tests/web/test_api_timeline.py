@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -15,12 +13,7 @@ from tests.web.api_support import ApiEnv
 T0 = 1_700_000_000.0
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[ApiEnv]:
-    e = ApiEnv(tmp_path)
-    e.add_stream("cam")
-    yield e
-    e.close()
+pytestmark = pytest.mark.api_env(streams=["cam"])
 
 
 def test_segments_shape_and_detection_marks(env: ApiEnv) -> None:

@@ -8,7 +8,6 @@ page and every media request share the live server's origin and credentials.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,7 @@ hls.on(Hls.Events.MANIFEST_PARSED, () => { v.playbackRate = 4; v.play(); });
 </script></body></html>"""
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[ApiEnv]:
-    e = ApiEnv(tmp_path)
-    e.add_stream("cam")
-    yield e
-    e.close()
+pytestmark = pytest.mark.api_env(streams=["cam"])
 
 
 @pytest.mark.ui
