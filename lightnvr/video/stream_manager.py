@@ -8,10 +8,10 @@ HandoffQueues of a `recorder:<name>` thread (when `record`, manual recording,
 and DETECTION). A detector's motion extends the stream's EventWindow and is emitted as a
 DETECTION event (`MOTION_EVENT_DETAIL`). Streams start one at a time (`stagger` thread,
 core.stagger). `apply()` restarts only a stream whose settings need it
-(StreamConfig.restart_needed). Shutdown follows ARCHITECTURE.md: detectors first (nothing
-waits for them), then readers (their queues are closed), then live writers, then recorders,
-which finish their segment and complete its row. The web layer and the daemon use only
-include_spec/video/stream_manager.pyi.
+(StreamConfig.restart_needed). Shutdown follows ARCHITECTURE.md: readers first (their queues
+are closed; detectors and their sub-stream readers stop first in that phase, nothing waits for
+them), then live writers, then recorders, which finish their segment and complete its row.
+The web layer and the daemon use only include_spec/video/stream_manager.pyi.
 Schedules and detection events are decided inside the recorder (recorder.py); the manager only
 sets its flags and owns each stream's EventWindow, which outlives recorder restarts.
 
@@ -36,7 +36,6 @@ from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.nvr_events import DetectedObject, EventKind, NvrEvent
 from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import (
-    PRIORITY_DETECTION,
     PRIORITY_LIVE,
     PRIORITY_READERS,
     PRIORITY_RECORDERS,
@@ -46,6 +45,7 @@ from lightnvr.core.stagger import StaggeredStarter
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import MotionDetectorThread, wants_motion_detector
 from lightnvr.video.detection.motion import MotionResult
+from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.packet import MediaPacket
@@ -131,7 +131,7 @@ class _Stream:
     reader: StreamReader | None = None
     recorder: Recorder | None = None
     live: LiveWriter | None = None
-    detector: MotionDetectorThread | None = None
+    detector: DetectorSlot | None = None
     queues: list[HandoffQueue[MediaPacket]] = field(default_factory=list)
     dropped_before: int = 0
     segments_before: int = 0
@@ -185,7 +185,7 @@ class StreamManager:
                 if entry.recorder is not None:
                     entry.recorder.update_config(config)
                 if entry.detector is not None:
-                    entry.detector.update_config(config)
+                    entry.detector.thread.update_config(config)
             if entry is None:
                 self._streams[config.name] = _Stream(config)
         if entry is not None and swapped:
@@ -235,7 +235,7 @@ class StreamManager:
         det = e.detector
         if det is not None:
             st.detection = "paused" if self._level() >= PressureLevel.CRITICAL else "running"
-            st.detection_frames, st.detection_events = det.samples, det.events
+            st.detection_frames, st.detection_events = det.thread.samples, det.thread.events
         if r is None:
             return st
         st.state, st.last_error = r.state, r.last_error
@@ -366,16 +366,7 @@ class StreamManager:
             if not config.enabled:
                 return
             s = self.settings
-            hb = None
-            if self._heartbeats is not None:
-                hb = self._heartbeats.register(
-                    f"reader:{name}", s.open_timeout_seconds + s.stall_timeout_seconds + 10)
-            reader = StreamReader(config, self._pool, ReaderSettings(
-                s.reconnect_backoff_initial_seconds, s.reconnect_backoff_max_seconds,
-                s.stall_timeout_seconds, s.open_timeout_seconds, s.error_retry_seconds),
-                clock=self._clock, opener=functools.partial(open_source,
-                                                            allow_demo=s.allow_demo),
-                heartbeat=hb)
+            reader = self._new_reader(config)
             entry.reader = reader
             if config.streaming_enabled:
                 live = LiveWriter(name, s.hls_path, self._queue(entry, "live", QueueRole.LIVE),
@@ -387,6 +378,20 @@ class StreamManager:
         self._sync_recorder(entry)
         self._sync_detector(entry)
         reader.start()
+
+    def _new_reader(self, config: StreamConfig, critical: bool = True,
+                    want_audio: bool = True) -> StreamReader:
+        s = self.settings
+        hb = None
+        if self._heartbeats is not None:
+            hb = self._heartbeats.register(
+                f"reader:{config.name}", s.open_timeout_seconds + s.stall_timeout_seconds + 10,
+                critical)
+        return StreamReader(config, self._pool, ReaderSettings(
+            s.reconnect_backoff_initial_seconds, s.reconnect_backoff_max_seconds,
+            s.stall_timeout_seconds, s.open_timeout_seconds, s.error_retry_seconds),
+            clock=self._clock, opener=functools.partial(open_source, allow_demo=s.allow_demo),
+            heartbeat=hb, want_audio=want_audio)
 
     def _sync_recorder(self, entry: _Stream) -> None:
         """Run a recorder iff `record`, manual recording, `detection_based_recording` or an
@@ -420,27 +425,42 @@ class StreamManager:
             entry.segments_before += rec.segments_written
 
     def _sync_detector(self, entry: _Stream) -> None:
-        """Run a motion detector iff the stream's settings ask for one (detector.py)."""
+        """Run a motion detector iff the stream's settings ask for one (detector.py), on the
+        sub-stream when there is one (detection/slot.py)."""
         with self._lock:
-            reader, det, cfg = entry.reader, entry.detector, entry.config
+            reader, old, cfg = entry.reader, entry.detector, entry.config
             want = reader is not None and wants_motion_detector(cfg) and not self._stopping
-            if reader is None or want == (det is not None):
+            if reader is None or (want and old is not None
+                                  and old.source == cfg.sub_stream_url):
+                return
+            if not want and old is None:
                 return
             entry.detector = None
             if want:
-                q = self._queue(entry, "detect", QueueRole.DETECTION,
-                                DETECTION_QUEUE_CAPACITY)
-                new = MotionDetectorThread(cfg, q, self._on_motion, self._level)
-                if self._heartbeats is not None:
-                    new.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
-                              critical=False)
-                entry.detector = new
-                new.start()
-                reader.add_consumer(q)
-        if det is not None:
-            reader.remove_consumer(det.queue)
-            det.stop(self.settings.stop_deadline_seconds)
-            self._forget_queue(entry, det.queue)
+                entry.detector = self._new_detector(entry, reader, cfg)
+                entry.detector.start()
+        if old is not None:
+            self._stop_detector(entry, old, self.settings.stop_deadline_seconds)
+
+    def _new_detector(self, entry: _Stream, main: StreamReader,
+                      cfg: StreamConfig) -> DetectorSlot:
+        q = self._queue(entry, "detect", QueueRole.DETECTION, DETECTION_QUEUE_CAPACITY)
+        thread = MotionDetectorThread(cfg, q, self._on_motion, self._level)
+        if self._heartbeats is not None:
+            thread.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
+                         critical=False)  # detection is not worth a watchdog restart
+        sub = None
+        if cfg.sub_stream_url:
+            sub = self._new_reader(cfg.replace(name=sub_reader_name(cfg.name),
+                                               url=cfg.sub_stream_url),
+                                   critical=False, want_audio=False)
+        return DetectorSlot(thread, main, sub, cfg.sub_stream_url)
+
+    def _stop_detector(self, entry: _Stream, slot: DetectorSlot, timeout: float) -> None:
+        slot.stop(timeout)
+        self._forget_queue(entry, slot.thread.queue)
+        if slot.sub is not None and self._heartbeats is not None:
+            self._heartbeats.unregister(f"reader:{slot.sub.name}")
 
     def _on_motion(self, name: str, result: MotionResult, wall: float) -> None:
         """Detector thread: motion extends the event recording like a pulse of one detection
@@ -512,10 +532,10 @@ class StreamManager:
     def _stop_stream(self, entry: _Stream) -> None:
         deadline = self.settings.stop_deadline_seconds
         reader, live, rec, det = entry.reader, entry.live, entry.recorder, entry.detector
+        if det is not None:
+            self._stop_detector(entry, det, deadline)
         if reader is not None:
             reader.stop(deadline)
-        if det is not None:
-            det.stop(deadline)
         if live is not None:
             live.stop(deadline)
         if rec is not None:
@@ -530,10 +550,9 @@ class StreamManager:
 
     # -- shutdown --------------------------------------------------------------------------
     def register_shutdown(self, coordinator: ShutdownCoordinator) -> None:
-        """Detectors (90), readers (80), live writers (70), recorders (60): see
-        ARCHITECTURE.md."""
+        """Readers (80; detectors first, in the same phase), live writers (70), recorders
+        (60): see ARCHITECTURE.md."""
         d = self.settings.stop_deadline_seconds
-        coordinator.register("video-detectors", PRIORITY_DETECTION, self._stop_detectors, d + 1)
         coordinator.register("video-readers", PRIORITY_READERS, self._stop_readers, d + 1)
         coordinator.register("video-live", PRIORITY_LIVE, self._stop_live, d + 1)
         coordinator.register("video-recorders", PRIORITY_RECORDERS, self._stop_recorders, d + 1)
@@ -543,19 +562,23 @@ class StreamManager:
             return list(self._streams.values())
 
     def _stop_detectors(self, timeout: float) -> None:
-        """First of all: no detector starts a recorder while the rest shuts down. A detector's
-        queue stays registered with its reader, which drops into the closed queue."""
+        """First of all: no detector starts a recorder while the rest shuts down. Sub-stream
+        readers are asked to stop all at once, so they stop in parallel."""
         self._stopping = True
         deadline = time.monotonic() + timeout
-        dets = [e.detector for e in self._entries() if e.detector is not None]
-        for det in dets:
-            det.queue.close()
-        for det in dets:
-            det.stop(max(0.0, deadline - time.monotonic()))
+        slots = [(e, e.detector) for e in self._entries() if e.detector is not None]
+        for _, slot in slots:
+            slot.request_stop()
+            slot.thread.queue.close()
+        for e, slot in slots:
+            self._stop_detector(e, slot, max(0.0, deadline - time.monotonic()))
+            with self._lock:
+                e.detector = None
 
     def _stop_readers(self, timeout: float) -> None:
         self._stopping = True
         deadline = time.monotonic() + timeout
+        self._stop_detectors(max(0.0, (deadline - time.monotonic()) / 2))
         for starter in self._starters:
             starter.stop(max(0.0, min(1.0, deadline - time.monotonic())))
         readers = [e.reader for e in self._entries() if e.reader is not None]
@@ -588,7 +611,6 @@ class StreamManager:
     def stop(self, timeout: float) -> None:
         """Everything, in shutdown order, within `timeout` seconds in total."""
         deadline = time.monotonic() + timeout
-        self._stop_detectors(max(0.0, (deadline - time.monotonic()) / 4))
         self._stop_readers(max(0.0, (deadline - time.monotonic()) / 2))
         self._stop_live(max(0.0, (deadline - time.monotonic()) / 2))
         self._stop_recorders(max(0.0, deadline - time.monotonic()))

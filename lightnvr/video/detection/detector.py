@@ -6,7 +6,7 @@ queue is small and drops when full, so the reader - and with it recording - neve
 a detector). Each packet goes through the FrameSampler (frames.py: keyframes only, at most one
 per `detection_interval`, small gray) and the MotionDetector (motion.py); every moving frame
 is reported to `on_motion(stream, result, wall)` (the stream manager extends the event
-recording and emits an event when the cooldown allows). Under PRESSURE the interval doubles
+recording and emits an event when the cooldown allows). Under PRESSURE the interval triples
 (frames are skipped before anything else is shed); at CRITICAL the thread decodes nothing and
 forgets its background. The stream manager starts and stops it (consumer.ConsumerThread:
 closing the queue ends the loop) and swaps settings in with `update_config()`.
@@ -29,7 +29,7 @@ from lightnvr.video.schedule import schedule_allows
 log = logging.getLogger(__name__)
 
 MOTION_MODEL = "motion"  # LightNVR's detection_model value for the built-in detector
-PRESSURE_INTERVAL_FACTOR = 2.0
+PRESSURE_INTERVAL_FACTOR = 3.0
 
 MotionCallback = Callable[[str, MotionResult, float], None]
 

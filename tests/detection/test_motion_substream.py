@@ -1,0 +1,62 @@
+"""Detection on the sub-stream: the detector watches `sub_stream_url` through its own reader,
+while the main stream is what gets recorded. Real daemon, camera and SQLite.
+
+The main stream shows a still scene and the sub-stream a moving one, so any motion event
+can only come from the sub-stream, and the clips it triggers must be the main stream's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from tests.fixtures.camera import TestCamera
+from tests.fixtures.daemon import DaemonProcess
+from tests.video.helpers import wait_until
+
+pytestmark = [pytest.mark.camera, pytest.mark.slow]
+
+
+def _events(d: DaemonProcess) -> int:
+    return int(d.json("/api/events?kind=detection&stream=cam&limit=1000")["count"])
+
+
+def test_detection_runs_on_the_sub_stream_and_records_the_main_stream(
+        daemon_factory: Any, rtsp_camera: TestCamera) -> None:
+    d: DaemonProcess = daemon_factory()
+    status, body = d.call("POST", "/api/streams", {
+        "name": "cam", "url": rtsp_camera.url("still264"),
+        "sub_stream_url": rtsp_camera.url("moving264"), "record": False,
+        "streaming_enabled": False, "detection_based_recording": True,
+        "detection_model": "motion", "detection_interval": 2, "pre_detection_buffer": 1,
+        "post_detection_buffer": 1})
+    assert status in (200, 201), body
+    assert wait_until(lambda: _events(d) >= 2, 25), d.log_tail()
+    # Switched back to the main stream (no restart): it is still, so events stop.
+    status, body = d.call("PUT", "/api/streams/cam", {"sub_stream_url": ""})
+    assert status == 200 and b'"restarted":false' in body, body
+    threading.Event().wait(3)  # the sub reader's last frames
+    settled = _events(d)
+    threading.Event().wait(8)
+    assert _events(d) == settled, "the main stream is still: no motion there"
+    assert d.json("/api/streams/cam")["detection"]["state"] == "running"
+    assert d.stop() == 0
+    conn = sqlite3.connect(f"file:{d.base / 'db' / 'lightnvr.db'}?mode=ro", uri=True)
+    try:
+        rows = conn.execute("SELECT stream_name, trigger_type, file_path FROM recordings "
+                            "WHERE is_complete = 1").fetchall()
+    finally:
+        conn.close()
+    assert rows and {r[0] for r in rows} == {"cam"} and {r[1] for r in rows} == {"detection"}
+    # The clip is the main stream's picture: the still scene, so no two decoded frames of it
+    # differ the way the moving ball makes them differ.
+    with av.open(str(Path(d.base / "rec") / rows[0][2])) as c:
+        frames = [f.to_ndarray(format="gray").astype(int) for f in c.decode(video=0)]
+    assert len(frames) > 15
+    worst = max(abs(a - frames[0]).mean() for a in frames[1:])
+    assert worst < 8, worst
