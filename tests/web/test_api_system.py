@@ -6,8 +6,10 @@ import configparser
 import dataclasses
 import logging
 import os
+import shutil
 from pathlib import Path
 
+import psutil
 import pytest
 
 from lightnvr.core.config import load_config
@@ -167,3 +169,72 @@ def test_metrics_prometheus_text(web):
     assert "lightnvr_memory_pressure_level 0" in text
     for line in text.splitlines():
         assert line.startswith("#") or len(line.rsplit(" ", 1)) == 2
+
+
+def test_memory_free_is_the_memory_available_to_programs(web):
+    """`memory.free` is free memory (psutil's available), not total minus our own RSS."""
+    before = psutil.virtual_memory().available
+    mem = web.api.get("/api/system/info").json["memory"]
+    after = psutil.virtual_memory().available
+    slack = 64 * 1024 * 1024  # other processes on a shared test machine
+    assert min(before, after) - slack <= mem["free"] <= max(before, after) + slack, mem
+    assert mem["used"] == pytest.approx(psutil.Process().memory_info().rss, rel=0.5)
+
+
+def _outage_records(caplog: pytest.LogCaptureFixture, logger: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == logger and r.levelno >= logging.ERROR]
+
+
+def test_health_503_is_logged_once_with_the_cause(web, caplog):
+    anon = web.client()
+    with caplog.at_level(logging.INFO, logger="lightnvr.web"):
+        web.testdb.db.close()
+        try:
+            for _ in range(3):
+                r = anon.get("/api/health")
+                assert r.status == 503 and r.json["database"] == "unavailable"
+        finally:
+            web.testdb.db.open()
+        assert anon.get("/api/health").status == 200
+    errors = _outage_records(caplog, "lightnvr.web.api.health")
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert "503" in errors[0].getMessage() and "not open" in errors[0].getMessage()
+    assert errors[0].exc_info is not None  # the traceback, for whoever reads the log
+    assert any(r.name == "lightnvr.web.api.health" and "works again" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_system_info_database_and_disk_failures_logged_once(web, caplog):
+    storage = Path(web.ctx.config.storage.path)
+    with caplog.at_level(logging.INFO, logger="lightnvr.web"):
+        # a real SQLite failure: the recordings table is gone (sessions still work)
+        with web.testdb.db.writer() as c:
+            c.execute("ALTER TABLE recordings RENAME TO recordings_away")
+        shutil.rmtree(storage)  # and the storage path vanished
+        try:
+            for _ in range(3):
+                info = web.api.get("/api/system/info").json
+                assert info["recordings"] == {"count": 0, "size": 0}
+                assert info["disk"]["total"] == 0
+        finally:
+            with web.testdb.db.writer() as c:
+                c.execute("ALTER TABLE recordings_away RENAME TO recordings")
+            storage.mkdir()
+        assert web.api.get("/api/system/info").json["disk"]["total"] > 0
+    messages = [r.getMessage() for r in _outage_records(caplog, "lightnvr.web.api.system")]
+    assert len(messages) == 2, messages
+    assert sum("no such table: recordings" in m for m in messages) == 1, messages
+    assert sum(str(storage) in m and "No such file" in m for m in messages) == 1, messages
+
+
+def test_system_status_storage_failure_logged_once(web, caplog):
+    gone = Path(web.ctx.config.storage.path) / "gone"
+    gone.mkdir()
+    cfg = dataclasses.replace(web.ctx.config.storage, path=str(gone))
+    web.ctx.storage = StorageManager(cfg, web.testdb.db)
+    gone.rmdir()
+    with caplog.at_level(logging.INFO, logger="lightnvr.web"):
+        for _ in range(3):
+            assert web.api.get("/api/system/status").json["storage"] is None
+    messages = [r.getMessage() for r in _outage_records(caplog, "lightnvr.web.api.system")]
+    assert len(messages) == 1 and "storage" in messages[0] and "gone" in messages[0], messages

@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import lightnvr
 from lightnvr.web import openapi as oa
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, Request, Response
+from lightnvr.web.outage_log import OutageLog
 from lightnvr.web.router import Router
+
+log = logging.getLogger(__name__)
 
 
 def register(router: Router, ctx: WebContext) -> None:
+    """Add GET /api/health: 200 while the database answers, 503 (logged once per outage,
+    with the cause) while it does not."""
+    outage = OutageLog(log, "database check of /api/health")
+
     def health(req: Request) -> Response:
         # One trivial query proves the database answers; nothing heavier runs here.
         db_ok = True
         try:
             with ctx.db.reader() as conn:
                 conn.execute("SELECT 1").fetchone()
-        except Exception:
+        except Exception as e:
             db_ok = False
+            outage.failed(e, "answering 503")
+        else:
+            outage.succeeded()
         body = {"status": "ok" if db_ok else "degraded", "healthy": db_ok,
                 "database": "ok" if db_ok else "unavailable",
                 "version": lightnvr.__version__,

@@ -3,6 +3,7 @@ shutdown, backup."""
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import sqlite3
@@ -19,7 +20,10 @@ from lightnvr.web import openapi as oa
 from lightnvr.web.audit import audit_log
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response
+from lightnvr.web.outage_log import OutageLog
 from lightnvr.web.router import Router
+
+log = logging.getLogger(__name__)
 
 LOG_LEVELS = ("error", "warning", "warn", "info", "debug")
 _MEM_SCHEMA = oa.obj({"total": oa.INTEGER, "used": oa.INTEGER, "free": oa.INTEGER})
@@ -38,11 +42,17 @@ AUDIT_ITEM = oa.obj({"id": oa.INTEGER, "time": oa.NUMBER, "kind": oa.STRING, "ac
                     required=["id", "time", "kind"])
 
 
-def _disk(path: str) -> dict[str, int]:
+def _disk(path: str, outage: OutageLog | None = None) -> dict[str, int]:
+    """Size, used and free bytes of the filesystem holding `path` (zeros when it cannot be
+    read; `outage` logs why)."""
     try:
         st = os.statvfs(path)
-    except OSError:
+    except OSError as e:
+        if outage is not None:
+            outage.failed(e, "disk figures reported as 0")
         return {"total": 0, "used": 0, "free": 0}
+    if outage is not None:
+        outage.succeeded()
     total, free = st.f_blocks * st.f_frsize, st.f_bavail * st.f_frsize
     return {"total": total, "used": total - st.f_bfree * st.f_frsize, "free": free}
 
@@ -72,11 +82,19 @@ def _library_versions() -> list[dict[str, str]]:
 
 
 class SystemApi:
+    """The /api/system* handlers. A database or storage failure never fails these answers
+    (they show zeros or ``storage: null``); it is logged once per outage with its cause."""
+
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
         self._versions: list[dict[str, str]] | None = None
+        self._db_outage = OutageLog(log, "database (recordings figures of /api/system/info)")
+        self._disk_outage = OutageLog(log, f"statvfs of storage path {ctx.config.storage.path}")
+        self._storage_outage = OutageLog(log, "storage health (/api/system/status)")
 
     def info(self, req: Request) -> Response:
+        """Versions, uptime, CPU, memory (``free`` is the memory available to programs, as
+        psutil's ``available``; ``used`` is this process's RSS), disk, streams, recordings."""
         ctx = self.ctx
         vm = psutil.virtual_memory()
         rss = psutil.Process().memory_info().rss
@@ -84,9 +102,12 @@ class SystemApi:
         try:
             _, count = ctx.recordings.query(RecordingQuery(page=1, limit=1))
             rec_size = ctx.recordings.total_size()
-        except Exception:
+        except Exception as e:
             count, rec_size = 0, 0
-        disk = _disk(ctx.config.storage.path)
+            self._db_outage.failed(e, "recordings count and size reported as 0")
+        else:
+            self._db_outage.succeeded()
+        disk = _disk(ctx.config.storage.path, self._disk_outage)
         if self._versions is None:
             self._versions = _library_versions()
         return Response.json({
@@ -94,7 +115,7 @@ class SystemApi:
             "uptime": round(max(0.0, time.time() - ctx.started_at), 1),
             "cpu": {"model": platform.machine(), "cores": os.cpu_count() or 1,
                     "usage": psutil.cpu_percent(interval=None)},
-            "memory": {"total": vm.total, "used": rss, "free": max(0, vm.total - rss)},
+            "memory": {"total": vm.total, "used": rss, "free": vm.available},
             "systemMemory": {"total": vm.total, "used": vm.total - vm.available,
                              "free": vm.available},
             "disk": {**disk, "used": rec_size},
@@ -120,8 +141,11 @@ class SystemApi:
                               "recording_paused": h.recording_paused}
             if h.level.value >= 2:
                 out["status"] = "degraded"
-        except Exception:
+        except Exception as e:
             out["storage"] = None
+            self._storage_outage.failed(e, "storage reported as null")
+        else:
+            self._storage_outage.succeeded()
         if any(s["state"] == "error" for s in streams):
             out["status"] = "degraded"
         return Response.json(out)
