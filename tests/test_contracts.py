@@ -2,7 +2,10 @@
 
 For every `include_spec/<subsystem>/<module>.pyi`, the module `lightnvr.<subsystem>.<module>`
 must define every public name the contract declares, with the same parameters (names, kinds,
-which have defaults) for functions and methods, and every declared class attribute.
+which have defaults), the same annotations and return types (compared as written, module
+prefixes dropped), the same literal defaults (a stub's `...` stands for any default) for
+functions and methods, and every declared class attribute. The other way round, every public
+function and class the module itself defines must be in its contract.
 """
 
 from __future__ import annotations
@@ -10,7 +13,9 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -52,6 +57,80 @@ def _runtime_params(obj: object) -> list[tuple[str, str, bool]]:
     ]
 
 
+_PREFIX = re.compile(r"\b(?:[A-Za-z_][A-Za-z0-9_]*\.)+([A-Za-z_][A-Za-z0-9_]*)")
+# a @contextmanager generator is annotated Iterator[X] in code, AbstractContextManager[X] in
+# its contract (what callers get): the same promise
+_CONTEXT_MANAGER = re.compile(r"^(?:AbstractContextManager|ContextManager)\[(.*)\]$")
+
+
+def _norm(annotation: object) -> str:
+    """An annotation as comparable text: no spaces or quotes, no module prefixes."""
+    if isinstance(annotation, str):
+        text = annotation
+    elif isinstance(annotation, type):
+        text = annotation.__qualname__
+    else:
+        text = repr(annotation)
+    text = _PREFIX.sub(r"\1", text.replace(" ", "").replace("'", "").replace('"', ""))
+    return text.replace("Optional[", "Union[None,") if "Optional[" in text else text
+
+
+def _same_annotation(stub: ast.expr, code: object, wrapped: bool) -> bool:
+    want, have = _norm(ast.unparse(stub)), _norm(code)
+    if want == have:
+        return True
+    cm = _CONTEXT_MANAGER.match(want)
+    return bool(wrapped and cm and have in (f"Iterator[{cm.group(1)}]",
+                                            f"Generator[{cm.group(1)},None,None]"))
+
+
+def _stub_defaults(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    a = fn.args
+    positional = a.posonlyargs + a.args
+    out = dict(zip([p.arg for p in positional[len(positional) - len(a.defaults):]],
+                   a.defaults))
+    out.update({arg.arg: d for arg, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None})
+    return out
+
+
+def _check_types(where: str, stub: ast.FunctionDef | ast.AsyncFunctionDef, obj: object,
+                 errors: list[str]) -> None:
+    """Annotations, return type and literal defaults of `obj` against its contract."""
+    try:
+        sig = inspect.signature(obj)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return
+    wrapped = hasattr(obj, "__wrapped__")
+    a = stub.args
+    annotated = {x.arg: x.annotation for x in a.posonlyargs + a.args + a.kwonlyargs
+                 + [v for v in (a.vararg, a.kwarg) if v is not None]}
+    defaults = _stub_defaults(stub)
+    for p in sig.parameters.values():
+        want = annotated.get(p.name)
+        if want is not None:
+            if p.annotation is inspect.Parameter.empty:
+                errors.append(f"{where}({p.name}): annotated in the contract only")
+            elif not _same_annotation(want, p.annotation, wrapped):
+                errors.append(f"{where}({p.name}): contract {ast.unparse(want)} "
+                              f"!= code {p.annotation}")
+        default = defaults.get(p.name)
+        if default is None or (isinstance(default, ast.Constant) and default.value is ...):
+            continue
+        try:
+            value = ast.literal_eval(default)
+        except ValueError:
+            continue  # a name or a call: compared by presence only
+        if p.default is not inspect.Parameter.empty and p.default != value:
+            errors.append(f"{where}({p.name}): default {value!r} in the contract, "
+                          f"{p.default!r} in code")
+    if stub.returns is not None:
+        if sig.return_annotation is inspect.Signature.empty:
+            errors.append(f"{where}: return type in the contract only")
+        elif not _same_annotation(stub.returns, sig.return_annotation, wrapped):
+            errors.append(f"{where}: returns {ast.unparse(stub.returns)} in the contract, "
+                          f"{sig.return_annotation} in code")
+
+
 def _is_property(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(
         (isinstance(d, ast.Name) and d.id in {"property", "cached_property"})
@@ -74,6 +153,8 @@ def _check_function(where: str, stub: ast.FunctionDef | ast.AsyncFunctionDef, ob
         return  # builtins without signatures cannot be compared
     if expected != actual:
         errors.append(f"{where}: contract {expected} != code {actual}")
+        return
+    _check_types(where, stub, obj, errors)
 
 
 def _check_class(where: str, stub: ast.ClassDef, cls: type, errors: list[str]) -> None:
@@ -131,6 +212,40 @@ def _contract_errors(tree: ast.Module, module: object) -> list[str]:
     return errors
 
 
+def _declared(tree: ast.Module) -> set[str]:
+    """Every name the contract declares at module level (imports count: a re-export)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _undeclared(tree: ast.Module, module: ModuleType) -> list[str]:
+    """Public functions and classes `module` defines that its contract does not declare."""
+    declared = _declared(tree)
+    return sorted(name for name, value in vars(module).items()
+                  if not name.startswith("_") and name not in declared
+                  and (inspect.isfunction(value) or inspect.isclass(value))
+                  and getattr(value, "__module__", None) == module.__name__)
+
+
+@pytest.mark.parametrize("pyi", CONTRACTS, ids=lambda p: str(p.relative_to(SPEC)))
+def test_every_public_name_is_in_the_contract(pyi: Path) -> None:
+    """The reverse direction: a public function or class added to the code is added to its
+    contract too (or made private with a leading underscore)."""
+    module = importlib.import_module(_module_name(pyi))
+    missing = _undeclared(ast.parse(pyi.read_text(), filename=str(pyi)), module)
+    assert not missing, f"{pyi.relative_to(ROOT)} lacks public names of {module.__name__}: " \
+                        f"{missing}"
+
+
 @pytest.mark.parametrize("pyi", CONTRACTS, ids=lambda p: str(p.relative_to(SPEC)))
 def test_code_matches_contract(pyi: Path) -> None:
     module = importlib.import_module(_module_name(pyi))
@@ -177,6 +292,14 @@ def test_every_contract_is_checked(pyi: Path) -> None:
     after = set(_contract_errors(renamed, module))
     assert any(fn.name in e and "_renamed" in e for e in after - before), (
         f"renaming {fn.name}({args[-1].arg}) in {pyi.name} went unnoticed")
+    retyped = ast.parse(source)
+    fn = _first_compared_function(retyped)
+    assert fn is not None
+    if fn.returns is not None:  # a different return type is noticed too
+        fn.returns = ast.Name("ContractCanaryType")
+        after = set(_contract_errors(retyped, module))
+        assert any(fn.name in e and "ContractCanaryType" in e for e in after - before), (
+            f"changing the return type of {fn.name} in {pyi.name} went unnoticed")
 
 
 def test_contracts_exist_for_every_subsystem() -> None:

@@ -23,3 +23,7 @@ def reopen_log_files() -> None: ...                    # SIGHUP
 def get_log_ring() -> LogRing: ...
 def set_level(level: int) -> None: ...                 # C level 0..3, handlers unchanged
 def teardown_logging() -> None: ...                    # remove our handlers (tests, exit)
+
+# one JSON object per line: ts, level, logger, thread, msg (+ exc)
+class JsonFormatter(logging.Formatter):
+    ...

@@ -2,6 +2,7 @@
 # crash-safe deletion and filesystem<->DB reconciliation.
 from collections.abc import Callable
 from enum import IntEnum
+from typing import Any
 from lightnvr.core.clock import Clock
 from lightnvr.core.config import StorageConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
@@ -53,7 +54,7 @@ class StorageManager:
                  heartbeats: HeartbeatRegistry | None = None,
                  clock: Clock | None = None,
                  probe: Callable[[str], ProbeResult | None] | None = None,   # default: storage.probe.probe_segment
-                 statvfs: Callable[[str], object] | None = None) -> None: ...   # default: os.statvfs (tests inject)
+                 statvfs: Callable[[str], Any] | None = None) -> None: ...   # default: os.statvfs (tests inject)
     def reconfigure(self, config: StorageConfig) -> None: ...   # new rules; ValueError if path differs
     def start(self) -> None: ...                       # thread "storage"
     def stop(self, timeout: float) -> None: ...

@@ -2,6 +2,7 @@
 from collections.abc import Callable, Sequence
 from lightnvr.core.config import MqttConfig
 from lightnvr.core.heartbeat import Heartbeat
+from paho.mqtt.reasoncodes import ReasonCode
 
 OUTBOX_MAX_MESSAGES: int
 OUTBOX_MAX_BYTES: int
@@ -47,3 +48,6 @@ class MqttClient:
     def status(self) -> MqttStatus: ...
     def start(self) -> None: ...
     def stop(self, timeout: float) -> None: ...        # flush, "offline", disconnect, join
+
+# a refused CONNACK as a sentence: what was wrong, what to do
+def describe_connack(rc: ReasonCode) -> str: ...

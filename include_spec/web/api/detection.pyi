@@ -1,5 +1,12 @@
 # lightnvr/web/api/detection.py: routes are added by routes.build_router through register().
 from lightnvr.web.context import WebContext
 from lightnvr.web.router import Router
+from typing import Any
 
 def register(router: Router, ctx: WebContext) -> None: ...
+
+# (label, confidence) of a trigger body
+def parse_objects(body: dict[str, Any]) -> list[tuple[str, float]]: ...
+
+class DetectionApi:   # the route handlers; reached only through register()
+    def __init__(self, ctx: WebContext) -> None: ...

@@ -1,5 +1,13 @@
 # lightnvr/web/api/timeline.py: routes are added by routes.build_router through register().
 from lightnvr.web.context import WebContext
 from lightnvr.web.router import Router
+from lightnvr.database.recordings import Recording
+from lightnvr.web.media import LayoutCache
 
 def register(router: Router, ctx: WebContext) -> None: ...
+
+# HLS v7 VOD playlist
+def build_playlist(ctx: WebContext, rows: list[Recording], layouts: LayoutCache) -> str: ...
+
+class TimelineApi:   # the route handlers; reached only through register()
+    def __init__(self, ctx: WebContext) -> None: ...
