@@ -1,4 +1,4 @@
-"""A 256 MiB device for real: the whole daemon inside a cgroup v1 memory group of 256 MiB.
+"""A 256 MiB device for real: the whole daemon inside a memory cgroup (v1 or v2) of 256 MiB.
 
 Four streams from the real RTSP test camera (H.264+AAC encoded live, H.265+AAC and H.264 720p
 clips looped, H.264 without audio) record with live view on for 60 s while a few client
@@ -18,8 +18,13 @@ the daemon's RSS/PSS at the end (psutil `memory_full_info`) and the governor lev
 GET /api/system/status (`memory_pressure`) and /api/metrics
 (`lightnvr_memory_pressure_level`); docs/performance.md records the figures.
 
-Skipped only where there is no cgroup v1 memory controller at /sys/fs/cgroup/memory or the
-test is not root (it must create a group). The group is removed afterwards; any task left
+Under cgroup v2 (no v1 memory controller mounted) the group is a child of the cgroup2 root
+with `memory.max` (and `memory.swap.max` 0); the OOM signals are `memory.events` `oom` and
+`oom_kill` (both 0), "limit reached" is its `max` count, the peak `memory.peak` (or the
+highest `memory.current` sampled where the kernel lacks it).
+
+Skipped only where neither memory controller is available or the test is not root (it must
+create a group). The group is removed afterwards; any task left
 in it is moved back to this test process's own memory group first (not the root group, so
 nothing escapes the limits this process itself runs under).
 """
@@ -63,11 +68,24 @@ MEMORY = {"pool_size_mb": 16, "buffer_size": 256, "rss_pressure_mb": 150,
           "rss_critical_mb": 200, "available_pressure_mb": 0, "available_critical_mb": 0}
 
 
+def _cgroup2_root() -> Path | None:
+    """The cgroup v2 mount whose root offers the memory controller, if any."""
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 2 and fields[2] == "cgroup2":
+            root = Path(fields[1])
+            controllers = root / "cgroup.controllers"
+            if controllers.exists() and "memory" in controllers.read_text().split():
+                return root
+    return None
+
+
 def _skip_reason() -> str | None:
-    if not (CGROUP_ROOT / "memory.limit_in_bytes").exists():
-        return "no cgroup v1 memory controller at /sys/fs/cgroup/memory"
+    if not (CGROUP_ROOT / "memory.limit_in_bytes").exists() and _cgroup2_root() is None:
+        return ("no memory controller: neither cgroup v1 at /sys/fs/cgroup/memory nor a "
+                "cgroup2 mount offering 'memory'")
     if os.geteuid() != 0:
-        return "creating a cgroup v1 memory group needs root"
+        return "creating a memory cgroup needs root"
     return None
 
 
@@ -75,58 +93,150 @@ pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason(
 
 
 class MemoryGroup:
-    """/sys/fs/cgroup/memory/lightnvr-test-<pid> with a hard limit; removed by `remove()`."""
+    """A memory cgroup `lightnvr-test-<pid>` with a hard limit; removed by `remove()`.
 
-    def __init__(self, limit: int) -> None:
-        self.path = CGROUP_ROOT / f"lightnvr-test-{os.getpid()}"
+    The v1 and v2 interfaces differ only in file names, which the subclasses supply: usage,
+    peak, the "limit reached, reclaimed" counter (harmless, printed) and the OOM counters
+    (every one must stay 0)."""
+
+    def __init__(self, root: Path, limit: int) -> None:
+        self.root = root
+        self.path = root / f"lightnvr-test-{os.getpid()}"
         self.path.mkdir(exist_ok=True)
-        # memsw (memory + swap) must stay >= the memory limit: set the memory limit first.
-        self.write("memory.limit_in_bytes", limit)
-        if (self.path / "memory.memsw.limit_in_bytes").exists():
-            self.write("memory.memsw.limit_in_bytes", limit)
+        self._peak_seen = 0
 
-    def write(self, name: str, value: int) -> None:
+    def write(self, name: str, value: int | str) -> None:
         (self.path / name).write_text(f"{value}\n")
 
     def read_int(self, name: str) -> int:
         return int((self.path / name).read_text().split()[0])
 
-    def oom_control(self) -> dict[str, int]:
-        lines = (self.path / "memory.oom_control").read_text().splitlines()
+    def _keyed(self, name: str) -> dict[str, int]:
+        lines = (self.path / name).read_text().splitlines()
         return {k: int(v) for k, v in (ln.split() for ln in lines)}
+
+    def usage(self) -> int:
+        raise NotImplementedError
+
+    def peak(self) -> int:
+        raise NotImplementedError
+
+    def limit_hits(self) -> int:
+        raise NotImplementedError
+
+    def oom_counters(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    def sample(self) -> int:
+        """Usage now; also remembered as a peak candidate (v2 kernels without memory.peak)."""
+        used = self.usage()
+        self._peak_seen = max(self._peak_seen, used)
+        return used
 
     def wrap(self) -> list[str]:
         """argv prefix: the shell joins the group, then execs the daemon in it."""
         return ["sh", "-c", f'echo $$ > {self.path}/cgroup.procs && exec "$@"', "sh"]
 
+    def home(self) -> Path:
+        """This test process's own group in the same hierarchy (tasks go back there)."""
+        return self.root
+
     def remove(self) -> None:
-        home = _own_memory_group()
-        for _ in range(50):
-            tasks = (self.path / "cgroup.procs").read_text().split()
-            for pid in tasks:
+        home = self.home()
+
+        def emptied() -> bool:
+            for pid in (self.path / "cgroup.procs").read_text().split():
                 try:
                     (home / "cgroup.procs").write_text(pid)
                 except OSError:
                     pass  # exited meanwhile
             try:
                 self.path.rmdir()
-                return
+                return True
             except OSError:
-                time.sleep(0.1)  # tasks still leaving
-        self.path.rmdir()
+                return False  # tasks still leaving
+
+        if not wait_until(emptied, 5.0, step=0.1):
+            self.path.rmdir()  # one last try; its error names the group that stayed busy
 
 
-def _own_memory_group() -> Path:
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, rel = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            return CGROUP_ROOT / rel.lstrip("/")
-    return CGROUP_ROOT
+class MemoryGroupV1(MemoryGroup):
+    """/sys/fs/cgroup/memory/lightnvr-test-<pid>."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(CGROUP_ROOT, limit)
+        # memsw (memory + swap) must stay >= the memory limit: set the memory limit first.
+        self.write("memory.limit_in_bytes", limit)
+        if (self.path / "memory.memsw.limit_in_bytes").exists():
+            self.write("memory.memsw.limit_in_bytes", limit)
+
+    def usage(self) -> int:
+        return self.read_int("memory.usage_in_bytes")
+
+    def peak(self) -> int:
+        return self.read_int("memory.max_usage_in_bytes")
+
+    def limit_hits(self) -> int:
+        return self.read_int("memory.failcnt")
+
+    def oom_counters(self) -> dict[str, int]:
+        control = self._keyed("memory.oom_control")
+        return {"under_oom": control["under_oom"], "oom_kill": control.get("oom_kill", 0)}
+
+    def home(self) -> Path:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, controllers, rel = line.split(":", 2)
+            if "memory" in controllers.split(","):
+                return CGROUP_ROOT / rel.lstrip("/")
+        return CGROUP_ROOT
+
+
+class MemoryGroupV2(MemoryGroup):
+    """<cgroup2 mount>/lightnvr-test-<pid>: memory.max, no swap, counters in memory.events."""
+
+    def __init__(self, root: Path, limit: int) -> None:
+        # the root's children get the memory controller only once it is in subtree_control
+        if "memory" not in (root / "cgroup.subtree_control").read_text().split():
+            (root / "cgroup.subtree_control").write_text("+memory\n")
+        super().__init__(root, limit)
+        self.write("memory.max", limit)
+        if (self.path / "memory.swap.max").exists():
+            self.write("memory.swap.max", 0)  # as v1's memsw limit: the limit is all there is
+
+    def usage(self) -> int:
+        return self.read_int("memory.current")
+
+    def peak(self) -> int:
+        if (self.path / "memory.peak").exists():  # Linux 5.19+
+            return self.read_int("memory.peak")
+        return max(self._peak_seen, self.usage())
+
+    def limit_hits(self) -> int:
+        return self._keyed("memory.events")["max"]
+
+    def oom_counters(self) -> dict[str, int]:
+        events = self._keyed("memory.events")
+        return {"oom": events["oom"], "oom_kill": events["oom_kill"]}
+
+    def home(self) -> Path:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::"):
+                return self.root / line[3:].lstrip("/")
+        return self.root
+
+
+def new_memory_group(limit: int) -> MemoryGroup:
+    """v1 where its memory controller is mounted (as before), otherwise v2."""
+    if (CGROUP_ROOT / "memory.limit_in_bytes").exists():
+        return MemoryGroupV1(limit)
+    root = _cgroup2_root()
+    assert root is not None, _skip_reason()
+    return MemoryGroupV2(root, limit)
 
 
 @pytest.fixture
 def memory_group() -> Iterator[MemoryGroup]:
-    group = MemoryGroup(LIMIT)
+    group = new_memory_group(LIMIT)
     try:
         yield group
     finally:
@@ -171,12 +281,12 @@ class Watch:
 def _monitor(d: DaemonProcess, group: MemoryGroup, stop: threading.Event, w: Watch) -> None:
     t0, proc = time.monotonic(), psutil.Process(d.proc.pid)
     while not stop.wait(1.0):
-        w.oom.append(group.oom_control())
+        w.oom.append(group.oom_counters())
         try:
             level = d.json("/api/system/status")["memory_pressure"]
             w.status_levels.add(level)
             w.timeline.append((round(time.monotonic() - t0, 1),
-                               round(group.read_int("memory.usage_in_bytes") / MIB, 1),
+                               round(group.sample() / MIB, 1),
                                round(proc.memory_info().rss / MIB, 1), level))
             _, text = d.call("GET", "/api/metrics")
             m = re.search(rb"^lightnvr_memory_pressure_level(?:\{\})? (\d+)", text,
@@ -291,7 +401,7 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
             for t in clients:
                 t.join(30)
             assert not any(t.is_alive() for t in clients)
-            watch.oom.append(memory_group.oom_control())
+            watch.oom.append(memory_group.oom_counters())
             assert d.proc.poll() is None, f"daemon died: {d.proc.returncode}\n{d.log_tail()}"
             footprint = _footprint(d.proc.pid)
         finally:
@@ -317,17 +427,17 @@ def test_daemon_in_256_mib_cgroup(memory_group: MemoryGroup, camera: Any,
 
 def _report(group: MemoryGroup, watch: Watch, footprint: str) -> None:
     """Print the figures docs/performance.md records; assert no OOM and the peak."""
-    peak = group.read_int("memory.max_usage_in_bytes")
-    failcnt = group.read_int("memory.failcnt")
-    print(f"\n256 MiB cgroup: peak {peak / MIB:.1f} MiB (memory.max_usage_in_bytes), "
-          f"failcnt {failcnt}, oom_control {watch.oom[-1]}; daemon at end: {footprint}; "
+    peak = group.peak()
+    print(f"\n256 MiB cgroup ({type(group).__name__}): peak {peak / MIB:.1f} MiB, "
+          f"limit reached {group.limit_hits()} times, OOM counters {watch.oom[-1]}; "
+          f"daemon at end: {footprint}; "
           f"governor levels: status {sorted(watch.status_levels)}, "
           f"metrics {sorted(watch.metric_levels)}; {watch.ok} API answers")
     print("live segments first/last:", {n: (watch.live_first.get(n), watch.live_last.get(n))
                                          for n in MOUNTS})
     print("timeline (s, cgroup MiB, rss MiB, level):",
           " ".join(f"{t:.0f}:{u:.0f}/{r:.0f}/{lv[0]}" for t, u, r, lv in watch.timeline))
-    assert all(o.get("oom_kill", 0) == 0 and o["under_oom"] == 0 for o in watch.oom), watch.oom
+    assert all(v == 0 for o in watch.oom for v in o.values()), watch.oom
     assert peak <= LIMIT
 
 
