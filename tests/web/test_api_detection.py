@@ -101,9 +101,18 @@ def test_results_recent_and_ranged(env: ApiEnv) -> None:
     assert env.admin.json("GET", "/api/detection/results/cam?start=xx")[0] == 400
 
 
-def test_models_list_is_empty_in_c_shape(env: ApiEnv) -> None:
+def test_models_list_is_empty_in_c_shape(env: ApiEnv, tmp_path: Path) -> None:
+    """Detection runs as an external service ([api_detection]); `[models] path` is accepted,
+    not implemented: a model file put there is not offered, and the answer says why."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "yolov8n.tflite").write_bytes(b"TFL3" + bytes(64))
+    env.ctx.config = dataclasses.replace(
+        env.ctx.config, models=dataclasses.replace(env.ctx.config.models, path=str(models)))
     status, body = env.admin.json("GET", "/api/detection/models")
-    assert status == 200 and body["models"] == [] and body["count"] == 0
+    assert status == 200 and body["models"] == [] and body["count"] == len(body["models"])
+    assert body["litert_available"] is False and body["sod_available"] is False
+    assert "no detection models" in body["message"].lower()
 
 
 def test_motion_trigger_stores_filters_and_tags(env: ApiEnv) -> None:
