@@ -50,9 +50,11 @@ from lightnvr.database.backup import BackupThread
 from lightnvr.database.detection_links import LINK_WINDOW_SECONDS, DetectionLinks
 from lightnvr.database.events import EventsRepo
 from lightnvr.database.manager import Database
+from lightnvr.database.motion_zones import motion_polygons
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.settings import SettingsRepo
 from lightnvr.database.streams import StreamsRepo
+from lightnvr.database.zones import ZonesRepo
 from lightnvr.storage.manager import StorageManager
 from lightnvr.storage.store import CanonicalPathStore
 from lightnvr.video.stream_manager import MOTION_EVENT_DETAIL, StreamManager, VideoSettings
@@ -195,7 +197,11 @@ def run(config: Config, args: argparse.Namespace) -> int:
         log.info("web UI and API on http://%s:%d/", server.bind_ip, server.bound_port)
 
         daemon.phase("starting streams")
-        manager.start(streams_repo.list(include_disabled=False))
+        active = streams_repo.list(include_disabled=False)
+        zones = ZonesRepo(db)
+        for s in active:  # before the detectors start: motion counts only in its zones
+            manager.set_motion_zones(s.name, motion_polygons(zones.list(s.name)))
+        manager.start(active)
         daemon.set_status(lambda: _status_line(manager))
     except Exception:
         log.critical("start-up failed", exc_info=True)

@@ -14,6 +14,8 @@ Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
   (``snow`` blended at low alpha), H.264 only: a detector must see no motion in it
 - ``moving264`` the same scene with a large dark ball (about a quarter of the picture's height,
   "person-sized") moving across it all the time
+- ``half264``  the same scene with the ball moving in the right half of the picture only
+  (zone tests: nothing ever moves in the left half)
 - ``alt264``   the same scene, the ball shown only during the last ``--alt-motion`` seconds of
   every ``--alt-still`` + ``--alt-motion`` seconds of the wall clock (default 12 + 4 s;
   the issue suggested 20 + 5, shorter keeps tests fast): motion happens exactly when
@@ -108,12 +110,21 @@ def scene_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, st
             "foreground-color=0xff202020 ! "
             f"video/x-raw,format=AYUV,width={width // 4},height={height // 4},framerate={fps}/1 "
             f"! videoscale ! video/x-raw,width={width},height={height} ! m.sink_2 ")
+    # The output size is the scene's, whatever the layers' positions (the compositor would
+    # otherwise grow to hold every layer).
     mix = ("compositor name=m sink_1::alpha=0.15 sink_2::zorder=3 {alpha} ! videoconvert ! "
-           f"video/x-raw,format=I420 ! {x264} ")
+           f"video/x-raw,format=I420,width={width},height={height} ! {x264} ")
+    half = width // 2
+    right_ball = ("videotestsrc is-live=true pattern=ball background-color=0x00000000 "
+                  "foreground-color=0xff202020 ! "
+                  f"video/x-raw,format=AYUV,width={half // 2},height={height // 4},"
+                  f"framerate={fps}/1 ! videoscale ! video/x-raw,width={half},height={height}"
+                  " ! m.sink_2 ")
     return {
         "still264": f"( {mix.format(alpha='')} {base} )",
         "moving264": f"( {mix.format(alpha='')} {base} {ball} )",
         "alt264": f"( {mix.format(alpha='sink_2::alpha=0')} {base} {ball} )",
+        "half264": f"( {mix.format(alpha=f'sink_2::xpos={half}')} {base} {right_ball} )",
     }
 
 
@@ -128,8 +139,13 @@ class AlternatingMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
         GLib.timeout_add(50, self._tick)
 
     def _tick(self) -> bool:
-        if self.get_status() != GstRtspServer.RTSPMediaStatus.PREPARED:
-            return False  # unprepared: stop the timer
+        status = self.get_status()
+        # do_prepared runs while the status may still read PREPARING: stop the timer only
+        # once the media is being torn down (a stopped timer would freeze the scene).
+        if status in (GstRtspServer.RTSPMediaStatus.UNPREPARING,
+                      GstRtspServer.RTSPMediaStatus.UNPREPARED,
+                      GstRtspServer.RTSPMediaStatus.ERROR):
+            return False
         mixer = self.get_element().get_by_name("m")
         pad = mixer.get_static_pad("sink_2") if mixer is not None else None
         if pad is not None:

@@ -46,6 +46,7 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import MotionDetectorThread, wants_motion_detector
 from lightnvr.video.detection.motion import MotionResult
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
+from lightnvr.video.detection.zones import Polygon
 from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.packet import MediaPacket
@@ -158,6 +159,7 @@ class StreamManager:
         self._starters: list[StaggeredStarter] = []
         self._stopping = False
         self._listener: Callable[[NvrEvent], None] | None = None
+        self._zones: dict[str, tuple[Polygon, ...]] = {}  # motion include zones per stream
 
     # -- configuration ---------------------------------------------------------------------
     def start(self, streams: Sequence[StreamConfig]) -> None:
@@ -297,6 +299,19 @@ class StreamManager:
         if active:
             self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
         return True
+
+    def set_motion_zones(self, name: str,
+                         include: Sequence[Sequence[tuple[float, float]]]) -> None:
+        """The motion detector of `name` counts motion only inside these polygons (normalised
+        0..1; polygons of fewer than 3 points are ignored; empty: the whole picture). Applies
+        from the next analysed frame; may be called before the stream exists or starts."""
+        zones = tuple(tuple((float(x), float(y)) for x, y in p) for p in include)
+        with self._lock:
+            self._zones[name] = zones
+            entry = self._streams.get(name)
+            slot = entry.detector if entry is not None else None
+        if slot is not None:
+            slot.thread.set_zones(zones)
 
     def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None:
         """`listener(event)` gets every detection; it must not block (EventHub.emit)."""
@@ -445,7 +460,8 @@ class StreamManager:
     def _new_detector(self, entry: _Stream, main: StreamReader,
                       cfg: StreamConfig) -> DetectorSlot:
         q = self._queue(entry, "detect", QueueRole.DETECTION, DETECTION_QUEUE_CAPACITY)
-        thread = MotionDetectorThread(cfg, q, self._on_motion, self._level)
+        thread = MotionDetectorThread(cfg, q, self._on_motion, self._level,
+                                      self._zones.get(cfg.name, ()))
         if self._heartbeats is not None:
             thread.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
                          critical=False)  # detection is not worth a watchdog restart

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,10 @@ class RecordingStreamManager:
 
     def set_recording_paused(self, reason: str | None) -> None:
         self.calls.append(("paused", reason))
+
+    def set_motion_zones(self, name: str,
+                         include: Sequence[Sequence[tuple[float, float]]]) -> None:
+        self.calls.append(("motion_zones", (name, [tuple(p) for p in include])))
 
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> Probe:
         self.calls.append(("probe", url))

@@ -23,6 +23,7 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.frames import FrameSampler
 from lightnvr.video.detection.motion import MotionDetector, MotionResult, MotionSettings
+from lightnvr.video.detection.zones import Polygon, include_mask
 from lightnvr.video.packet import MediaPacket, StreamInfo
 from lightnvr.video.schedule import schedule_allows
 
@@ -53,8 +54,11 @@ class MotionDetectorThread(ConsumerThread):
 
     def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
                  on_motion: MotionCallback,
-                 pressure: Callable[[], PressureLevel] | None = None) -> None:
+                 pressure: Callable[[], PressureLevel] | None = None,
+                 zones: tuple[Polygon, ...] = ()) -> None:
         super().__init__()
+        self._zones = zones  # swapped whole by set_zones (any thread), read by this thread
+        self._mask_for: tuple[tuple[Polygon, ...], tuple[int, int]] | None = None
         self.name = config.name
         self.queue = queue
         self.config = config
@@ -75,6 +79,19 @@ class MotionDetectorThread(ConsumerThread):
         self.config = config
         self._sampler.interval = float(config.detection_interval)
         self._detector.settings = motion_settings(config)
+
+    def set_zones(self, include: tuple[Polygon, ...]) -> None:
+        """Count motion only inside these polygons (normalised), from the next frame on;
+        () for the whole picture."""
+        self._zones = include
+
+    def _apply_zones(self, shape: tuple[int, int]) -> None:
+        zones = self._zones
+        if self._mask_for is not None and self._mask_for[0] is zones \
+                and self._mask_for[1] == shape:
+            return
+        self._mask_for = (zones, shape)
+        self._detector.set_mask(include_mask(zones, shape[1], shape[0]))
 
     def _run(self) -> None:
         log.info("detect:%s started (motion, every %d s)", self.name,
@@ -121,6 +138,7 @@ class MotionDetectorThread(ConsumerThread):
         if gray is None:
             return
         self.samples += 1
+        self._apply_zones((int(gray.shape[0]), int(gray.shape[1])))
         result = self._detector.analyse(gray, item.wall)
         if not result.moving:
             return

@@ -11,7 +11,8 @@ model, grid scoring, sensitivity, minimum area, cooldown), reimplemented with nu
 3. A pixel changed when it differs by more than the sensitivity's threshold; the picture is
    cut into a GRID x GRID grid and a cell counts when at least `CELL_FILL` of its pixels
    changed (isolated noisy pixels never fill a cell).
-4. Motion when the counted cells' changed pixels cover at least `min_area` of the picture.
+4. Only changed pixels inside the include zones count (`set_mask`, detection/zones.py).
+5. Motion when the counted cells' changed pixels cover at least `min_area` of the picture.
    Events are rate-limited by the cooldown; the caller still learns of every moving frame
    (recording is extended by each one).
 
@@ -74,6 +75,11 @@ class MotionDetector:
         self.settings = settings or MotionSettings()
         self._background: npt.NDArray[np.float32] | None = None
         self._last_event: float | None = None
+        self._mask: npt.NDArray[np.bool_] | None = None
+
+    def set_mask(self, mask: npt.NDArray[np.bool_] | None) -> None:
+        """Pixels where motion may count (frame-shaped), None for everywhere."""
+        self._mask = mask
 
     def reset(self) -> None:
         """Forget the background (new connection, new picture size)."""
@@ -89,6 +95,8 @@ class MotionDetector:
         diff = current - bg
         diff -= np.median(diff)  # a global brightness change is not motion
         changed = np.abs(diff) > self.settings.pixel_delta
+        if self._mask is not None and self._mask.shape == changed.shape:
+            changed &= self._mask
         self._background = bg + (current - bg) * BACKGROUND_ALPHA
         return self._score(changed, now)
 

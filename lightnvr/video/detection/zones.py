@@ -1,0 +1,47 @@
+"""Detection zones as pixel masks: where in the sampled picture motion may count.
+
+Zones are polygons in normalised coordinates (0..1, x to the right, y down), as stored by
+database/zones.py and drawn by the UI. A pixel of the small sampled picture belongs to a
+polygon when its centre does (even-odd rule), so a zone means the same at every picture size.
+The detector counts motion only inside the union of the include zones (when there are any);
+built once per zone change and picture size, then one boolean AND per frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Polygon = tuple[tuple[float, float], ...]
+Mask = npt.NDArray[np.bool_]
+
+
+def polygon_mask(polygon: Sequence[tuple[float, float]], width: int, height: int) -> Mask:
+    """Pixels (height x width) whose centre lies inside `polygon` (even-odd rule)."""
+    xs = (np.arange(width, dtype=np.float64) + 0.5) / width
+    ys = (np.arange(height, dtype=np.float64) + 0.5) / height
+    px, py = np.meshgrid(xs, ys)
+    inside = np.zeros((height, width), dtype=bool)
+    n = len(polygon)
+    for i in range(n):
+        x0, y0 = polygon[i]
+        x1, y1 = polygon[(i + 1) % n]
+        if y0 == y1:
+            continue  # a horizontal edge never crosses a horizontal ray
+        crosses = (py >= min(y0, y1)) & (py < max(y0, y1))
+        x_at = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (px < x_at)
+    return inside
+
+
+def include_mask(polygons: Sequence[Polygon], width: int, height: int) -> Mask | None:
+    """The union of `polygons` (None: no zones, the whole picture counts)."""
+    usable = [p for p in polygons if len(p) >= 3]
+    if not usable:
+        return None
+    mask = np.zeros((height, width), dtype=bool)
+    for p in usable:
+        mask |= polygon_mask(p, width, height)
+    return mask
