@@ -40,9 +40,9 @@ def test_detection_runs_on_the_sub_stream_and_records_the_main_stream(
     # Switched back to the main stream (no restart): it is still, so events stop.
     status, body = d.call("PUT", "/api/streams/cam", {"sub_stream_url": ""})
     assert status == 200 and b'"restarted":false' in body, body
-    threading.Event().wait(3)  # the sub reader's last frames
+    threading.Event().wait(2.5)  # the sub reader's last frames
     settled = _events(d)
-    threading.Event().wait(8)
+    threading.Event().wait(6.5)  # three more looks at the main stream
     assert _events(d) == settled, "the main stream is still: no motion there"
     assert d.json("/api/streams/cam")["detection"]["state"] == "running"
     assert d.stop() == 0
