@@ -17,6 +17,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     # (script, full-run arguments, quick-run arguments)
     ("bench_recording.py", [], ["--streams", "1,4", "--duration", "20", "--warmup", "4"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
+    ("bench_detection.py", [], ["--streams", "1,4", "--duration", "20", "--warmup", "5"]),
 ]
 
 
