@@ -200,7 +200,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
         active = streams_repo.list(include_disabled=False)
         zones = ZonesRepo(db)
         for s in active:  # before the detectors start: motion counts only in its zones
-            manager.set_motion_zones(s.name, motion_polygons(zones.list(s.name)))
+            mine = zones.list(s.name)
+            manager.set_motion_zones(s.name, motion_polygons(mine),
+                                     motion_polygons(mine, exclude=True))
         manager.start(active)
         daemon.set_status(lambda: _status_line(manager))
     except Exception:

@@ -20,6 +20,7 @@ class Zone:
     polygon: tuple[tuple[float, float], ...]
     filter_classes: str             # comma-separated labels; "" = every label
     min_confidence: float
+    exclude: bool                   # exclude zone (API "type": "include" | "exclude")
     def to_dict(self) -> dict[str, Any]: ...   # LightNVR API shape (polygon as [{x, y}])
     def accepts(self, label: str, confidence: float) -> bool: ...
 

@@ -104,9 +104,11 @@ class StreamManager:
     # post_detection_buffer s after the end, unless continuous recording covers it.
     # False: unknown stream. `objects` ((label, confidence)) reach the event listener.
     def set_motion_zones(self, name: str,
-                         include: Sequence[Sequence[tuple[float, float]]]) -> None: ...
-    # the motion detector counts motion only inside these polygons (normalised 0..1; empty:
-    # the whole picture); from its next frame; may be called before the stream starts
+                         include: Sequence[Sequence[tuple[float, float]]],
+                         exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None: ...
+    # the motion detector counts motion only inside the include polygons (normalised 0..1;
+    # none: anywhere) and outside every exclude polygon; from its next frame; may be called
+    # before the stream starts
     def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None: ...
     # every detection start/pulse (DETECTION) and stop (DETECTION_END), and the motion
     # detector's events (DETECTION, detail MOTION_EVENT_DETAIL, one object "motion" with the

@@ -15,7 +15,10 @@ from lightnvr.database.zones import Zone
 MOTION_LABEL = "motion"
 
 
-def motion_polygons(zones: Sequence[Zone]) -> list[tuple[tuple[float, float], ...]]:
-    """The polygons of `zones` that apply to the motion detector (see the module doc)."""
+def motion_polygons(zones: Sequence[Zone], exclude: bool = False
+                    ) -> list[tuple[tuple[float, float], ...]]:
+    """The include (or, with `exclude`, the exclude) polygons of `zones` that apply to the
+    motion detector (see the module doc)."""
     return [z.polygon for z in zones
-            if z.enabled and len(z.polygon) >= 3 and z.accepts(MOTION_LABEL, 1.0)]
+            if z.enabled and z.exclude == exclude and len(z.polygon) >= 3
+            and z.accepts(MOTION_LABEL, 1.0)]

@@ -43,6 +43,7 @@ class Zone:
     polygon: tuple[tuple[float, float], ...]
     filter_classes: str  # comma-separated labels; "" = every label
     min_confidence: float
+    exclude: bool = False  # an exclude zone: detections inside it do not count (motion)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class Zone:
             "enabled": self.enabled, "color": self.color,
             "polygon": [{"x": x, "y": y} for x, y in self.polygon],
             "filter_classes": self.filter_classes, "min_confidence": self.min_confidence,
+            "type": "exclude" if self.exclude else "include",
         }
 
     def accepts(self, label: str, confidence: float) -> bool:
@@ -116,8 +118,11 @@ def zone_from_json(stream_name: str, data: Mapping[str, Any], index: int = 0) ->
     if not isinstance(classes, str) or len(classes) > _MAX_TEXT * 4:
         raise InvalidZone(f"{where}.filter_classes", "must be a comma-separated string")
     conf = _number(data.get("min_confidence", 0.0), f"{where}.min_confidence", 0.0, 1.0)
+    kind = data.get("type", "include")
+    if kind not in ("include", "exclude"):
+        raise InvalidZone(f"{where}.type", "must be include or exclude")
     return Zone(zone_id, stream_name, name, enabled, color, _polygon(data.get("polygon"), where),
-                classes, conf)
+                classes, conf, kind == "exclude")
 
 
 def _row_id(stream_name: str, zone_id: str) -> str:
@@ -141,7 +146,7 @@ class ZonesRepo:
         with self._db.reader() as conn:
             rows = conn.execute(
                 "SELECT id, stream_name, name, enabled, color, polygon, filter_classes,"
-                " min_confidence FROM detection_zones WHERE stream_name = ?"
+                " min_confidence, zone_type FROM detection_zones WHERE stream_name = ?"
                 " ORDER BY created_at, id", (stream_name,)).fetchall()
         out = []
         for r in rows:
@@ -150,7 +155,8 @@ class ZonesRepo:
             except (orjson.JSONDecodeError, TypeError, KeyError, ValueError):
                 pts = ()  # a hand-edited row; show the zone, without its shape
             out.append(Zone(_api_id(stream_name, str(r[0])), str(r[1]), str(r[2]),
-                            bool(r[3]), str(r[4]), pts, str(r[6]), float(r[7])))
+                            bool(r[3]), str(r[4]), pts, str(r[6]), float(r[7]),
+                            r[8] == "exclude"))
         return out
 
     def replace(self, stream_name: str, zones: Sequence[Zone]) -> None:
@@ -165,10 +171,11 @@ class ZonesRepo:
             for z in zones:
                 conn.execute(
                     "INSERT INTO detection_zones (id, stream_name, name, enabled, color, polygon,"
-                    " filter_classes, min_confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " filter_classes, min_confidence, zone_type)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (_row_id(stream_name, z.id), stream_name, z.name, int(z.enabled), z.color,
                      orjson.dumps([{"x": x, "y": y} for x, y in z.polygon]).decode(),
-                     z.filter_classes, z.min_confidence))
+                     z.filter_classes, z.min_confidence, "exclude" if z.exclude else "include"))
 
     def delete_all(self, stream_name: str) -> int:
         with self._db.writer() as conn:

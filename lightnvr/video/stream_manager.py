@@ -46,7 +46,7 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import MotionDetectorThread, wants_motion_detector
 from lightnvr.video.detection.motion import MotionResult
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
-from lightnvr.video.detection.zones import Polygon
+from lightnvr.video.detection.zones import Zones
 from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.packet import MediaPacket
@@ -159,7 +159,7 @@ class StreamManager:
         self._starters: list[StaggeredStarter] = []
         self._stopping = False
         self._listener: Callable[[NvrEvent], None] | None = None
-        self._zones: dict[str, tuple[Polygon, ...]] = {}  # motion include zones per stream
+        self._zones: dict[str, Zones] = {}  # motion (include, exclude) zones per stream
 
     # -- configuration ---------------------------------------------------------------------
     def start(self, streams: Sequence[StreamConfig]) -> None:
@@ -301,11 +301,14 @@ class StreamManager:
         return True
 
     def set_motion_zones(self, name: str,
-                         include: Sequence[Sequence[tuple[float, float]]]) -> None:
-        """The motion detector of `name` counts motion only inside these polygons (normalised
-        0..1; polygons of fewer than 3 points are ignored; empty: the whole picture). Applies
-        from the next analysed frame; may be called before the stream exists or starts."""
-        zones = tuple(tuple((float(x), float(y)) for x, y in p) for p in include)
+                         include: Sequence[Sequence[tuple[float, float]]],
+                         exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None:
+        """The motion detector of `name` counts motion only inside the `include` polygons
+        (anywhere when there is none) and outside every `exclude` polygon (normalised 0..1;
+        fewer than 3 points: ignored). Applies from the next analysed frame; may be called
+        before the stream exists or starts."""
+        zones: Zones = (tuple(tuple((float(x), float(y)) for x, y in p) for p in include),
+                        tuple(tuple((float(x), float(y)) for x, y in p) for p in exclude))
         with self._lock:
             self._zones[name] = zones
             entry = self._streams.get(name)
@@ -461,7 +464,7 @@ class StreamManager:
                       cfg: StreamConfig) -> DetectorSlot:
         q = self._queue(entry, "detect", QueueRole.DETECTION, DETECTION_QUEUE_CAPACITY)
         thread = MotionDetectorThread(cfg, q, self._on_motion, self._level,
-                                      self._zones.get(cfg.name, ()))
+                                      self._zones.get(cfg.name, ((), ())))
         if self._heartbeats is not None:
             thread.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
                          critical=False)  # detection is not worth a watchdog restart

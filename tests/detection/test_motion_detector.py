@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lightnvr.video.detection.motion import MotionDetector, MotionSettings
+from lightnvr.video.detection.zones import zone_mask
 
 H, W = 90, 160
 rng = np.random.default_rng(11)
@@ -87,3 +88,16 @@ def test_cooldown_spaces_events_while_motion_goes_on() -> None:
     assert all(r.moving for r in results)
     event_times = [1.0 + i for i, r in enumerate(results) if r.event]
     assert event_times == [1.0, 6.0, 11.0]
+
+
+def test_zone_mask_counts_motion_only_inside_include_and_outside_exclude_zones() -> None:
+    left = ((0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0))
+    right = ((0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0))
+    box_right = _with_box(100, 20, 30, 50)          # an object in the right half
+    for include, exclude, expected in (((left,), (), False), ((right,), (), True),
+                                       ((), (right,), False), ((), (left,), True),
+                                       ((right,), (right,), False)):
+        det = MotionDetector()
+        det.set_mask(zone_mask(include, exclude, W, H))
+        det.analyse(_frame(SCENE), 0.0)
+        assert det.analyse(_frame(box_right), 2.0).moving is expected, (include, exclude)

@@ -121,8 +121,10 @@ class RecordingStreamManager:
         self.calls.append(("paused", reason))
 
     def set_motion_zones(self, name: str,
-                         include: Sequence[Sequence[tuple[float, float]]]) -> None:
-        self.calls.append(("motion_zones", (name, [tuple(p) for p in include])))
+                         include: Sequence[Sequence[tuple[float, float]]],
+                         exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None:
+        self.calls.append(("motion_zones", (name, [tuple(p) for p in include],
+                                            [tuple(p) for p in exclude])))
 
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> Probe:
         self.calls.append(("probe", url))

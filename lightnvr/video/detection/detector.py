@@ -23,7 +23,7 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.frames import FrameSampler
 from lightnvr.video.detection.motion import MotionDetector, MotionResult, MotionSettings
-from lightnvr.video.detection.zones import Polygon, include_mask
+from lightnvr.video.detection.zones import Zones, zone_mask
 from lightnvr.video.packet import MediaPacket, StreamInfo
 from lightnvr.video.schedule import schedule_allows
 
@@ -55,10 +55,10 @@ class MotionDetectorThread(ConsumerThread):
     def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
                  on_motion: MotionCallback,
                  pressure: Callable[[], PressureLevel] | None = None,
-                 zones: tuple[Polygon, ...] = ()) -> None:
+                 zones: Zones = ((), ())) -> None:
         super().__init__()
         self._zones = zones  # swapped whole by set_zones (any thread), read by this thread
-        self._mask_for: tuple[tuple[Polygon, ...], tuple[int, int]] | None = None
+        self._mask_for: tuple[Zones, tuple[int, int]] | None = None
         self.name = config.name
         self.queue = queue
         self.config = config
@@ -80,10 +80,11 @@ class MotionDetectorThread(ConsumerThread):
         self._sampler.interval = float(config.detection_interval)
         self._detector.settings = motion_settings(config)
 
-    def set_zones(self, include: tuple[Polygon, ...]) -> None:
-        """Count motion only inside these polygons (normalised), from the next frame on;
-        () for the whole picture."""
-        self._zones = include
+    def set_zones(self, zones: Zones) -> None:
+        """(include, exclude) polygons (normalised), from the next frame on: motion counts
+        only inside an include polygon (anywhere when there is none) and outside every
+        exclude polygon (detection/zones.py)."""
+        self._zones = zones
 
     def _apply_zones(self, shape: tuple[int, int]) -> None:
         zones = self._zones
@@ -91,7 +92,7 @@ class MotionDetectorThread(ConsumerThread):
                 and self._mask_for[1] == shape:
             return
         self._mask_for = (zones, shape)
-        self._detector.set_mask(include_mask(zones, shape[1], shape[0]))
+        self._detector.set_mask(zone_mask(zones[0], zones[1], shape[1], shape[0]))
 
     def _run(self) -> None:
         log.info("detect:%s started (motion, every %d s)", self.name,

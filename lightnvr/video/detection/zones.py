@@ -3,8 +3,9 @@
 Zones are polygons in normalised coordinates (0..1, x to the right, y down), as stored by
 database/zones.py and drawn by the UI. A pixel of the small sampled picture belongs to a
 polygon when its centre does (even-odd rule), so a zone means the same at every picture size.
-The detector counts motion only inside the union of the include zones (when there are any);
-built once per zone change and picture size, then one boolean AND per frame.
+The detector counts motion only inside the union of the include zones (when there are any)
+and outside every exclude zone; the mask is built once per zone change and picture size,
+then it costs one boolean AND per frame.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy.typing as npt
 
 Polygon = tuple[tuple[float, float], ...]
 Mask = npt.NDArray[np.bool_]
+Zones = tuple[tuple[Polygon, ...], tuple[Polygon, ...]]  # (include, exclude)
 
 
 def polygon_mask(polygon: Sequence[tuple[float, float]], width: int, height: int) -> Mask:
@@ -36,12 +38,17 @@ def polygon_mask(polygon: Sequence[tuple[float, float]], width: int, height: int
     return inside
 
 
-def include_mask(polygons: Sequence[Polygon], width: int, height: int) -> Mask | None:
-    """The union of `polygons` (None: no zones, the whole picture counts)."""
-    usable = [p for p in polygons if len(p) >= 3]
-    if not usable:
+def zone_mask(include: Sequence[Polygon], exclude: Sequence[Polygon], width: int,
+              height: int) -> Mask | None:
+    """Where motion counts: inside the union of `include` (everywhere when it is empty) and
+    outside every `exclude` polygon. None: no zones, the whole picture counts."""
+    inc = [p for p in include if len(p) >= 3]
+    exc = [p for p in exclude if len(p) >= 3]
+    if not inc and not exc:
         return None
-    mask = np.zeros((height, width), dtype=bool)
-    for p in usable:
+    mask = np.zeros((height, width), dtype=bool) if inc else np.ones((height, width), bool)
+    for p in inc:
         mask |= polygon_mask(p, width, height)
+    for p in exc:
+        mask &= ~polygon_mask(p, width, height)
     return mask

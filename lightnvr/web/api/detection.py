@@ -117,7 +117,8 @@ class DetectionApi:
                               "message": "No detection models are bundled with lightnvr"})
 
     def store(self, cfg: StreamConfig, objects: list[tuple[str, float]], at: float) -> int:
-        active = [z for z in self.zones.list(cfg.name) if z.enabled]
+        # exclude zones say where motion must not count; a whole-frame trigger has no place
+        active = [z for z in self.zones.list(cfg.name) if z.enabled and not z.exclude]
         keep: list[NewDetection] = []
         for label, conf in objects:
             # A trigger carries no box: it covers the whole frame, so zones filter by class.

@@ -364,7 +364,8 @@ class StreamsApi:
             return Response.json({"error": f"{exc.field}: {exc.message}",
                                   "field": exc.field}, 400)
         # the motion detector follows at once (no restart)
-        self.ctx.stream_manager.set_motion_zones(cfg.name, motion_polygons(parsed))
+        self.ctx.stream_manager.set_motion_zones(cfg.name, motion_polygons(parsed),
+                                                 motion_polygons(parsed, exclude=True))
         return Response.json({"success": True, "message": "Zones saved successfully",
                               "count": len(parsed)})
 
