@@ -8,8 +8,10 @@ per `detection_interval`, small gray) and the MotionDetector (motion.py); every 
 is reported to `on_motion(stream, result, wall)` (the stream manager extends the event
 recording and emits an event when the cooldown allows). Under PRESSURE the interval triples
 (frames are skipped before anything else is shed); at CRITICAL the thread decodes nothing and
-forgets its background. The stream manager starts and stops it (consumer.ConsumerThread:
-closing the queue ends the loop) and swaps settings in with `update_config()`.
+forgets its background. Outside the stream's `detection_schedule` it looks at nothing; zones
+(`set_zones`, detection/zones.py) mask where motion counts. The stream manager starts and
+stops it (consumer.ConsumerThread: closing the queue ends the loop) and swaps settings in
+with `update_config()` and `set_zones()`: plain attribute swaps read at the next frame.
 """
 
 from __future__ import annotations
