@@ -308,9 +308,9 @@ def test_contracts_exist_for_every_subsystem() -> None:
     assert {"core", "database", "storage", "video", "web"} <= subsystems, subsystems
 
 
-# Imported across subsystems while its contract is being written with the module itself
-# (the motion-zone work of issue #11 is in flight); remove the entry when the .pyi lands.
-PENDING_CONTRACTS = {"database.motion_zones"}
+# Imported across subsystems while its contract is being written with the module itself;
+# remove the entry when the .pyi lands.
+PENDING_CONTRACTS: set[str] = set()
 
 
 def _imports_across_subsystems() -> dict[str, set[str]]:
