@@ -31,7 +31,10 @@ def test_detection_runs_on_the_sub_stream_and_records_the_main_stream(
     d: DaemonProcess = daemon_factory()
     status, body = d.call("POST", "/api/streams", {
         "name": "cam", "url": rtsp_camera.url("still264"),
-        "sub_stream_url": rtsp_camera.url("moving264"), "record": False,
+        # credentials in the sub-stream URL (the test camera ignores them): never logged
+        "sub_stream_url": rtsp_camera.url("moving264").replace("rtsp://",
+                                                               "rtsp://viewer:s3cret-sub@"),
+        "record": False,
         "streaming_enabled": False, "detection_based_recording": True,
         "detection_model": "motion", "detection_interval": 2, "pre_detection_buffer": 1,
         "post_detection_buffer": 1})
@@ -46,6 +49,8 @@ def test_detection_runs_on_the_sub_stream_and_records_the_main_stream(
     assert _events(d) == settled, "the main stream is still: no motion there"
     assert d.json("/api/streams/cam")["detection"]["state"] == "running"
     assert d.stop() == 0
+    assert "reader:cam/sub started" in d.log_tail(200_000), "detection ran on its own reader"
+    assert "s3cret-sub" not in d.log_tail(10_000_000), "the sub-stream password was logged"
     conn = sqlite3.connect(f"file:{d.base / 'db' / 'lightnvr.db'}?mode=ro", uri=True)
     try:
         rows = conn.execute("SELECT stream_name, trigger_type, file_path FROM recordings "
