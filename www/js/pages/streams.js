@@ -6,6 +6,7 @@ import {
 } from '../lib.js';
 import { Modal, ErrorBox, Icon, Spinner, Empty, Field, Toggle, Badge, confirmDialog } from '../components.js';
 import { streamState } from './live.js';
+import { ZoneEditor } from './zones.js';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DEFAULTS = {
@@ -15,11 +16,14 @@ const DEFAULTS = {
   record_on_schedule: false, recording_schedule: Array(168).fill(true),
   detection_based_recording: false, detection_model: '', detection_threshold: 50,
   detection_interval: 10, pre_detection_buffer: 5, post_detection_buffer: 10, detection_api_url: '',
+  motion_sensitivity: 0.5, motion_min_area: 0.01, motion_cooldown: 3,
+  detection_schedule: Array(168).fill(true), motion_trigger_source: '',
   tags: '',
 };
 const NUMERIC = ['segment_duration', 'protocol', 'priority', 'width', 'height', 'fps', 'retention_days',
   'detection_retention_days', 'max_storage_mb', 'detection_threshold', 'detection_interval',
-  'pre_detection_buffer', 'post_detection_buffer'];
+  'pre_detection_buffer', 'post_detection_buffer', 'motion_sensitivity', 'motion_min_area',
+  'motion_cooldown'];
 
 // The schedule arrives as 168 booleans (C API) or a '0'/'1' string; '' or missing = always.
 function parseSchedule(v) {
@@ -32,6 +36,7 @@ function fromServer(s) {
   const f = { ...DEFAULTS };
   for (const k of Object.keys(DEFAULTS)) if (s[k] !== undefined && s[k] !== null) f[k] = s[k];
   f.recording_schedule = parseSchedule(s.recording_schedule);
+  f.detection_schedule = parseSchedule(s.detection_schedule);
   if (Array.isArray(f.tags)) f.tags = f.tags.join(', ');
   return f;
 }
@@ -53,11 +58,17 @@ function validate(f, isNew) {
   num('detection_threshold', 0, 100, 'Between 0 and 100 (%)');
   num('pre_detection_buffer', 0, 300, 'Between 0 and 300 seconds');
   num('post_detection_buffer', 0, 300, 'Between 0 and 300 seconds');
+  num('detection_interval', 1, 3600, 'Between 1 and 3600 seconds');
+  num('motion_sensitivity', 0, 1, 'Between 0 and 1');
+  num('motion_min_area', 0.0001, 1, 'More than 0, at most 1 (the whole picture)');
+  num('motion_cooldown', 0, 3600, 'Between 0 and 3600 seconds');
+  if (f.motion_trigger_source && f.motion_trigger_source === f.name) e.motion_trigger_source = 'Choose another stream';
   if (isNew === undefined) return e;
   return e;
 }
 
-export function ScheduleGrid({ value, onChange, disabled }) {
+// `prefix` tells two grids on one form apart for screen readers ("Detection Sun 03:00").
+export function ScheduleGrid({ value, onChange, disabled, label = 'Weekly recording schedule', prefix = '' }) {
   const painting = useRef(null);
   const set = (i, on) => { const v = value.slice(); v[i] = on; onChange(v); };
   const down = (i) => (e) => { if (disabled) return; e.preventDefault(); painting.current = !value[i]; set(i, !value[i]); };
@@ -75,12 +86,12 @@ export function ScheduleGrid({ value, onChange, disabled }) {
       <button type="button" class="btn small" disabled=${disabled} onClick=${() => preset((d, h) => d >= 1 && d <= 5 && h >= 8 && h < 18)}>Weekdays 8–18</button>
       <button type="button" class="btn small" disabled=${disabled} onClick=${() => preset((d, h) => h >= 20 || h < 7)}>Nights</button>
     </div>
-    <div class="schedule-scroll"><table class="schedule-grid" role="grid" aria-label="Weekly recording schedule">
+    <div class="schedule-scroll"><table class="schedule-grid" role="grid" aria-label=${label}>
       <thead><tr><th scope="col"><span class="sr-only">Day</span></th>${Array.from({ length: 24 }, (_, h) => html`<th scope="col">${h % 3 === 0 ? h : html`<span class="sr-only">${h}</span>`}</th>`)}</tr></thead>
       <tbody>${DAYS.map((d, di) => html`<tr><th scope="row">${d}</th>
         ${Array.from({ length: 24 }, (_, h) => { const i = di * 24 + h; return html`<td><button type="button"
           class=${'slot' + (value[i] ? ' on' : '')} aria-pressed=${value[i] ? 'true' : 'false'} disabled=${disabled}
-          aria-label=${`${d} ${String(h).padStart(2, '0')}:00`} onPointerDown=${down(i)} onPointerEnter=${enter(i)}
+          aria-label=${`${prefix}${d} ${String(h).padStart(2, '0')}:00`} onPointerDown=${down(i)} onPointerEnter=${enter(i)}
           onKeyDown=${(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); set(i, !value[i]); } }}></button></td>`; })}
       </tr>`)}</tbody></table></div>
   </div>`;
@@ -88,7 +99,7 @@ export function ScheduleGrid({ value, onChange, disabled }) {
 
 function num(f, k) { return f[k] === '' ? '' : f[k]; }
 
-function StreamForm({ initial, isNew, onClose, onSaved }) {
+function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
   const [f, setF] = useState(initial);
   const [errors, setErrors] = useState({});
   const [error, setError] = useState(null);
@@ -177,15 +188,37 @@ function StreamForm({ initial, isNew, onClose, onSaved }) {
           <${Field} label="FPS" error=${errors.fps}>${bind('fps', 'number', { min: 0 })}<//>
           <${Field} label="Codec" hint="Detected automatically">${bind('codec')}<//>
         </div>
-        <${Toggle} label="Detection-based recording" checked=${f.detection_based_recording} onChange=${set('detection_based_recording')} name="detection_based_recording" />
+        <${Toggle} label="Detection-based recording" checked=${f.detection_based_recording} onChange=${set('detection_based_recording')} name="detection_based_recording"
+          hint="Record only around detections (the pre- and post-buffers below) instead of continuously" />
         <div class="form-grid">
-          <${Field} label="Detection model">${bind('detection_model')}<//>
-          <${Field} label="Threshold (%)" error=${errors.detection_threshold}>${bind('detection_threshold', 'number', { min: 0, max: 100, step: 5 })}<//>
-          <${Field} label="Interval (frames)" error=${errors.detection_interval}>${bind('detection_interval', 'number', { min: 1 })}<//>
-          <${Field} label="Pre-buffer (s)" error=${errors.pre_detection_buffer}>${bind('pre_detection_buffer', 'number', { min: 0 })}<//>
-          <${Field} label="Post-buffer (s)" error=${errors.post_detection_buffer}>${bind('post_detection_buffer', 'number', { min: 0 })}<//>
+          <${Field} label="Detection model" hint="Motion is built in; others need a detection API">${(id, d) => html`<select id=${id} name="detection_model" aria-describedby=${d}
+            value=${f.detection_model} onChange=${inp('detection_model')}>
+            <option value="">None (external triggers only)</option><option value="motion">Motion (built in)</option>
+            ${f.detection_model && f.detection_model !== 'motion' && html`<option value=${f.detection_model}>${f.detection_model}</option>`}
+          </select>`}<//>
+          <${Field} label="Threshold (%)" hint="Minimum confidence of an object detection" error=${errors.detection_threshold}>${bind('detection_threshold', 'number', { min: 0, max: 100, step: 5 })}<//>
+          <${Field} label="Interval (s)" hint="At most one analysed frame per this many seconds" error=${errors.detection_interval}>${bind('detection_interval', 'number', { min: 1, max: 3600 })}<//>
+          <${Field} label="Pre-buffer (s)" hint="Kept before a detection" error=${errors.pre_detection_buffer}>${bind('pre_detection_buffer', 'number', { min: 0, max: 300 })}<//>
+          <${Field} label="Post-buffer (s)" hint="Recorded after the last detection" error=${errors.post_detection_buffer}>${bind('post_detection_buffer', 'number', { min: 0, max: 300 })}<//>
           <${Field} label="Detection API URL" wide>${bind('detection_api_url', 'url')}<//>
         </div>
+        <fieldset class="motion-settings"><legend>Motion</legend><div class="form-grid">
+          <${Field} label="Sensitivity (0–1)" hint="Higher notices smaller brightness changes; 0.5 is the default" error=${errors.motion_sensitivity}>${bind('motion_sensitivity', 'number', { min: 0, max: 1, step: 0.05 })}<//>
+          <${Field} label="Minimum area (fraction)" hint="Share of the picture that must change: 0.01 = 1 %" error=${errors.motion_min_area}>${bind('motion_min_area', 'number', { min: 0.001, max: 1, step: 0.005 })}<//>
+          <${Field} label="Cooldown (s)" hint="Quiet time between two motion events" error=${errors.motion_cooldown}>${bind('motion_cooldown', 'number', { min: 0, max: 3600 })}<//>
+          <${Field} label="Also record when this stream detects" hint="Cross-stream trigger: record here when the chosen stream sees motion" error=${errors.motion_trigger_source}>${(id, d) => html`<select id=${id} name="motion_trigger_source" aria-describedby=${d}
+            value=${f.motion_trigger_source} onChange=${inp('motion_trigger_source')}>
+            <option value="">No other stream</option>
+            ${(streams || []).filter((s) => s.name !== f.name).map((s) => html`<option value=${s.name}>${s.name}</option>`)}
+            ${f.motion_trigger_source && !(streams || []).some((s) => s.name === f.motion_trigger_source) && html`<option value=${f.motion_trigger_source}>${f.motion_trigger_source}</option>`}
+          </select>`}<//>
+        </div></fieldset>
+        <fieldset><legend>Detection schedule</legend>
+          <p class="hint">When detection may trigger a recording (separate from the recording schedule). Highlighted hours are on.</p>
+          <${ScheduleGrid} value=${f.detection_schedule} onChange=${set('detection_schedule')}
+            label="Weekly detection schedule" prefix="Detection " />
+        </fieldset>
+        ${!isNew && html`<${ZoneEditor} stream=${initial.name} />`}
       </details>
       <div class="form-actions">
         <button type="button" class="btn" onClick=${onClose}>Cancel</button>
@@ -251,7 +284,7 @@ export function StreamsPage({ user, query }) {
             <button type="button" class="btn small danger ghost" onClick=${() => remove(s)} aria-label=${`Delete ${s.name}`}><${Icon} name="trash" /></button>
           </td>`}
         </tr>`)}</tbody></table></div>`}
-    ${editing && html`<${StreamForm} initial=${editing.form} isNew=${editing.isNew}
+    ${editing && html`<${StreamForm} initial=${editing.form} isNew=${editing.isNew} streams=${streams}
       onClose=${() => setEditing(null)} onSaved=${() => { setEditing(null); load(); }} />`}
   </section>`;
 }
