@@ -20,6 +20,8 @@ Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
   every ``--alt-still`` + ``--alt-motion`` seconds of the wall clock (default 12 + 4 s;
   the issue suggested 20 + 5, shorter keeps tests fast): motion happens exactly when
   ``time.time() % period >= still``, so a test on the same machine knows when it does
+- ``longgop264`` ``moving264`` with one keyframe every ``LONG_GOP_SECONDS`` (10 s: GOP 150
+  at 15 fps), for detection on cameras whose GOP is much longer than the detection interval
 - ``file264``  ``<media-dir>/clip264.mp4`` (H.264 + AAC) looped WITHOUT re-encoding
 - ``file265``  ``<media-dir>/clip265.mp4`` (H.265 + AAC) looped without re-encoding
   (file mounts exist only when the clip is there; make clips with tools/make_test_clips.py)
@@ -52,6 +54,8 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 # Before any subclass of a GStreamer type is defined: otherwise GstMessage is not yet a
 # registered type, RTSPMedia's signals break and every mount answers 503.
 Gst.init(None)
+
+LONG_GOP_SECONDS = 10  # longgop264's keyframe spacing
 
 
 def _video_source(width: int, height: int, fps: int) -> str:
@@ -95,9 +99,7 @@ def file_launch(path: str, vcodec: str) -> str:
 def scene_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, str]:
     """Launch lines of the motion-detection scenes (see the module doc)."""
     caps = f"video/x-raw,width={width},height={height},framerate={fps}/1"
-    gop = max(1, fps * 2)
-    x264 = (f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} key-int-max={gop} ! "
-            "video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1")
+    x264 = _scene_x264(kbps, max(1, fps * 2))
     # Noise: snow at quarter size, scaled up (2x2 blobs, like a small sensor's grain), blended
     # at 15 % over the bars: every pixel flickers by up to ~+-20 gray levels, every frame.
     base = (f"videotestsrc is-live=true pattern=smpte75 ! {caps} ! m.sink_0 "
@@ -113,19 +115,29 @@ def scene_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, st
     # The output size is the scene's, whatever the layers' positions (the compositor would
     # otherwise grow to hold every layer).
     mix = ("compositor name=m sink_1::alpha=0.15 sink_2::zorder=3 {alpha} ! videoconvert ! "
-           f"video/x-raw,format=I420,width={width},height={height} ! {x264} ")
+           f"video/x-raw,format=I420,width={width},height={height} ! {{enc}} ")
     half = width // 2
     right_ball = ("videotestsrc is-live=true pattern=ball background-color=0x00000000 "
                   "foreground-color=0xff202020 ! "
                   f"video/x-raw,format=AYUV,width={half // 2},height={height // 4},"
                   f"framerate={fps}/1 ! videoscale ! video/x-raw,width={half},height={height}"
                   " ! m.sink_2 ")
+    # A long-GOP camera (one keyframe every LONG_GOP_SECONDS): keyframe-only detection sees it
+    # at most once per GOP, every-frame detection at its interval.
+    long_gop = _scene_x264(kbps, max(1, fps * LONG_GOP_SECONDS))
     return {
-        "still264": f"( {mix.format(alpha='')} {base} )",
-        "moving264": f"( {mix.format(alpha='')} {base} {ball} )",
-        "alt264": f"( {mix.format(alpha='sink_2::alpha=0')} {base} {ball} )",
-        "half264": f"( {mix.format(alpha=f'sink_2::xpos={half}')} {base} {right_ball} )",
+        "still264": f"( {mix.format(alpha='', enc=x264)} {base} )",
+        "moving264": f"( {mix.format(alpha='', enc=x264)} {base} {ball} )",
+        "alt264": f"( {mix.format(alpha='sink_2::alpha=0', enc=x264)} {base} {ball} )",
+        "half264": f"( {mix.format(alpha=f'sink_2::xpos={half}', enc=x264)} {base} "
+                   f"{right_ball} )",
+        "longgop264": f"( {mix.format(alpha='', enc=long_gop)} {base} {ball} )",
     }
+
+
+def _scene_x264(kbps: int, gop: int) -> str:
+    return (f"x264enc tune=zerolatency speed-preset=ultrafast bitrate={kbps} key-int-max={gop} "
+            "! video/x-h264,profile=baseline ! rtph264pay name=pay0 pt=96 config-interval=-1")
 
 
 class AlternatingMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]

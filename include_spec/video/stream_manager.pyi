@@ -10,6 +10,7 @@ from lightnvr.core.nvr_events import NvrEvent
 from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.video.detection.detector import LiveMotion
 
 MOTION_EVENT_DETAIL: str  # NvrEvent.detail of the built-in motion detector's DETECTION events
 
@@ -69,6 +70,7 @@ class StreamStatus:
                                      # "paused" (governor CRITICAL)
     detection_frames: int            # frames it analysed since the stream (re)started
     detection_events: int            # motion events it reported
+    detection_moving: int            # analysed frames that showed motion
 
 class ProbeResult:
     ok: bool
@@ -109,6 +111,10 @@ class StreamManager:
     # the motion detector counts motion only inside the include polygons (normalised 0..1;
     # none: anywhere) and outside every exclude polygon; from its next frame; may be called
     # before the stream starts
+    def live_motion(self, name: str) -> LiveMotion | None: ...
+    # the latest analysed frame of the motion detector: .wall (its time), .moving, .area,
+    # .box and .cells ((x, y, width, height), normalised 0..1; cells empty when nothing
+    # moved); None when no detector runs or it is paused
     def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None: ...
     # every detection start/pulse (DETECTION) and stop (DETECTION_END), and the motion
     # detector's events (DETECTION, detail MOTION_EVENT_DETAIL, one object "motion" with the

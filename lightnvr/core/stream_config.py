@@ -84,6 +84,7 @@ class StreamConfig:
     motion_cooldown: int = 3         # s between two motion events (LightNVR's default)
     detection_schedule: str = ""     # like recording_schedule: when detection may trigger
     motion_trigger_source: str = ""  # (LightNVR) record when this other stream detects
+    detection_every_frame: bool = False  # decode every frame, not keyframes only (long GOPs)
 
     def validate(self) -> StreamConfig:
         """Return self if every field is in range, else raise InvalidStreamConfig."""

@@ -43,7 +43,11 @@ from lightnvr.core.shutdown import (
 )
 from lightnvr.core.stagger import StaggeredStarter
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.detection.detector import MotionDetectorThread, wants_motion_detector
+from lightnvr.video.detection.detector import (
+    LiveMotion,
+    MotionDetectorThread,
+    wants_motion_detector,
+)
 from lightnvr.video.detection.motion import MotionResult
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.detection.zones import Zones
@@ -112,6 +116,7 @@ class StreamStatus:
     detection: str = ""        # built-in detector: "" (none), "running", "paused" (CRITICAL)
     detection_frames: int = 0  # frames it analysed since the stream (re)started
     detection_events: int = 0  # motion events it reported
+    detection_moving: int = 0  # analysed frames that showed motion
 
 
 @dataclass(slots=True)
@@ -238,6 +243,7 @@ class StreamManager:
         if det is not None:
             st.detection = "paused" if self._level() >= PressureLevel.CRITICAL else "running"
             st.detection_frames, st.detection_events = det.thread.samples, det.thread.events
+            st.detection_moving = det.thread.moving
         if r is None:
             return st
         st.state, st.last_error = r.state, r.last_error
@@ -315,6 +321,15 @@ class StreamManager:
             slot = entry.detector if entry is not None else None
         if slot is not None:
             slot.thread.set_zones(zones)
+
+    def live_motion(self, name: str) -> LiveMotion | None:
+        """The motion of the latest frame `name`'s detector analysed (normalised cells and
+        box, the frame's wall time), for a live overlay; None when no detector runs, it is
+        paused, or it has analysed nothing yet."""
+        with self._lock:
+            entry = self._streams.get(name)
+            slot = entry.detector if entry is not None else None
+        return slot.thread.live if slot is not None else None
 
     def set_event_listener(self, listener: Callable[[NvrEvent], None] | None) -> None:
         """`listener(event)` gets every detection; it must not block (EventHub.emit)."""

@@ -4,7 +4,8 @@ Design: `MotionDetectorThread` owns one thread, `detect:<stream>`, fed by its Ha
 (governor role DETECTION: under PRESSURE only keyframes arrive, under CRITICAL nothing; the
 queue is small and drops when full, so the reader - and with it recording - never waits for
 a detector). Each packet goes through the FrameSampler (frames.py: keyframes only, at most one
-per `detection_interval`, small gray) and the MotionDetector (motion.py); every moving frame
+per `detection_interval`, small gray; every frame decoded when `detection_every_frame`) and
+the MotionDetector (motion.py); every moving frame
 is reported to `on_motion(stream, result, wall)` (the stream manager extends the event
 recording and emits an event when the cooldown allows). Under PRESSURE the interval triples
 (frames are skipped before anything else is shed); at CRITICAL the thread decodes nothing and
@@ -12,19 +13,22 @@ forgets its background. Outside the stream's `detection_schedule` it looks at no
 (`set_zones`, detection/zones.py) mask where motion counts. The stream manager starts and
 stops it (consumer.ConsumerThread: closing the queue ends the loop) and swaps settings in
 with `update_config()` and `set_zones()`: plain attribute swaps read at the next frame.
+The outcome of the latest analysed frame is kept as `live` (a LiveMotion, swapped whole) for
+the live view's overlay.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.frames import FrameSampler
-from lightnvr.video.detection.motion import MotionDetector, MotionResult, MotionSettings
+from lightnvr.video.detection.motion import GRID, MotionDetector, MotionResult, MotionSettings
 from lightnvr.video.detection.zones import Zones, zone_mask
 from lightnvr.video.packet import MediaPacket, StreamInfo
 from lightnvr.video.schedule import schedule_allows
@@ -35,6 +39,31 @@ MOTION_MODEL = "motion"  # LightNVR's detection_model value for the built-in det
 PRESSURE_INTERVAL_FACTOR = 3.0
 
 MotionCallback = Callable[[str, MotionResult, float], None]
+
+
+Box = tuple[float, float, float, float]  # x, y, width, height; normalised 0..1
+
+
+@dataclass(frozen=True, slots=True)
+class LiveMotion:
+    """The latest analysed frame's motion, for a live overlay: `wall` is the frame's time,
+    `cells` the grid cells where motion counted (empty when nothing moved), `box` their
+    bounding box; all normalised to the picture (0..1, x right, y down)."""
+
+    wall: float
+    moving: bool
+    area: float
+    box: Box | None
+    cells: tuple[Box, ...]
+
+
+def live_motion(result: MotionResult, wall: float) -> LiveMotion:
+    """`result`'s (row, column) cells as normalised boxes of the GRID x GRID grid."""
+    side = 1.0 / GRID
+    cells = tuple((c * side, r * side, side, side) for r, c in result.cells) \
+        if result.moving else ()
+    return LiveMotion(wall, result.moving, round(result.area, 4),
+                      result.box if result.moving else None, cells)
 
 
 def wants_motion_detector(config: StreamConfig) -> bool:
@@ -66,7 +95,8 @@ class MotionDetectorThread(ConsumerThread):
         self.config = config
         self._on_motion = on_motion
         self._pressure = pressure
-        self._sampler = FrameSampler(float(config.detection_interval))
+        self._sampler = FrameSampler(float(config.detection_interval),
+                                     config.detection_every_frame)
         self._detector = MotionDetector(motion_settings(config))
         self._info: StreamInfo | None = None
         self.samples = 0        # frames analysed
@@ -75,9 +105,11 @@ class MotionDetectorThread(ConsumerThread):
         self.paused_packets = 0  # packets not looked at under CRITICAL
         self.off_schedule = 0    # keyframes not looked at outside the detection schedule
         self.errors = 0
+        self.live: LiveMotion | None = None  # the latest analysed frame (any thread reads)
 
     def update_config(self, config: StreamConfig) -> None:
-        """Apply new motion settings from the next frame on (no restart, no lost background)."""
+        """Apply new motion settings from the next frame on (no restart, no lost background;
+        a change of `detection_every_frame` takes effect at the next keyframe)."""
         self.config = config
         self._sampler.interval = float(config.detection_interval)
         self._detector.settings = motion_settings(config)
@@ -125,6 +157,7 @@ class MotionDetectorThread(ConsumerThread):
         level = self._level()
         if level >= PressureLevel.CRITICAL:
             self.paused_packets += 1
+            self.live = None  # nothing current to draw
             self._detector.reset()  # a background older than the pause would see "motion"
             return
         if item.info is not self._info:
@@ -134,6 +167,8 @@ class MotionDetectorThread(ConsumerThread):
             self.off_schedule += 1
             self._detector.reset()  # a background from before the break would see "motion"
             return
+        # here, not in update_config: the sampler belongs to this thread
+        self._sampler.set_every_frame(self.config.detection_every_frame)
         interval = float(self.config.detection_interval)
         if level >= PressureLevel.PRESSURE:
             interval *= PRESSURE_INTERVAL_FACTOR
@@ -143,6 +178,7 @@ class MotionDetectorThread(ConsumerThread):
         self.samples += 1
         self._apply_zones((int(gray.shape[0]), int(gray.shape[1])))
         result = self._detector.analyse(gray, item.wall)
+        self.live = live_motion(result, item.wall)
         if not result.moving:
             return
         self.moving += 1

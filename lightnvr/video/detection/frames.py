@@ -12,8 +12,11 @@ keyframe needs no earlier frame, and an open H.264/H.265 decoder keeps its frame
 full-size pictures, ~5-7 MiB at 720p) for as long as it lives, between samples seconds apart.
 Opening one costs far less than the keyframe's decode.
 
-`every_frame` mode (cameras with GOPs longer than the interval) decodes every packet, since
-a P-frame needs its references, but still converts only one frame per interval.
+`every_frame` mode (cameras with GOPs longer than the interval; the stream's
+`detection_every_frame`) decodes every packet, since a P-frame needs its references, but still
+converts only one frame per interval. Its decoder starts at a keyframe (a P-frame without its
+references decodes to garbage a detector would take for motion), and switching the mode
+(`set_every_frame`) drops the decoder, so the next keyframe starts the new one.
 
 Used by one detector thread; PyAV is imported only here.
 """
@@ -56,6 +59,12 @@ class FrameSampler:
         self.decoded = 0
         self.errors = 0
 
+    def set_every_frame(self, every_frame: bool) -> None:
+        """Switch mode from the next packet on (called by the detector's own thread)."""
+        if every_frame != self.every_frame:
+            self.every_frame = every_frame
+            self._ctx = None  # opened with the other skip_frame setting
+
     def due(self, wall: float, interval: float | None = None) -> bool:
         """True when a frame received at `wall` should be analysed."""
         step = self.interval if interval is None else interval
@@ -69,8 +78,8 @@ class FrameSampler:
         if item.info is not self._info:
             self.close()
             self._info = item.info
-        if not self.every_frame and not item.is_keyframe:
-            return None
+        if not item.is_keyframe and (not self.every_frame or self._ctx is None):
+            return None  # (every_frame: a decoder starts at a keyframe, see the module doc)
         due = self.due(item.wall, interval)
         if not due and not self.every_frame:
             return None  # a keyframe decoder needs nothing it skips

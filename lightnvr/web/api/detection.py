@@ -6,6 +6,11 @@ stop, or a pulse of `duration_ms`), and tags are applied to the stream's open re
 the stream records continuously the open segment is the record (it gets the tags);
 otherwise the stream manager records a "detection" clip with the stream's pre/post buffers and
 `recording_triggered` is true when a clip started or was extended.
+
+`GET /api/detection/results/{stream}` is LightNVR's route for the live view's boxes; besides
+its stored `detections` it carries `motion`, the built-in detector's latest analysed frame
+(moving cells and their box, normalised, and the frame's time), so an overlay can follow
+motion at every detection interval, not only at events (docs/video.md).
 """
 
 from __future__ import annotations
@@ -67,6 +72,11 @@ def parse_objects(body: dict[str, Any]) -> list[tuple[str, float]]:
     return out[:MAX_OBJECTS]
 
 
+def _box(b: tuple[float, float, float, float]) -> dict[str, float]:
+    return {"x": round(b[0], 4), "y": round(b[1], 4), "width": round(b[2], 4),
+            "height": round(b[3], 4)}
+
+
 def _tags(body: dict[str, Any]) -> list[str]:
     tags = body.get("tags")
     if tags is None:
@@ -97,7 +107,12 @@ class DetectionApi:
         rows = self.detections.in_range(cfg.name, start or 0.0, end if end is not None else now + 1,
                                    limit=req.int_arg("limit", 1000, 1, 10000))
         st = self.ctx.stream_manager.status(cfg.name)
+        live = self.ctx.stream_manager.live_motion(cfg.name)
         return Response.json({
+            "motion": None if live is None else {
+                "timestamp": live.wall, "moving": live.moving, "area": live.area,
+                "box": None if live.box is None else _box(live.box),
+                "cells": [_box(c) for c in live.cells]},
             "detections": [{"label": d.label, "confidence": d.confidence, "x": d.x, "y": d.y,
                             "width": d.width, "height": d.height, "timestamp": d.timestamp,
                             "end_timestamp": d.timestamp, "recording_id": d.recording_id,

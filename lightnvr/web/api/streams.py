@@ -114,7 +114,7 @@ def _status_fields(st: StreamStatus | None, reveal: bool = True) -> dict[str, An
         },
         # the built-in motion detector (docs/video.md, "Motion detection")
         "detection": {"state": st.detection or "off", "frames": st.detection_frames,
-                      "events": st.detection_events},
+                      "moving": st.detection_moving, "events": st.detection_events},
     }
 
 
