@@ -3,7 +3,9 @@ retention override, tags, sync (batch jobs live in recordings_batch.py).
 
 List items follow the C project's shape (api_handlers_recordings_list.c): `stream`, ISO 8601
 `start_time`/`end_time` plus `*_unix` epochs, `duration`, human `size`, `capture_method`,
-`has_detection`, `detection_labels`, `tags`.
+`has_detection`, `detection_labels`, `tags`. `?label=` (alias of `detection_label`) keeps the
+recordings with a detection of that label; `GET /api/recordings/{id}/detections` lists the
+detections a recording shows.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
 from lightnvr.storage.paths import recording_file as stored_file
 from lightnvr.web import media
+from lightnvr.web import openapi as oa
 from lightnvr.web.api._nvr_schemas import describe_recordings
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 MAX_LIMIT = 1000
 MAX_TAGS = 32
 MAX_TAG_LENGTH = 64
+MAX_DETECTIONS = 1000  # per recording page; a busy hour of motion at a 1 s interval is 3600
 _MAX_ID = 2**63 - 1
 
 
@@ -133,7 +137,7 @@ def build_query(req: Request) -> RecordingQuery:
         protected=_tri(req, "protected", ("1", "true"), ("0", "false")),
         trigger_type=trigger, tag=req.arg("tag") or None,
         has_detection=_tri(req, "has_detection", ("1", "true"), ("-1", "false")),
-        detection_label=req.arg("detection_label") or None,
+        detection_label=req.arg("label") or req.arg("detection_label") or None,
         include_incomplete=(req.arg("include_incomplete") or "").lower() in ("1", "true"))
     try:
         return q.validate()
@@ -176,6 +180,20 @@ class RecordingsApi:
 
     def get_one(self, req: Request) -> Response:
         return Response.json(self.item(get_recording(self.ctx, recording_id(req))))
+
+    def list_detections(self, req: Request) -> Response:
+        """Detections of the recording's stream within its time span, oldest first.
+
+        By time and not by `recording_id`: a clip's detections may predate the row that links
+        them (external triggers), and a continuous segment shows detections it was never linked
+        to. The span is what the viewer sees, so it is what the page lists."""
+        rec = get_recording(self.ctx, recording_id(req))
+        end = rec.end_time if rec.end_time is not None else rec.start_time
+        rows = self.detections.in_range(rec.stream_name, rec.start_time, end, MAX_DETECTIONS)
+        items = [{**d.to_dict(), "offset": round(d.timestamp - rec.start_time, 3)}
+                 for d in reversed(rows)]
+        return Response.json({"recording_id": rec.id, "detections": items,
+                              "count": len(items)})
 
     def delete_one(self, req: Request) -> Response:
         rid = recording_id(req)
@@ -289,6 +307,7 @@ def register(router: Router, ctx: WebContext) -> None:
     """Add the /api/recordings routes (literal paths before `{id}` ones: first match wins)."""
     api = RecordingsApi(ctx)
     describe_recordings()
+    _describe_detections()
     add = router.add
     add("GET", "/api/recordings", api.list_recordings, Access.READ, "List recordings")
     add("GET", "/api/recordings/tags", api.all_tags, Access.READ, "Every recording tag in use")
@@ -307,6 +326,21 @@ def register(router: Router, ctx: WebContext) -> None:
     add("PUT", "/api/recordings/{id}/protect", api.protect, Access.WRITE, "Protect a recording")
     add("PUT", "/api/recordings/{id}/retention", api.retention, Access.WRITE,
         "Set a recording's retention override")
+    add("GET", "/api/recordings/{id}/detections", api.list_detections, Access.READ,
+        "Detections within a recording")
     add("GET", "/api/recordings/{id}/tags", api.get_tags, Access.READ, "Tags of a recording")
     add("PUT", "/api/recordings/{id}/tags", api.put_tags, Access.WRITE,
         "Replace the tags of a recording")
+
+
+def _describe_detections() -> None:
+    num = {"type": "number"}
+    det = oa.obj({"id": {"type": "integer"}, "stream_name": {"type": "string"},
+                  "timestamp": num, "offset": num, "label": {"type": "string"},
+                  "confidence": num, "x": num, "y": num, "width": num, "height": num,
+                  "recording_id": oa.nullable({"type": "integer"}),
+                  "zone_id": oa.nullable({"type": "string"})})
+    oa.describe("GET", "/api/recordings/{id}/detections", params={"id": oa.INTEGER_PARAM},
+                responses={200: oa.obj({"recording_id": {"type": "integer"},
+                                        "detections": oa.array(det),
+                                        "count": {"type": "integer"}})})

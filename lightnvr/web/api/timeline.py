@@ -6,6 +6,10 @@ segment per group of fragments (~TARGET_SEGMENT seconds), all addressed on
 `/api/recordings/play/{id}`; `#EXT-X-DISCONTINUITY` separates recordings. hls.js and Safari
 play fMP4 byte-range playlists (HLS version 7). A file that cannot be parsed is listed as one
 whole-file segment. The UI may also play the JSON segment list one recording after another.
+
+The segments answer also carries `detection_intervals`: the stream's detections in the range,
+merged into runs (detections less than MARK_GAP seconds apart are one event), so the ruler can
+mark when something was seen without drawing thousands of ticks.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ MAX_SEGMENTS = 8640  # a day of 10 s segments, as the C project
 MAX_MANIFEST_RECORDINGS = 100
 TARGET_SEGMENT = 6.0
 _DAY = 86400.0
+MARK_GAP = 10.0  # s: a person walking through gives one mark, not one per detection interval
+MAX_MARK_DETECTIONS = 20000
 
 
 def _local(ts: float) -> str:
@@ -93,7 +99,24 @@ class TimelineApi:
                 "local_start_timestamp": r.start_time, "local_end_timestamp": r_end,
             })
         return Response.json({"segments": out, "stream": stream, "start_time": _local(start),
-                              "end_time": _local(end), "segment_count": len(out)})
+                              "end_time": _local(end), "segment_count": len(out),
+                              "detection_intervals": self.intervals(stream, start, end)})
+
+    def intervals(self, stream: str, start: float, end: float) -> list[dict[str, Any]]:
+        """Detections in [start, end] merged into runs, oldest first, with their labels."""
+        rows = self.detections.in_range(stream, start, end, MAX_MARK_DETECTIONS)
+        runs: list[dict[str, Any]] = []
+        for d in reversed(rows):  # in_range is newest first
+            if runs and d.timestamp - runs[-1]["end_timestamp"] < MARK_GAP:
+                run = runs[-1]
+                run["end_timestamp"] = d.timestamp
+                run["count"] += 1
+                if d.label not in run["labels"]:
+                    run["labels"].append(d.label)
+            else:
+                runs.append({"start_timestamp": d.timestamp, "end_timestamp": d.timestamp,
+                             "count": 1, "labels": [d.label]})
+        return runs
 
     def manifest(self, req: Request) -> Response:
         stream = _stream_arg(self.ctx, req)
