@@ -2,15 +2,20 @@
 
 The stream form edits the motion settings, the detection schedule and the cross-stream trigger;
 the zone editor draws a polygon with the mouse over the stream's picture and saves it through
-the zones API. Each test reads back what the API returns, not what the page shows.
+the zones API. Each test reads back what the API returns, not what the page shows. The review
+test seeds detections in SQLite and checks what the recordings list, a recording's page and the
+timeline show of them.
 """
 
 from __future__ import annotations
 
+import datetime
+import time
 from typing import Any
 
 import pytest
 
+from lightnvr.database.detections import DetectionsRepo, NewDetection
 from tests.ui.conftest import UiServer, axe_serious, login, shot
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
@@ -89,3 +94,36 @@ def test_zone_drawn_in_the_editor_is_what_the_api_returns(ui: UiServer, page: An
     page.wait_for_selector("text=Zones of yard saved")
     zones = ui.admin.get("/api/streams/yard/zones").json["zones"]
     assert zones[0]["enabled"] is False and zones[0]["type"] == "exclude"
+
+
+def test_review_label_filter_recording_detections_and_timeline_marks(ui: UiServer,
+                                                                     page: Any) -> None:
+    ui.testdb.add_stream("porchcam", enabled=False)
+    midnight = datetime.datetime.combine(datetime.date.today(), datetime.time()).timestamp()
+    start = float(int(max(midnight + 60, time.time() - 2 * 3600)))
+    person = ui.testdb.add_recording("porchcam", start=start, duration=8.0, content=ui.clip,
+                                     trigger="detection")
+    quiet = ui.testdb.add_recording("porchcam", start=start + 600, duration=8.0, content=ui.clip)
+    DetectionsRepo(ui.testdb.db).add_many([
+        NewDetection("porchcam", start + 2.0, "person", 0.8, recording_id=person.id),
+        NewDetection("porchcam", start + 5.0, "motion", 1.0, recording_id=person.id)])
+    login(page, ui, hash_="#/recordings?stream=porchcam")
+    page.wait_for_selector(f"tr[data-id='{quiet.id}']")
+    page.select_option("select[name=label]", "person")  # offered from detection-labels
+    page.wait_for_selector(f"tr[data-id='{quiet.id}']", state="detached")
+    assert page.locator(f"tr[data-id='{person.id}']").count() == 1
+    assert "label=person" in page.url
+    page.click(f"tr[data-id='{person.id}'] button[aria-label='Play recording {person.id}']")
+    items = page.locator(".det-list li")
+    items.first.wait_for()
+    assert [items.nth(i).get_attribute("data-label") for i in range(items.count())] == \
+        ["person", "motion"]
+    page.click(".det-list button[aria-label^='Play from motion']")
+    page.wait_for_function("() => document.querySelector('video.player').currentTime >= 4.5")
+    shot(page, "recording-detections")
+    assert not axe_serious(page)
+    page.goto(ui.base_url + "/#/timeline?stream=porchcam")
+    mark = page.locator(".ruler-track[data-stream='porchcam'] .ruler-mark")
+    mark.first.wait_for(state="attached")
+    assert mark.count() == 1 and mark.first.get_attribute("data-labels") == "person,motion"
+    shot(page, "timeline-detection-marks")

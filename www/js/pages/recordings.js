@@ -1,6 +1,6 @@
 // Recordings: filterable, sortable, paged table with batch actions and a modal player.
 import {
-  html, useEffect, useState, get, post, put, del, enc, canWrite, toast, errText, fetchStreams,
+  html, useEffect, useRef, useState, get, post, put, del, enc, canWrite, toast, errText, fetchStreams,
   fmtBytes, fmtDuration, fmtTime, recStart, recDuration, recStream, recTrigger, recSize, downloadUrl,
 } from '../lib.js';
 import { Modal, ErrorBox, Icon, Spinner, Empty, confirmDialog } from '../components.js';
@@ -17,7 +17,7 @@ function readFilters(query) {
   return {
     stream: query.get('stream') || '', from: query.get('from') || '', to: query.get('to') || '',
     trigger: query.get('trigger') || '', protected: query.get('protected') || '', tag: query.get('tag') || '',
-    sort: query.get('sort') || 'start_time', order: query.get('order') || 'desc',
+    label: query.get('label') || '', sort: query.get('sort') || 'start_time', order: query.get('order') || 'desc',
     page: Number(query.get('page')) || 1, limit: Number(query.get('limit')) || 20,
   };
 }
@@ -40,6 +40,7 @@ function apiQuery(f) {
   if (f.trigger) q.set('capture_method', f.trigger);
   if (f.protected) q.set('protected', f.protected === 'yes' ? '1' : '0');
   if (f.tag) q.set('tag', f.tag);
+  if (f.label) q.set('label', f.label);
   return q.toString();
 }
 
@@ -50,9 +51,31 @@ function Thumb({ rec }) {
     : html`<${Icon} name="rec" size=${20} />`}</div>`;
 }
 
+// The detections within a recording, each a button that seeks the player to its moment.
+function DetectionList({ rec, videoRef }) {
+  const [dets, setDets] = useState(null);
+  useEffect(() => {
+    get(`/api/recordings/${rec.id}/detections`).then((r) => setDets(r.detections || [])).catch(() => setDets([]));
+  }, [rec.id]);
+  if (dets === null) return null;
+  const seek = (d) => { const v = videoRef.current; if (v) { v.currentTime = Math.max(0, d.offset); v.play().catch(() => {}); } };
+  return html`<section class="det-list" aria-label="Detections in this recording">
+    <h3>Detections (${dets.length})</h3>
+    ${dets.length === 0 ? html`<p class="muted">Nothing was detected during this recording.</p>`
+    : html`<ul>${dets.map((d) => html`<li key=${d.id} data-label=${d.label}>
+        <button type="button" class="btn small ghost" onClick=${() => seek(d)}
+          aria-label=${`Play from ${d.label} at ${fmtDuration(d.offset)}`}>▶ ${fmtDuration(d.offset)}</button>
+        <span class="chip">${d.label}</span>
+        ${d.label !== 'motion' && d.confidence < 1 ? html`<span class="muted small">${Math.round(d.confidence * 100)} %</span>` : null}
+        <span class="muted small">${fmtTime(new Date(d.timestamp * 1000))}</span>
+      </li>`)}</ul>`}
+  </section>`;
+}
+
 export function RecordingPlayer({ rec, user, onClose, onChanged }) {
   const [prot, setProt] = useState(!!rec.protected);
   const [error, setError] = useState(null);
+  const videoRef = useRef(null);
   const name = recStream(rec);
   const protect = async () => {
     try {
@@ -78,7 +101,7 @@ export function RecordingPlayer({ rec, user, onClose, onChanged }) {
         <${Icon} name="lock" /> ${prot ? 'Unprotect' : 'Protect'}</button>
         <button type="button" class="btn danger" onClick=${remove}><${Icon} name="trash" /> Delete</button>`}`}>
     <${ErrorBox} error=${error} />
-    <video class="player" src=${`/api/recordings/play/${rec.id}`} controls autoplay muted playsinline
+    <video ref=${videoRef} class="player" src=${`/api/recordings/play/${rec.id}`} controls autoplay muted playsinline
       aria-label=${'Recording of ' + name} onError=${() => setError(new Error('This recording cannot be played (file missing or unsupported codec)'))}></video>
     <dl class="meta">
       <div><dt>Length</dt><dd>${fmtDuration(recDuration(rec))}</dd></div>
@@ -87,6 +110,7 @@ export function RecordingPlayer({ rec, user, onClose, onChanged }) {
       ${rec.width ? html`<div><dt>Video</dt><dd>${rec.width}×${rec.height} ${rec.codec || ''}</dd></div>` : null}
       <div><dt>Protected</dt><dd>${prot ? 'yes' : 'no'}</dd></div>
     </dl>
+    <${DetectionList} rec=${rec} videoRef=${videoRef} />
   <//>`;
 }
 
@@ -119,7 +143,7 @@ async function batchDelete(ids) {
   throw new Error('Batch delete is taking long; check again later');
 }
 
-function Filters({ f, streams, tags }) {
+function Filters({ f, streams, tags, labels }) {
   const set = (k) => (e) => writeFilters({ ...f, [k]: e.currentTarget.value, page: 1 });
   const reset = () => writeFilters({ sort: f.sort, order: f.order, limit: f.limit, page: 1 });
   return html`<form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filters">
@@ -134,6 +158,9 @@ function Filters({ f, streams, tags }) {
       <option value="">Any</option><option value="yes">Protected</option><option value="no">Not protected</option></select></label>
     <label>Tag<select value=${f.tag} onChange=${set('tag')}>
       <option value="">Any</option>${tags.map((t) => html`<option value=${t}>${t}</option>`)}</select></label>
+    <label>Detected<select name="label" value=${f.label} onChange=${set('label')}>
+      <option value="">Anything or nothing</option>${labels.map((t) => html`<option value=${t}>${t}</option>`)}
+      ${f.label && !labels.includes(f.label) && html`<option value=${f.label}>${f.label}</option>`}</select></label>
     <button type="button" class="btn ghost" onClick=${reset}>Clear</button>
   </form>`;
 }
@@ -144,6 +171,7 @@ export function RecordingsPage({ query, user }) {
   const [error, setError] = useState(null);
   const [streams, setStreams] = useState([]);
   const [tags, setTags] = useState([]);
+  const [labels, setLabels] = useState([]);
   const [sel, setSel] = useState(new Set());
   const [playing, setPlaying] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -151,6 +179,7 @@ export function RecordingsPage({ query, user }) {
   useEffect(() => { document.title = 'Recordings · LightNVR'; }, []);
   useEffect(() => {
     fetchStreams().then(setStreams).catch(() => {});
+    get('/api/recordings/detection-labels').then((r) => setLabels((r.labels || []).map((x) => (typeof x === 'string' ? x : x.label)))).catch(() => {});
     get('/api/recordings/tags').then((t) => setTags((Array.isArray(t) ? t : t.tags || []).map((x) => (typeof x === 'string' ? x : x.tag || x.name)))).catch(() => {});
   }, []);
   const load = async () => {
@@ -194,7 +223,7 @@ export function RecordingsPage({ query, user }) {
   return html`<section class="page">
     <div class="page-head"><h1>Recordings</h1>
       <button type="button" class="btn ghost" onClick=${load}><${Icon} name="refresh" /> Refresh</button></div>
-    <${Filters} f=${f} streams=${streams} tags=${tags} />
+    <${Filters} f=${f} streams=${streams} tags=${tags} labels=${labels} />
     ${sel.size > 0 && html`<div class="batchbar" role="region" aria-label="Selected recordings">
       <strong>${sel.size} selected</strong>
       <button type="button" class="btn" disabled=${busy} onClick=${doZip}><${Icon} name="download" /> Download ZIP</button>
@@ -224,7 +253,8 @@ export function RecordingsPage({ query, user }) {
           <td class="nowrap">${fmtTime(recStart(r))}</td>
           <td class="nowrap">${fmtDuration(recDuration(r))}</td>
           <td class="nowrap">${fmtBytes(recSize(r))}</td>
-          <td class="hide-sm"><span class="chip">${recTrigger(r)}</span></td>
+          <td class="hide-sm"><span class="chip">${recTrigger(r)}</span>
+            ${(r.detection_labels || []).map((d) => html` <span class="chip det" data-label=${d.label}>${d.label} ×${d.count}</span>`)}</td>
           <td class="actions nowrap">
             <button type="button" class="btn icon-btn small" onClick=${() => setPlaying(r)} aria-label=${`Play recording ${r.id}`} title="Play"><${Icon} name="play" /></button>
             <a class="btn icon-btn small" href=${`/api/recordings/download/${r.id}`} download aria-label=${`Download recording ${r.id}`} title="Download"><${Icon} name="download" /></a>

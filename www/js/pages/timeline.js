@@ -21,7 +21,7 @@ async function loadSegments(stream, day) {
     .map((s) => ({ ...s, _s: segStart(s), _e: segEnd(s), _stream: s.stream || stream }))
     .filter((s) => s._s)
     .sort((a, b) => a._s - b._s);
-  const marks = (res.detection_intervals || []).map((d) => ({ s: toDate(d.start_timestamp), e: toDate(d.end_timestamp) }));
+  const marks = (res.detection_intervals || []).map((d) => ({ s: toDate(d.start_timestamp), e: toDate(d.end_timestamp), labels: d.labels || [], count: d.count || 1 }));
   return { segs, marks };
 }
 
@@ -42,7 +42,8 @@ function Ruler({ name, segs, marks, dayStart, playhead, onPick }) {
         title=${`${fmtClock(s._s)} – ${fmtClock(s._e)}`}
         aria-label=${`${name}: recording ${fmtClock(s._s)} to ${fmtClock(s._e)}, play`}
         onClick=${(e) => { e.stopPropagation(); if (e.detail === 0) onPick(name, s._s, 0); else pickAt(e.currentTarget.parentElement, e.clientX); }}></button>`)}
-      ${marks.map((m) => html`<span class="ruler-mark" style=${`left:${pct(m.s)}%;width:${Math.max(0.15, pct(m.e) - pct(m.s))}%`} aria-hidden="true"></span>`)}
+      ${marks.map((m) => html`<span class="ruler-mark" style=${`left:${pct(m.s)}%;width:${Math.max(0.15, pct(m.e) - pct(m.s))}%`}
+        title=${`${m.labels.join(', ') || 'detection'} at ${fmtClock(m.s)} (${m.count})`} data-labels=${m.labels.join(',')} aria-hidden="true"></span>`)}
       ${playhead && playhead.stream === name && html`<span class="playhead" style=${`left:${pct(playhead.t)}%`} aria-hidden="true"></span>`}
     </div>
   </div>`;
