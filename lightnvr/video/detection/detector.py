@@ -106,6 +106,7 @@ class MotionDetectorThread(ConsumerThread):
         self.off_schedule = 0    # keyframes not looked at outside the detection schedule
         self.errors = 0
         self.live: LiveMotion | None = None  # the latest analysed frame (any thread reads)
+        self._dropped_seen = 0  # the queue's drop count when this thread last looked
 
     def update_config(self, config: StreamConfig) -> None:
         """Apply new motion settings from the next frame on (no restart, no lost background;
@@ -153,6 +154,20 @@ class MotionDetectorThread(ConsumerThread):
         finally:
             item.release()
 
+    def _follow_mode(self, level: PressureLevel) -> None:
+        """Every-frame decoding needs every packet: under PRESSURE the queue passes keyframes
+        only, and a full queue drops packets; P-frames decoded after such a gap reference
+        pictures the decoder never had (garbage the detector would call motion), so it runs
+        in keyframe mode under pressure and starts again at a keyframe after a drop. Set
+        here, not in update_config: the sampler belongs to this thread."""
+        every = self.config.detection_every_frame and level < PressureLevel.PRESSURE
+        self._sampler.set_every_frame(every)
+        if every:
+            dropped = self.queue.stats().dropped
+            if dropped != self._dropped_seen:
+                self._dropped_seen = dropped
+                self._sampler.restart()
+
     def _handle(self, item: MediaPacket) -> None:
         level = self._level()
         if level >= PressureLevel.CRITICAL:
@@ -167,8 +182,7 @@ class MotionDetectorThread(ConsumerThread):
             self.off_schedule += 1
             self._detector.reset()  # a background from before the break would see "motion"
             return
-        # here, not in update_config: the sampler belongs to this thread
-        self._sampler.set_every_frame(self.config.detection_every_frame)
+        self._follow_mode(level)
         interval = float(self.config.detection_interval)
         if level >= PressureLevel.PRESSURE:
             interval *= PRESSURE_INTERVAL_FACTOR

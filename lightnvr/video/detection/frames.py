@@ -65,6 +65,10 @@ class FrameSampler:
             self.every_frame = every_frame
             self._ctx = None  # opened with the other skip_frame setting
 
+    def restart(self) -> None:
+        """Drop the decoder: the next keyframe starts a new one (after lost packets)."""
+        self._ctx = None
+
     def due(self, wall: float, interval: float | None = None) -> bool:
         """True when a frame received at `wall` should be analysed."""
         step = self.interval if interval is None else interval
