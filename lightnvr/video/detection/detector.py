@@ -180,6 +180,7 @@ class MotionDetectorThread(ConsumerThread):
             self._detector.reset()
         if item.is_keyframe and not schedule_allows(self.config.detection_schedule, item.wall):
             self.off_schedule += 1
+            self.live = None  # nothing is being looked at
             self._detector.reset()  # a background from before the break would see "motion"
             return
         self._follow_mode(level)
