@@ -29,6 +29,8 @@ export function ZoneEditor({ stream }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [snap, setSnap] = useState({ t: Date.now(), ok: true });
+  // The stage takes the picture's shape so that 0..1 on the SVG is 0..1 of the camera's frame.
+  const [ratio, setRatio] = useState('16 / 9');
   const surface = useRef(null);
 
   useEffect(() => {
@@ -71,10 +73,11 @@ export function ZoneEditor({ stream }) {
     <p class="hint" id="zone-help">Click on the picture to add corners, then “Close zone”. Motion counts
       only inside enabled include zones and never inside exclude zones; with no zone, the whole picture counts.</p>
     <${ErrorBox} error=${error} />
-    <div class="zone-stage">
+    <div class="zone-stage" style=${`aspect-ratio:${ratio}`}>
       ${snap.ok
         ? html`<img class="zone-snapshot" alt=${`Current picture of ${stream}`}
-            src=${`/api/streams/${enc(stream)}/snapshot?t=${snap.t}`} onError=${() => setSnap({ ...snap, ok: false })} />`
+            src=${`/api/streams/${enc(stream)}/snapshot?t=${snap.t}`} onError=${() => setSnap({ ...snap, ok: false })}
+            onLoad=${(e) => { const i = e.currentTarget; if (i.naturalWidth) setRatio(`${i.naturalWidth} / ${i.naturalHeight}`); }} />`
         : html`<div class="zone-snapshot zone-nosnap">No picture from the camera yet</div>`}
       <svg ref=${surface} class="zone-surface" viewBox="0 0 1 1" preserveAspectRatio="none"
         role="img" aria-label=${`Zones of ${stream}: click to add a corner`} aria-describedby="zone-help"
