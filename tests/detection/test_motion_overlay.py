@@ -21,7 +21,7 @@ from tests.fixtures.wait import wait_until
 
 pytestmark = [pytest.mark.camera, pytest.mark.slow]
 
-MOTION = {"detection_based_recording": True, "detection_model": "motion",
+MOTION: dict[str, Any] = {"detection_based_recording": True, "detection_model": "motion",
           "detection_interval": 1, "record": False, "streaming_enabled": False}
 
 
@@ -37,8 +37,9 @@ def _inside(b: dict[str, float]) -> bool:
 def test_live_motion_cells_appear_on_motion_and_not_on_a_still_scene(
         rtsp_camera: TestCamera, daemon_factory: Callable[..., DaemonProcess]) -> None:
     d = daemon_factory()
-    streams = {"moving": ("moving264", MOTION), "still": ("still264", MOTION),
-               "plain": ("still264", {"record": False, "streaming_enabled": False})}
+    streams: dict[str, tuple[str, dict[str, Any]]] = {
+        "moving": ("moving264", MOTION), "still": ("still264", MOTION),
+        "plain": ("still264", {"record": False, "streaming_enabled": False})}
     for name, (mount, extra) in streams.items():
         status, body = d.call("POST", "/api/streams",
                               {"name": name, "url": rtsp_camera.url(mount), **extra})
