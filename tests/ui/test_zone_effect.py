@@ -4,7 +4,8 @@ Real daemon (`python -m lightnvr`), the GStreamer test camera's `half264` scene 
 the right half of the picture only) and Chromium. The editor shows the stream's current
 snapshot; an include zone drawn over the left half silences the detector while it keeps looking
 at frames; turning the same zone into an exclude zone in the editor lets the motion on the right
-count again, without a restart.
+count again, without a restart. Live view's "Detections" switch then draws the detector's moving
+cells over the tile.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ def test_zone_drawn_in_chromium_decides_where_motion_counts(
         t1 = time.time()
         assert wait_until(lambda: _events_after(d, t1), 20, step=0.5,
                           what="a motion event with the exclude zone"), d.log_tail()
+
+        # Live view draws the detector's current cells and box over the tile when asked.
+        page.goto(f"http://127.0.0.1:{d.port}/#/live")
+        page.click("button[aria-pressed]:has-text('Detections')")
+        page.wait_for_selector("article.tile[data-stream='yard'] svg.det-overlay"
+                               "[data-moving=true] rect.det-cell", state="attached",
+                               timeout=20000)
+        shot(page, "live-detection-overlay")
         problems = list(page.problems)
     finally:
         page.context.close()

@@ -3,6 +3,7 @@ import {
   html, useEffect, useRef, useState, useInterval, fetchStreams, post, enc, canWrite, toast, errText,
 } from '../lib.js';
 import { Badge, HlsPlayer, Icon, ErrorBox, Empty, Spinner } from '../components.js';
+import { DetectionOverlay } from './overlay.js';
 
 const LAYOUTS = [1, 4, 9, 16];
 
@@ -15,7 +16,7 @@ export function streamState(s) {
   return raw || 'inactive';
 }
 
-function Tile({ stream, user, onRecChange }) {
+function Tile({ stream, user, onRecChange, overlay }) {
   const tileRef = useRef(null);
   const [play, setPlay] = useState('loading');
   const [snapTick, setSnapTick] = useState(Date.now());
@@ -64,6 +65,7 @@ function Tile({ stream, user, onRecChange }) {
       : !running ? html`<div class=${'tile-offline' + (snapShown && snapOk ? ' over-snap' : '')}><strong>${state}</strong><span>${errMsg || (state === 'disabled' ? 'This stream is disabled.' : 'No video from this camera yet.')}</span></div>`
       : !playing && html`<div class="tile-status">
         ${play === 'error' ? 'Waiting for video…' : html`<span class="spinner small" aria-hidden="true"></span> Starting…`}</div>`}
+      ${overlay && running && html`<${DetectionOverlay} stream=${name} />`}
     </div>
     <header class="tile-bar">
       <h2 class="tile-name" title=${name}>${name}</h2>
@@ -85,7 +87,9 @@ export function LivePage({ user }) {
     const [error, setError] = useState(null);
   const [layout, setLayout] = useState(Number(localStorage.getItem('lightnvr.layout')) || 4);
   const [page, setPage] = useState(0);
+  const [overlay, setOverlay] = useState(localStorage.getItem('lightnvr.overlay') === '1');
   useEffect(() => { document.title = 'Live · LightNVR'; }, []);
+  const toggleOverlay = () => { localStorage.setItem('lightnvr.overlay', overlay ? '0' : '1'); setOverlay(!overlay); };
 
   const load = async () => {
     try {
@@ -111,6 +115,8 @@ export function LivePage({ user }) {
           aria-pressed=${layout === n ? 'true' : 'false'} onClick=${() => choose(n)}
           title=${`${n} camera${n > 1 ? 's' : ''}`}>${n === 1 ? '1' : `${Math.sqrt(n)}×${Math.sqrt(n)}`}</button>`)}
       </div>
+      <button type="button" class=${'btn small' + (overlay ? ' primary' : '')} aria-pressed=${overlay ? 'true' : 'false'}
+        onClick=${toggleOverlay} title="Draw the cells and boxes of current detections over the video">Detections</button>
     </div>
     <${ErrorBox} error=${error} onRetry=${load} />
     ${streams === null && !error ? html`<${Spinner} />`
@@ -118,7 +124,7 @@ export function LivePage({ user }) {
         <p>Add a camera on the Streams page to see it here.</p>
         ${canWrite(user) && html`<a class="btn primary" href="#/streams?add=1">Add a stream</a>`}<//>`
     : html`<div class=${`grid grid-${cols}`}>
-        ${shown.map((s) => html`<${Tile} key=${s.name} stream=${s} user=${user} onRecChange=${load} />`)}
+        ${shown.map((s) => html`<${Tile} key=${s.name} stream=${s} user=${user} onRecChange=${load} overlay=${overlay} />`)}
       </div>
       ${pages > 1 && html`<nav class="pager" aria-label="Camera pages">
         <button type="button" class="btn" disabled=${page === 0} onClick=${() => setPage(page - 1)}>Previous</button>
