@@ -65,7 +65,7 @@ function Tile({ stream, user, onRecChange, overlay }) {
       : !running ? html`<div class=${'tile-offline' + (snapShown && snapOk ? ' over-snap' : '')}><strong>${state}</strong><span>${errMsg || (state === 'disabled' ? 'This stream is disabled.' : 'No video from this camera yet.')}</span></div>`
       : !playing && html`<div class="tile-status">
         ${play === 'error' ? 'Waiting for video…' : html`<span class="spinner small" aria-hidden="true"></span> Starting…`}</div>`}
-      ${overlay && running && html`<${DetectionOverlay} stream=${name} />`}
+      ${overlay && running && html`<${DetectionOverlay} stream=${name} width=${stream.width} height=${stream.height} />`}
     </div>
     <header class="tile-bar">
       <h2 class="tile-name" title=${name}>${name}</h2>
