@@ -37,6 +37,7 @@ def test_motion_settings_schedule_and_trigger_source_are_saved(ui: UiServer, pag
     page.fill("input[name=motion_cooldown]", "12")
     page.fill("input[name=detection_interval]", "2")
     page.select_option("select[name=motion_trigger_source]", "drive")
+    page.click("form.stream-form .toggle:has-text('Decode every frame')")
     # the detection grid is its own: these two hours off, the recording schedule untouched
     page.click("button[aria-label='Detection Sun 03:00']")
     page.click("button[aria-label='Detection Mon 14:00']")
@@ -50,7 +51,7 @@ def test_motion_settings_schedule_and_trigger_source_are_saved(ui: UiServer, pag
     assert s["motion_sensitivity"] == pytest.approx(0.7)
     assert s["motion_min_area"] == pytest.approx(0.05)
     assert s["motion_cooldown"] == 12 and s["detection_interval"] == 2
-    assert s["motion_trigger_source"] == "drive"
+    assert s["motion_trigger_source"] == "drive" and s["detection_every_frame"] is True
     sched = s["detection_schedule"]
     assert len(sched) == 168 and sum(sched) == 166
     assert not sched[0 * 24 + 3] and not sched[1 * 24 + 14] and sched[1 * 24 + 13]

@@ -16,7 +16,7 @@ const DEFAULTS = {
   record_on_schedule: false, recording_schedule: Array(168).fill(true),
   detection_based_recording: false, detection_model: '', detection_threshold: 50,
   detection_interval: 10, pre_detection_buffer: 5, post_detection_buffer: 10, detection_api_url: '',
-  motion_sensitivity: 0.5, motion_min_area: 0.01, motion_cooldown: 3,
+  motion_sensitivity: 0.5, motion_min_area: 0.01, motion_cooldown: 3, detection_every_frame: false,
   detection_schedule: Array(168).fill(true), motion_trigger_source: '',
   tags: '',
 };
@@ -212,7 +212,10 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
             ${(streams || []).filter((s) => s.name !== f.name).map((s) => html`<option value=${s.name}>${s.name}</option>`)}
             ${f.motion_trigger_source && !(streams || []).some((s) => s.name === f.motion_trigger_source) && html`<option value=${f.motion_trigger_source}>${f.motion_trigger_source}</option>`}
           </select>`}<//>
-        </div></fieldset>
+        </div>
+        <${Toggle} label="Decode every frame" checked=${f.detection_every_frame} onChange=${set('detection_every_frame')} name="detection_every_frame"
+          hint="For cameras with long keyframe intervals: costs more CPU; still at most one analysed frame per interval" />
+        </fieldset>
         <fieldset><legend>Detection schedule</legend>
           <p class="hint">When detection may trigger a recording (separate from the recording schedule). Highlighted hours are on.</p>
           <${ScheduleGrid} value=${f.detection_schedule} onChange=${set('detection_schedule')}
