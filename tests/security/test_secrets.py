@@ -9,8 +9,6 @@ for /dev/log: there is no journald here).
 
 from __future__ import annotations
 
-import base64
-import http.client
 import logging
 import os
 import socket
@@ -25,6 +23,7 @@ import pytest
 
 from lightnvr.core import logger as lightnvr_logger
 from lightnvr.core.config import GeneralConfig
+from tests.fixtures.accounts import basic_call
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import ROOT, DaemonProcess, free_port, write_config
 from tests.video.helpers import wait_until
@@ -37,19 +36,7 @@ VIEWER = ("vera", "Viewer-pass-1")
 def call_as(d: DaemonProcess, user: str, password: str, method: str, path: str,
             body: object = None) -> tuple[int, bytes]:
     """One HTTP Basic request to the daemon as `user`."""
-    conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=30)
-    raw = base64.b64encode(f"{user}:{password}".encode()).decode()
-    headers = {"Authorization": f"Basic {raw}", "X-Requested-With": "test"}
-    data = None
-    if body is not None:
-        data = orjson.dumps(body)
-        headers["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, body=data, headers=headers)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+    return basic_call(d.port, method, path, body, (user, password))
 
 
 def make_viewer(d: DaemonProcess, admin_password: str) -> None:
