@@ -21,6 +21,7 @@ import pytest
 
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.fixtures.mqtt_broker import Broker, Subscriber
+from tests.fixtures.wait import wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -39,13 +40,7 @@ def _add_stream(d: DaemonProcess, name: str, url: str, **extra: Any) -> None:
 
 
 def _wait(pred: Callable[[], object], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"not within {timeout} s: {what}")
+    return wait_until(pred, timeout, step=0.2, what=what)
 
 
 def _stream_active(d: DaemonProcess, name: str) -> bool:

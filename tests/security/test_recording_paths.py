@@ -14,8 +14,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from lightnvr.storage.paths import recording_file, segment_files
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.fixtures.db import TestDb, open_testdb
+from tests.fixtures.wait import wait_until
 
 # make run's defaults (conf/lightnvr.conf): every data path relative to the working directory
 RELATIVE = {
@@ -34,17 +33,10 @@ RELATIVE = {
     "database": {"path": "./var/lightnvr.db"},
 }
 SEGMENT_SECONDS = 2
-pause = threading.Event().wait  # polling helper (never set)
 
 
 def _wait(what: str, predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        pause(0.5)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return wait_until(predicate, timeout, step=0.5, what=what)
 
 
 def _complete(d: DaemonProcess) -> list[dict[str, Any]]:

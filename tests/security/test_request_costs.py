@@ -18,7 +18,6 @@ import http.client
 import io
 import os
 import socket
-import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ import pytest
 
 from tests.fixtures.accounts import settle_admin_password
 from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.wait import wait_until
 
 SEGMENT_SECONDS = 2
 RECORDINGS = 4  # complete recordings each test starts from
@@ -65,13 +65,7 @@ class Client:
 
 
 def _wait(pred: Callable[[], object], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(pred, timeout, step=0.25, what=what)
 
 
 def _listing(root: Path) -> dict[str, tuple[int, int]]:
