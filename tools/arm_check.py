@@ -246,6 +246,19 @@ class Api:
             raw = resp.read()
         return json.loads(raw) if raw else None
 
+    def settle_password(self, password: str) -> str:
+        """Change the first admin's configured password, as the server demands before anything
+        else (docs/security.md); later calls use the new one, which is returned."""
+        me = self.call("GET", "/api/auth/verify")
+        if not me.get("must_change_password"):
+            return password
+        new = secrets.token_urlsafe(12)
+        self.call("PUT", f"/api/auth/users/{me['id']}/password",
+                  {"old_password": password, "new_password": new})
+        token = base64.b64encode(f"admin:{new}".encode()).decode()
+        self.headers = {"Authorization": f"Basic {token}"}
+        return new
+
     def download(self, path: str, dest: Path) -> int:
         req = urllib.request.Request(self.base + path, headers=self.headers)
         with urllib.request.urlopen(req, timeout=120) as resp, open(dest, "wb") as fh:
@@ -393,6 +406,7 @@ def run_daemon(args: argparse.Namespace, out_dir: Path, password: str,
             api = Api(args.port, password)
             started = time.monotonic()
             api.wait_healthy(daemon, 300)
+            api.settle_password(password)
             result["startup_seconds"] = round(time.monotonic() - started, 1)
             result["memory_idle"] = memory_of(daemon.pid)
             result["memory"] = record_and_sample(api, daemon, args.camera_port, args.duration)
