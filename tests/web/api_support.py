@@ -120,6 +120,9 @@ class RecordingStreamManager:
     def set_recording_paused(self, reason: str | None) -> None:
         self.calls.append(("paused", reason))
 
+    def live_motion(self, name: str) -> None:
+        return None  # no detector runs in the stand-in (the real one: tests/detection)
+
     def set_motion_zones(self, name: str,
                          include: Sequence[Sequence[tuple[float, float]]],
                          exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None:
