@@ -17,8 +17,8 @@ Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
 - ``half264``  the same scene with the ball moving in the right half of the picture only
   (zone tests: nothing ever moves in the left half)
 - ``alt264``   the same scene, the ball shown only during the last ``--alt-motion`` seconds of
-  every ``--alt-still`` + ``--alt-motion`` seconds of the wall clock (default 12 + 4 s;
-  the issue suggested 20 + 5, shorter keeps tests fast): motion happens exactly when
+  every ``--alt-still`` + ``--alt-motion`` seconds of the wall clock (default 20 + 5 s,
+  the scene issue #11 asks for): motion happens exactly when
   ``time.time() % period >= still``, so a test on the same machine knows when it does
 - ``longgop264`` ``moving264`` with one keyframe every ``LONG_GOP_SECONDS`` (10 s: GOP 150
   at 15 fps), for detection on cameras whose GOP is much longer than the detection interval
@@ -144,8 +144,8 @@ class AlternatingMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
     """alt264: shows the ball (compositor pad sink_2) while the wall clock is in a motion
     phase. `still`/`motion` are set on the class by build_server()."""
 
-    still = 12.0
-    motion = 4.0
+    still = 20.0
+    motion = 5.0
 
     def do_prepared(self):  # type: ignore[no-untyped-def]
         GLib.timeout_add(50, self._tick)
@@ -226,8 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default="1280x720", help="live mounts' picture size WxH")
     ap.add_argument("--fps", type=int, default=15)
     ap.add_argument("--kbps", type=int, default=2000, help="live H.264 bitrate")
-    ap.add_argument("--alt-still", type=float, default=12.0, help="alt264: still seconds")
-    ap.add_argument("--alt-motion", type=float, default=4.0, help="alt264: motion seconds")
+    ap.add_argument("--alt-still", type=float, default=20.0, help="alt264: still seconds")
+    ap.add_argument("--alt-motion", type=float, default=5.0, help="alt264: motion seconds")
     args = ap.parse_args(argv)
     server = build_server(args)
     if server.attach(None) == 0:
