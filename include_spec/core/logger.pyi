@@ -21,7 +21,6 @@ def level_from_c(level: int) -> int: ...               # 0..3 -> logging.ERROR..
 def setup_logging(cfg: GeneralConfig, verbose: bool = False) -> LogRing: ...   # idempotent
 def reopen_log_files() -> None: ...                    # SIGHUP
 def get_log_ring() -> LogRing: ...
-def set_level(level: int) -> None: ...                 # C level 0..3, handlers unchanged
 def teardown_logging() -> None: ...                    # remove our handlers (tests, exit)
 
 # one JSON object per line: ts, level, logger, thread, msg (+ exc)

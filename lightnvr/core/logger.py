@@ -203,11 +203,6 @@ def setup_logging(cfg: GeneralConfig, verbose: bool = False) -> LogRing:
     return _ring
 
 
-def set_level(level: int) -> None:
-    """Change the root level to C level 0..3 without touching handlers."""
-    logging.getLogger().setLevel(level_from_c(level))
-
-
 def reopen_log_files() -> None:
     """Close our log files; each reopens on its next record (after logrotate moved it)."""
     with _lock:
