@@ -111,6 +111,60 @@ register_command("check-config", "validate a configuration file and print the ef
                  "configuration (exit 0 if valid, 2 if not)", _check_config_args, _check_config)
 
 
+# -- import-lightnvr --------------------------------------------------------------------------
+def _import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="PATH-TO-LIGHTNVR-DB",
+                   help="LightNVR's database file (only read, never changed)")
+    p.add_argument("-c", "--config", dest="import_config", metavar="PATH",
+                   help="our configuration file: [database] path is the target, recordings "
+                        "are looked for under [storage] path")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _import_lightnvr(args: argparse.Namespace) -> int:
+    """Import into the configured database; 0 done, 1 refused, 2 configuration error."""
+    import json
+
+    from lightnvr.core.config import ConfigError, load_config
+    from lightnvr.database.lightnvr_import import ImportRefused, import_lightnvr
+    from lightnvr.database.lightnvr_import_formats import LightNVRDatabase
+    from lightnvr.database.manager import Database
+    from lightnvr.storage.lightnvr_layout import locate_imported
+
+    try:
+        config = load_config(args.import_config or args.config)
+    except ConfigError as e:
+        print(f"lightnvr import-lightnvr: configuration error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    target = Database(config.database.path, backup_dir=config.database.backup_path or None)
+    if os.path.abspath(args.source) == target.path:
+        print(f"lightnvr import-lightnvr: [database] path is {target.path}, the LightNVR file "
+              "itself: point it at a new file, then import", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        target.open()
+    except LightNVRDatabase as e:
+        print(f"lightnvr import-lightnvr: the target {e}", file=sys.stderr)
+        return EXIT_USAGE
+    root = config.storage.path
+    try:
+        report = import_lightnvr(args.source, target,
+                                 lambda file_path: locate_imported(root, file_path))
+    except ImportRefused as e:
+        print(f"lightnvr import-lightnvr: {e}", file=sys.stderr)
+        return 1
+    finally:
+        target.close()
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+register_command("import-lightnvr", "import a LightNVR (C) database: streams, users (their "
+                 "passwords keep working), API keys, TOTP, zones, recordings (adopted where "
+                 "they lie), tags, detections, events and settings; prints what was not "
+                 "imported and why", _import_args, _import_lightnvr)
+
+
 # -- the daemon ------------------------------------------------------------------------------
 def _run_daemon(args: argparse.Namespace, as_program: bool) -> int:
     from lightnvr.core.config import ConfigError, load_config

@@ -36,6 +36,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lightnvr.database.backup import backup_database, list_backups, verify_database
+from lightnvr.database.lightnvr_import_formats import (
+    LightNVRDatabase,
+    lightnvr_database_message,
+    lightnvr_schema_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +123,14 @@ class Database:
         """Check integrity (restoring the newest good backup on corruption), then migrate.
 
         Raises SchemaTooNew when the file comes from a newer lightnvr, MigrationFailed when a
-        migration script fails (the database is then unchanged).
+        migration script fails (the database is then unchanged), LightNVRDatabase when it is
+        a LightNVR (C) database (left untouched: it is to be imported, see docs/migrate.md).
         """
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         self._ensure_intact()
         conn = _connect(self.path)
         try:
+            self._refuse_lightnvr(conn)  # before WAL mode: that alone would rewrite its header
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("database %s: journal_mode is %s, not WAL", self.path, mode)
@@ -203,6 +210,13 @@ class Database:
     def schema_version(self) -> int:
         with self.reader() as conn:
             return _applied_version(conn)
+
+    def _refuse_lightnvr(self, conn: sqlite3.Connection) -> None:
+        version = lightnvr_schema_version(conn)
+        if version is not None:
+            message = lightnvr_database_message(self.path, version)
+            log.critical("%s", message)
+            raise LightNVRDatabase(message)
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("

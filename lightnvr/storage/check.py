@@ -18,6 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lightnvr.database.backup import verify_database
+from lightnvr.database.lightnvr_import_formats import (
+    LightNVRDatabase,
+    lightnvr_database_message,
+    lightnvr_schema_version,
+)
 from lightnvr.database.manager import Database, available_migrations
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.storage.paths import (
@@ -55,6 +60,9 @@ class CheckReport:
 def _schema_version(db_path: str) -> int:
     conn = sqlite3.connect(Path(db_path).absolute().as_uri() + "?mode=ro", uri=True)
     try:
+        lightnvr = lightnvr_schema_version(conn)
+        if lightnvr is not None:
+            raise LightNVRDatabase(lightnvr_database_message(db_path, lightnvr))
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name='schema_migrations'"
                             ).fetchone():
             return 0
@@ -74,7 +82,11 @@ def _check_database(db_path: str, report: CheckReport) -> bool:
         report.add(1, f"database {db_path} fails integrity_check: {problem}")
         return False
     known = available_migrations()[-1][0]
-    version = _schema_version(db_path)
+    try:
+        version = _schema_version(db_path)
+    except LightNVRDatabase as e:
+        report.add(1, str(e))
+        return False
     if version != known:
         report.add(1, f"database schema version is {version}, this lightnvr expects {known}")
         return False

@@ -7,10 +7,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import cast
 
-from lightnvr.core.recordings_store import SegmentOpened
+from lightnvr.core.recordings_store import SegmentOpened, TriggerType
 from lightnvr.database.recordings import Recording, RecordingsRepo
 from lightnvr.storage.deletion import delete_recording, unlink_segment
+from lightnvr.storage.lightnvr_layout import lightnvr_file
 from lightnvr.storage.paths import (
     empty_date_dirs,
     orphan_thumbnails,
@@ -58,6 +60,7 @@ class Reconciler:
         self.startup = startup
         self.excludes = excludes
         self.result = SyncResult()
+        self._streams: list[str] | None = None  # names of recorded streams, read once
 
     def run(self) -> SyncResult:
         for step in (self.canonical_paths, self.finish_deletions, self.incomplete_rows,
@@ -178,13 +181,24 @@ class Reconciler:
         start = getattr(info, "start_time", None)
         if start is None:
             start = wall_start(path, {}, info.duration)
-        seg = SegmentOpened(stream_name=stream_of(self.root, path),
-                            file_path=stored_path(self.root, path),
+        stream, trigger = stream_of(self.root, path), cast(TriggerType, "scheduled")
+        # LightNVR's layout (mp4/<sanitized stream>/..., docs/migrate.md): the stream is the
+        # directory below mp4/, and its detection_*.mp4 files are detection recordings
+        adopted = lightnvr_file(self.root, path, self._stream_names())
+        if adopted is not None:
+            stream, trigger = adopted.stream_name, adopted.trigger_type
+        seg = SegmentOpened(stream_name=stream, file_path=stored_path(self.root, path),
                             start_time=start, width=info.width, height=info.height,
-                            fps=info.fps, codec=info.codec)
+                            fps=info.fps, codec=info.codec,
+                            trigger_type=trigger)
         self.repo.register(seg, start + info.duration, os.path.getsize(path))
         self.result.files_registered += 1
         log.info("file %s had no row: registered for stream %s", path, seg.stream_name)
+
+    def _stream_names(self) -> list[str]:
+        if self._streams is None:
+            self._streams = self.repo.stream_names()
+        return self._streams
 
     def stray_thumbnails(self) -> None:
         """Step 5: thumbnails whose segment is gone are removed."""

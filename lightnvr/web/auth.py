@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import pyotp
 
 from lightnvr.core.config import WebConfig
+from lightnvr.database.lightnvr_import_formats import is_lightnvr_hash, verify_lightnvr_password
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.users import User, UsersRepo
 from lightnvr.web.client import client_address
@@ -74,7 +75,10 @@ def hash_password(password: str, salt: str | None = None) -> tuple[str, str]:
 
 
 def verify_password(password: str, encoded: str, salt: str) -> bool:
-    """Constant-time check of `password` against an encoded hash from `hash_password`."""
+    """Constant-time check of `password` against an encoded hash from `hash_password` (or
+    one imported from LightNVR, which `Auth.check_password` then upgrades)."""
+    if is_lightnvr_hash(encoded):
+        return verify_lightnvr_password(password, encoded, salt)
     try:
         scheme, n, r, p, want = encoded.split("$")
         if scheme != "scrypt":
@@ -209,7 +213,14 @@ class Auth:
     def check_password(self, user: User, password: str) -> bool:
         """`password` is the user's (waits for a hashing slot; 503 when none frees up)."""
         with self.hashing_slot():
-            return verify_password(password, user.password_hash, user.salt)
+            ok = verify_password(password, user.password_hash, user.salt)
+            if ok and is_lightnvr_hash(user.password_hash):
+                # An imported LightNVR hash (docs/migrate.md) becomes ours at its first use.
+                encoded, salt = hash_password(password)
+                self.users.set_password(user.id, encoded, salt, user.password_change_required)
+                log.info("user %s: password hash imported from LightNVR upgraded to scrypt",
+                         user.username)
+        return ok
 
     def dummy_hash(self, password: str) -> None:
         """Spend what checking a real password costs (unknown users fail as slowly)."""
