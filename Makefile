@@ -72,8 +72,12 @@ test: deps-test $(VENV)/.stamp-dev www-deps
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks (docs/performance.md): on an idle machine. LIGHTNVR_C=<binary> adds LightNVR C
+# to the recording table; BENCH_ARGS picks scripts or --quick (e.g. BENCH_ARGS=bench_recording.py).
+LIGHTNVR_C ?=
+BENCH_ARGS ?=
 bench: deps-test $(VENV)/.stamp-dev
-	$(PY) tools/bench.py
+	LIGHTNVR_C=$(LIGHTNVR_C) $(PY) tools/bench.py $(BENCH_ARGS)
 
 # Install as a system service (Debian / Raspberry Pi OS): a venv under /opt, the unit, a
 # production config (absolute paths, no demo camera) and a `lightnvr` system user.

@@ -1,7 +1,9 @@
 """`make bench`: run every benchmark in turn, each printing its figures beside its reference.
 
 Benchmarks measure; they assert nothing about speed (timed assertions belong nowhere).
-Pass `--quick` for shorter runs while developing; `make bench` runs the full set.
+Pass `--quick` for shorter runs while developing; `make bench` runs the full set (about
+17 minutes with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`; the recording table of
+issue #16 alone, about 9 minutes: `make bench BENCH_ARGS=bench_recording.py`).
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ TOOLS = Path(__file__).resolve().parent
 
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     # (script, full-run arguments, quick-run arguments)
-    ("bench_recording.py", [], ["--streams", "1,4", "--duration", "20", "--warmup", "4"]),
+    # bench_recording.py also compares LightNVR C when LIGHTNVR_C names its binary.
+    ("bench_recording.py", [], ["--streams", "0,1,4", "--rounds", "2", "--window", "8"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
-    ("bench_detection.py", [], ["--streams", "1,4", "--duration", "20", "--warmup", "5"]),
+    ("bench_detection.py", [], ["--streams", "1,4", "--rounds", "2", "--window", "6"]),
 ]
 
 
