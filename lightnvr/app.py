@@ -57,6 +57,7 @@ from lightnvr.database.streams import StreamsRepo
 from lightnvr.database.zones import ZonesRepo
 from lightnvr.storage.manager import StorageManager
 from lightnvr.storage.store import CanonicalPathStore
+from lightnvr.video.go2rtc.process import PRIORITY_GO2RTC, Go2rtcSupervisor
 from lightnvr.video.stream_manager import MOTION_EVENT_DETAIL, StreamManager, VideoSettings
 from lightnvr.web.api.recordings_batch import JobRegistry
 from lightnvr.web.app import WebApp
@@ -175,6 +176,10 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
         events = _start_events(config, daemon, db, manager, storage)  # docs/mqtt.md
 
+        # optional WebRTC live view (docs/go2rtc.md); idle unless [go2rtc] enabled
+        go2rtc = Go2rtcSupervisor(config.go2rtc, manager.configs, daemon.heartbeats)
+        coordinator.register("go2rtc", PRIORITY_GO2RTC, go2rtc.stop, 8.0)
+
         daemon.phase("web server")
         ctx = WebContext(
             config=config, config_path=daemon.config_path, db=db, streams=streams_repo,
@@ -184,6 +189,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
             request_shutdown=lambda: daemon.request_stop("POST /api/system/shutdown"),
             request_restart=lambda: _request_restart(daemon, restart),
         )
+        ctx.extra["go2rtc"] = go2rtc  # /api/go2rtc/*, /go2rtc/api/webrtc (web/api/go2rtc.py)
         if events.mqtt is not None:
             ctx.extra["mqtt"] = events.mqtt  # GET /api/mqtt/status (core/mqtt/service.pyi)
         # heartbeats: the web:probe thread keeps "web" fresh only while the server answers.
@@ -204,6 +210,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
             manager.set_motion_zones(s.name, motion_polygons(mine),
                                      motion_polygons(mine, exclude=True))
         manager.start(active)
+        go2rtc.start()  # after the streams are registered: its first config has them all
         daemon.set_status(lambda: _status_line(manager))
     except Exception:
         log.critical("start-up failed", exc_info=True)

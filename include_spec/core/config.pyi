@@ -115,7 +115,7 @@ class HardwareConfig:         # (idle) all
     hw_accel_enabled: bool
     hw_accel_device: str
 
-class Go2rtcConfig:           # (idle) all: no go2rtc here
+class Go2rtcConfig:           # the managed go2rtc (video/go2rtc/, docs/go2rtc.md); off by default
     enabled: bool
     binary_path: str
     config_dir: str

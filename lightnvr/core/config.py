@@ -85,7 +85,6 @@ def _idle(default: Any, why: str, lo: float | None = None, hi: float | None = No
 
 # Adding a key: `_opt(..., ours=True)` unless LightNVR's parser reads it; then regenerate
 # docs/compatibility.md with `python -m tools.compat_keys` (a test compares the two).
-_GO2RTC = "no go2rtc here: live view is our own HLS (docs/video.md)"
 _DETECT = ("no detector is called: detections arrive at POST /api/motion/trigger; each stream "
            "has its own threshold and buffers")
 
@@ -231,25 +230,32 @@ class HardwareConfig:
 
 @dataclass(frozen=True)
 class Go2rtcConfig:
-    enabled: bool = _idle(True, _GO2RTC)
-    binary_path: str = _idle("/usr/local/bin/go2rtc", _GO2RTC)
-    config_dir: str = _idle("/etc/lightnvr/go2rtc", _GO2RTC)
-    api_port: int = _idle(1984, _GO2RTC, 1, 65535)
-    rtsp_port: int = _idle(8554, _GO2RTC, 1, 65535)
-    webrtc_listen_port: int = _idle(8555, _GO2RTC, 1, 65535)   # also read as webrtc_port
-    webrtc_enabled: bool = _idle(True, _GO2RTC)
-    stun_enabled: bool = _idle(True, _GO2RTC)
-    stun_server: str = _idle("stun.l.google.com:19302", _GO2RTC)
-    external_ip: str = _idle("", _GO2RTC)
-    ice_servers: str = _idle("", _GO2RTC)
-    webrtc_connection_timeout_ms: int = _idle(30000, _GO2RTC, 1000, 3_600_000)
-    webrtc_ice_recovery_timeout_ms: int = _idle(5000, _GO2RTC, 0, 3_600_000)
+    # a managed go2rtc subprocess for WebRTC live view (video/go2rtc/, docs/go2rtc.md)
+    enabled: bool = _opt(False, note="default false (LightNVR: true): go2rtc is optional")
+    binary_path: str = _opt("/usr/local/bin/go2rtc")
+    config_dir: str = _opt("/etc/lightnvr/go2rtc", note="go2rtc.yaml (mode 0600) and "
+                           "go2rtc.log are written here")
+    api_port: int = _opt(1984, 1, 65535, note="go2rtc's API listens on 127.0.0.1 only; "
+                         "browsers reach it through our authenticated /go2rtc/api/webrtc")
+    rtsp_port: int = _opt(8554, 1, 65535, note="go2rtc's RTSP re-streamer listens on "
+                          "127.0.0.1 only")
+    webrtc_listen_port: int = _opt(8555, 1, 65535)   # also read as webrtc_port
+    webrtc_enabled: bool = _opt(True)
+    stun_enabled: bool = _opt(True)
+    stun_server: str = _opt("stun.l.google.com:19302")
+    external_ip: str = _opt("")
+    ice_servers: str = _opt("")
+    webrtc_connection_timeout_ms: int = _opt(30000, 1000, 3_600_000)
+    webrtc_ice_recovery_timeout_ms: int = _idle(5000, "the WebRTC player gives up once the "
+                                                "connection fails; HLS/MSE stay available",
+                                                0, 3_600_000)
     force_native_hls: bool = _idle(False, "HLS is always our own")
-    proxy_max_inflight: int = _idle(16, _GO2RTC, 1, 128)
-    turn_enabled: bool = _idle(False, _GO2RTC)
-    turn_server_url: str = _idle("", _GO2RTC)
-    turn_username: str = _idle("", _GO2RTC)
-    turn_password: str = _idle("", _GO2RTC)
+    proxy_max_inflight: int = _opt(16, 1, 128, note="concurrent WebRTC offers proxied to "
+                                   "go2rtc; more are refused with 503")
+    turn_enabled: bool = _opt(False)
+    turn_server_url: str = _opt("")
+    turn_username: str = _opt("")
+    turn_password: str = _opt("")
 
 
 @dataclass(frozen=True)

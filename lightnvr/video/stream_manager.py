@@ -214,6 +214,11 @@ class StreamManager:
         with self._lock:
             return sorted(self._streams)
 
+    def configs(self) -> list[StreamConfig]:
+        """Every managed stream's current configuration, sorted by name (go2rtc follows it)."""
+        with self._lock:
+            return [self._streams[n].config for n in sorted(self._streams)]
+
     # -- status ----------------------------------------------------------------------------
     def status(self, name: str) -> StreamStatus | None:
         with self._lock:

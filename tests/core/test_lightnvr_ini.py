@@ -101,11 +101,7 @@ NOT_IMPLEMENTED = {
                       "post_detection_buffer", "buffer_strategy"},
     "detection_engine": {"enabled", "threads", "delegate"},
     "hardware": {"hw_accel_enabled", "hw_accel_device"},
-    "go2rtc": {"enabled", "binary_path", "config_dir", "api_port", "rtsp_port", "webrtc_port",
-               "webrtc_listen_port", "webrtc_enabled", "stun_enabled", "stun_server",
-               "external_ip", "ice_servers", "webrtc_connection_timeout_ms",
-               "webrtc_ice_recovery_timeout_ms", "force_native_hls", "proxy_max_inflight",
-               "turn_enabled", "turn_server_url", "turn_username", "turn_password"},
+    "go2rtc": {"webrtc_ice_recovery_timeout_ms", "force_native_hls"},
     "onvif": {"discovery_enabled", "discovery_interval", "discovery_network"},
 }
 

@@ -17,9 +17,10 @@ import lightnvr
 from lightnvr.core.redact import redact_text
 from lightnvr.database.recordings import RecordingQuery
 from lightnvr.web import openapi as oa
+from lightnvr.web.api.go2rtc import status_json as go2rtc_status
 from lightnvr.web.audit import audit_log
 from lightnvr.web.context import WebContext
-from lightnvr.web.http import Access, HTTPError, Request, Response
+from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.outage_log import OutageLog
 from lightnvr.web.router import Router
 
@@ -148,6 +149,9 @@ class SystemApi:
             self._storage_outage.succeeded()
         if any(s["state"] == "error" for s in streams):
             out["status"] = "degraded"
+        if ctx.config.go2rtc.enabled:  # optional WebRTC live view (web/api/go2rtc.py)
+            out["go2rtc"] = go2rtc_status(ctx, req.principal is not None
+                                          and req.principal.role == Role.ADMIN)
         return Response.json(out)
 
     def logs(self, req: Request) -> Response:
