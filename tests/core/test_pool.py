@@ -82,3 +82,19 @@ def test_concurrent_release_keeps_counts_exact() -> None:
     for t in threads:
         t.join(5)
     assert pool.stats().slabs_in_use == 0
+
+
+def test_slabs_are_made_when_first_needed_and_reused() -> None:
+    """An idle pool holds no slab memory; what it makes is the peak need, then reused."""
+    pool = BufferPool.from_budget(32 * 1024 * 1024)
+    assert pool.stats().allocated_bytes == 0          # nothing resident before a packet
+    bufs = [pool.acquire_copy(b"v" * 3000) for _ in range(3)]
+    assert pool.stats().allocated_bytes == 3 * 4096   # three small slabs, nothing else
+    assert [bytes(b.view()) for b in bufs] == [b"v" * 3000] * 3
+    for b in bufs:
+        b.release()
+    again = [pool.acquire_copy(b"w" * 100) for _ in range(3)]
+    s = pool.stats()
+    assert s.allocated_bytes == 3 * 4096 and s.slabs_in_use == 3  # the same slabs, reused
+    assert [bytes(b.view()) for b in again] == [b"w" * 100] * 3
+    assert s.capacity_bytes > s.allocated_bytes        # the budget is a ceiling, not a cost

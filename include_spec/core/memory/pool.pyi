@@ -1,4 +1,4 @@
-# Preallocated packet-byte slabs (lightnvr/core/memory/pool.py).
+# Packet-byte slabs, made when first needed, bounded per size class (lightnvr/core/memory/pool.py).
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +20,7 @@ class PoolStats:
     exhaustions: int        # acquires that found their size class empty (transient allocation)
     oversize: int           # acquires larger than the largest slab (transient allocation)
     transient_in_use: int
+    allocated_bytes: int    # slab bytes made so far (resident): the peak need, <= capacity_bytes
 
 class BufferPool:
     def __init__(self, size_classes: Sequence[tuple[int, int]]) -> None: ...  # (slab_bytes, count)

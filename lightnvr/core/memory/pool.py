@@ -1,10 +1,16 @@
-"""Preallocated packet-byte slabs in a few size classes, reference counted for fan-out.
+"""Packet-byte slabs in a few size classes, bounded per class, reference counted for fan-out.
 
 A packet is copied once into a slab; each consumer of a fan-out holds a reference and the last
 `release()` returns the slab. When a size class (and every larger one) is empty, or a packet is
 larger than the largest slab, a transient `bytearray` is used and counted: exhaustion is a
 pressure signal for the MemoryGovernor, never a crash. One lock guards the free lists and all
 reference counts (releases come from several consumer threads).
+
+Slabs are allocated the first time a class has none free, never up front: a zero-filled slab
+is resident memory, and the whole budget (32 MiB by default) made an idle daemon with no
+camera cost that much for nothing. A class never holds more than its count, and slabs it has
+are kept for reuse (no malloc churn per packet), so resident slab memory is the peak of what
+the queues really held, at most the budget (`stats().allocated_bytes`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ class PoolStats:
     exhaustions: int
     oversize: int
     transient_in_use: int
+    allocated_bytes: int = 0
 
 
 class PooledBuffer:
@@ -63,12 +70,16 @@ class PooledBuffer:
 
 
 class BufferPool:
-    """Slabs preallocated at start-up: `size_classes` is [(slab_bytes, count), ...]."""
+    """At most `count` slabs of each `slab_bytes`: `size_classes` is [(slab_bytes, count), ...];
+    slabs are made when first needed (module doc)."""
 
     def __init__(self, size_classes: Sequence[tuple[int, int]]) -> None:
         classes = sorted((int(s), int(n)) for s, n in size_classes if s > 0 and n > 0)
         self._sizes = [s for s, _ in classes]
-        self._free: list[list[bytearray]] = [[bytearray(s) for _ in range(n)] for s, n in classes]
+        self._free: list[list[bytearray]] = [[] for _ in classes]
+        # Slabs each class may still create (lazy allocation, see the module doc).
+        self._unmade = [n for _, n in classes]
+        self._allocated = 0
         self._lock = threading.Lock()
         self._slabs_total = sum(n for _, n in classes)
         self._capacity = sum(s * n for s, n in classes)
@@ -93,23 +104,35 @@ class BufferPool:
         n = src.nbytes
         with self._lock:
             index, slab = self._take(n)
-            if slab is None:
+            if index < 0:
                 self._transient += 1
-        if slab is None:
+        if index < 0:
             slab = bytearray(src)  # allocated outside the lock: it may be large
+        elif slab is None:
+            # A new slab of class `index` (reserved under the lock), made outside it: zero
+            # filling up to 1 MiB must not hold up other threads' releases.
+            slab = bytearray(self._sizes[index])
+            slab[:n] = src
         else:
             slab[:n] = src
         return PooledBuffer(self, slab, n, index)
 
     def _take(self, n: int) -> tuple[int, bytearray | None]:
-        """Under the lock: a free slab of the smallest class >= n, else count why not."""
+        """Under the lock: (class, slab) for the smallest class >= n with a free slab, or
+        (class, None) when that class may still make one; (-1, None) and count why not."""
         fitting = [i for i, s in enumerate(self._sizes) if s >= n]
         if not fitting:
             self._oversize += 1
             return -1, None
         for i in fitting:
-            if self._free[i]:
-                slab = self._free[i].pop()
+            free = self._free[i]
+            if free or self._unmade[i]:
+                slab = None
+                if free:
+                    slab = free.pop()
+                else:
+                    self._unmade[i] -= 1
+                    self._allocated += self._sizes[i]
                 self._in_use += 1
                 self._bytes_in_use += self._sizes[i]
                 self._peak = max(self._peak, self._in_use)
@@ -142,7 +165,7 @@ class BufferPool:
         with self._lock:
             return PoolStats(self._capacity, self._slabs_total, self._in_use,
                              self._bytes_in_use, self._peak, self._exhaustions, self._oversize,
-                             self._transient)
+                             self._transient, self._allocated)
 
     def utilization(self) -> float:
         """Fraction 0.0..1.0 of slabs in use (0.0 for an empty pool)."""
