@@ -33,6 +33,7 @@ from lightnvr.database.lightnvr_import_formats import (
 from lightnvr.database.manager import Database
 
 IMPORT_MARKER_KEY = "lightnvr_import"
+_USER_FLAGS = frozenset({"is_active", "totp_enabled", "password_change_locked"})
 _TRIGGERS = {"scheduled": "scheduled", "detection": "detection", "manual": "manual",
              "motion": "detection", "continuous": "scheduled"}
 
@@ -267,7 +268,9 @@ class _Importer:
                 continue
             values = {c: row[c] for c in shared if row[c] is not None}
             values.update(role=role, salt=salt, password_hash=encode_lightnvr_hash(digest))
-            if row["api_key"]:
+            for flag in _USER_FLAGS & set(values):
+                values[flag] = int(bool(values[flag]))  # ours CHECK these to be 0 or 1
+            if _val(row, "api_key"):
                 # stored as web/auth.api_key_digest stores keys: the SHA-256 hex digest
                 values["api_key"] = hashlib.sha256(str(row["api_key"]).encode()).hexdigest()
             self._insert("users", values, keep_id=int(row["id"]))
@@ -289,7 +292,7 @@ class _Importer:
                 t.skip(what, "a recording of this file exists here already")
                 continue
             values = {c: row[c] for c in shared if row[c] is not None}
-            trigger = str(row["trigger_type"] or "scheduled")
+            trigger = str(_val(row, "trigger_type") or "scheduled")
             values.update(file_path=found.file_path, start_time=float(row["start_time"]),
                           trigger_type=_TRIGGERS.get(trigger, "scheduled"))
             if values.get("is_complete"):
@@ -320,7 +323,7 @@ class _Importer:
         t.fields_not_imported.setdefault("created_at", "not kept here")
         for row in self.src.execute("SELECT * FROM detections ORDER BY id"):
             values = {c: row[c] for c in shared if row[c] is not None}
-            if row["recording_id"] is not None:
+            if _val(row, "recording_id") is not None:
                 rid = self.recording_ids.get(int(row["recording_id"]))
                 if rid is None:
                     values.pop("recording_id", None)  # its recording stays behind
@@ -374,6 +377,11 @@ class _Importer:
                 t.imported += 1
             else:
                 t.skip(f"setting {row['key']}", "this database has its own value already")
+
+
+def _val(row: sqlite3.Row, column: str) -> Any:
+    """``row[column]``, or None for a column an older LightNVR schema did not have yet."""
+    return row[column] if column in row.keys() else None  # noqa: SIM118 (Row: in = values)
 
 
 def _stream_problem(values: dict[str, Any]) -> str | None:
