@@ -11,6 +11,7 @@ from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import LiveMotion
+from lightnvr.video.live_mse import LiveSubscription
 
 MOTION_EVENT_DETAIL: str  # NvrEvent.detail of the built-in motion detector's DETECTION events
 
@@ -96,6 +97,13 @@ class StreamManager:
     def statuses(self) -> list[StreamStatus]: ...
     def snapshot_jpeg(self, name: str) -> bytes | None: ...   # latest keyframe decoded, cached ~1 s
     def hls_dir(self, name: str) -> str: ...                   # directory holding index.m3u8
+    def live_subscribe(self, name: str, sub: bool,
+                       on_ready: Callable[[], None]) -> LiveSubscription | None: ...
+    # a viewer of the stream's fMP4 live feed (video/live_mse.py; `sub`: the sub-stream when
+    # it has one); None when unknown, stopped or streaming_enabled is off. on_ready: the feed
+    # has messages (called from the muxer thread; must not block)
+    def live_unsubscribe(self, subscription: LiveSubscription) -> None: ...   # never blocks
+    def live_viewers(self) -> dict[str, int]: ...   # viewers per running muxer ("s", "s/sub")
     def set_manual_recording(self, name: str, on: bool) -> bool: ...   # False: unknown stream
     def manual_recording(self, name: str) -> bool: ...
     def set_recording_paused(self, reason: str | None) -> None: ...  # storage emergency; None resumes

@@ -4,6 +4,7 @@ from typing import Any
 from lightnvr.core.config import WebConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.shutdown import ShutdownCoordinator
+from lightnvr.web.live_socket import LiveSockets
 
 MAX_HEADER_BYTES: int
 SOCKET_TIMEOUT: float
@@ -12,8 +13,13 @@ HEAD_DEADLINE: float     # a request head must be complete this long after it re
 PROBE_PERIOD: float
 PROBE_TIMEOUT: float
 HEARTBEAT_NAME: str
+LIVE_SOCKETS: str        # ctx.extra key of the server's LiveSockets (web/live_socket.py)
+TAKE_SOCKET: str         # environ key: a callable handing the connection's socket to a handler
+
+class SocketTakenError(Exception): ...   # the connection cannot be handed over
 
 class WebServer:
+    live: LiveSockets    # the "web:live" thread: started and stopped with the server
     def __init__(self, config: WebConfig, app: Any, port: int | None = None,
                  bind_ip: str | None = None, socket_timeout: float = ..., *,
                  heartbeats: HeartbeatRegistry | None = None,

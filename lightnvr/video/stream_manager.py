@@ -53,6 +53,7 @@ from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.detection.zones import Zones
 from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
+from lightnvr.video.live_mse import LiveSubscription, MseHub, MseMuxer, MseSource
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.reader import ReaderSettings, StreamReader
 from lightnvr.video.recorder import Recorder, RecorderSettings
@@ -165,6 +166,7 @@ class StreamManager:
         self._stopping = False
         self._listener: Callable[[NvrEvent], None] | None = None
         self._zones: dict[str, Zones] = {}  # motion (include, exclude) zones per stream
+        self._mse = MseHub(self._mse_queue, self._mse_forget, self._mse_watch)
 
     # -- configuration ---------------------------------------------------------------------
     def start(self, streams: Sequence[StreamConfig]) -> None:
@@ -275,6 +277,66 @@ class StreamManager:
 
     def hls_dir(self, name: str) -> str:
         return os.path.join(self.settings.hls_path, name)
+
+    # -- MSE live view (video/live_mse.py, docs/video.md "Low-latency live view") ----------
+    def live_subscribe(self, name: str, sub: bool,
+                       on_ready: Callable[[], None]) -> LiveSubscription | None:
+        """A viewer of `name`'s fMP4 live feed (`sub`: its sub-stream when it has one);
+        None when the stream is unknown, stopped or has live streaming off."""
+        with self._lock:
+            entry = self._streams.get(name)
+            if entry is None or entry.reader is None or not entry.config.streaming_enabled:
+                return None
+            url = entry.config.sub_stream_url if sub else ""
+        key = name + "/sub" if url else name
+        return self._mse.subscribe(key, functools.partial(self._mse_source, entry, url),
+                                   on_ready)
+
+    def live_unsubscribe(self, subscription: LiveSubscription) -> None:
+        self._mse.unsubscribe(subscription)
+
+    def live_viewers(self) -> dict[str, int]:
+        """Viewers per running fMP4 muxer (`stream` or `stream/sub`)."""
+        return self._mse.viewers()
+
+    def _mse_source(self, entry: _Stream, url: str) -> MseSource | None:
+        """The main reader, else the detector's sub-stream reader, else a sub reader of our
+        own (live only: no recording, no audio) that lives as long as its viewers."""
+        main, slot = entry.reader, entry.detector
+        if main is None:
+            return None
+        if not url:
+            return MseSource(main.add_consumer, main.remove_consumer, lambda: None,
+                             entry.config.record_audio)
+        if slot is not None and slot.sub is not None and slot.source == url:
+            return MseSource(slot.sub.add_consumer, slot.sub.remove_consumer, lambda: None,
+                             False)
+        name = entry.config.name + "/live-sub"  # "/" never occurs in a stream name
+        reader = self._new_reader(entry.config.replace(name=name, url=url), critical=False,
+                                  want_audio=False)
+
+        def release() -> None:
+            reader.stop(self.settings.stop_deadline_seconds)
+            if self._heartbeats is not None:
+                self._heartbeats.unregister(f"reader:{name}")
+
+        reader.start()
+        return MseSource(reader.add_consumer, reader.remove_consumer, release, False)
+
+    def _mse_queue(self, key: str) -> HandoffQueue[MediaPacket]:
+        size = max(64, min(4096, self.settings.queue_budget_bytes // 8192))
+        q: HandoffQueue[MediaPacket] = HandoffQueue(f"mse:{key}", size)
+        if self._governor is not None:
+            self._governor.register_queue(q, QueueRole.LIVE)
+        return q
+
+    def _mse_forget(self, q: HandoffQueue[MediaPacket]) -> None:
+        if self._governor is not None:
+            self._governor.unregister_queue(q)
+
+    def _mse_watch(self, muxer: MseMuxer) -> None:
+        if self._heartbeats is not None:  # not critical: a stuck muxer costs live view only
+            muxer.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds, False)
 
     def set_manual_recording(self, name: str, on: bool) -> bool:
         with self._lock:
@@ -628,6 +690,7 @@ class StreamManager:
 
     def _stop_live(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        self._mse.stop(timeout / 2)
         for e in self._entries():
             if e.live is not None:
                 e.live.queue.close()

@@ -13,11 +13,16 @@ socket, lets workers finish in-flight requests until the deadline, then force-cl
 connections; it returns within `timeout` and logs any thread that overran. Limits: request line
 + headers `MAX_HEADER_BYTES`, body `[web] max_request_bytes` (413), socket timeout
 `SOCKET_TIMEOUT` per read once a worker has the connection.
+Live view: the server owns `LiveSockets` (live_socket.py, thread `web:live`), published to the
+API as `ctx.extra[LIVE_SOCKETS]`, started and stopped with it; its gateway puts
+`environ[TAKE_SOCKET]` into every request, a callable with which a handler takes over the
+connection's socket (cheroot then neither answers nor shuts it down).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -29,6 +34,7 @@ from lightnvr.core.config import WebConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.shutdown import PRIORITY_WEB, ShutdownCoordinator
 from lightnvr.web.head_gate import HeadGate
+from lightnvr.web.live_socket import LiveSockets
 from lightnvr.web.probe import WebProbe, loopback_host
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,45 @@ HEAD_DEADLINE = 10.0  # the whole request head, however it is trickled
 PROBE_PERIOD = 5.0
 PROBE_TIMEOUT = 5.0
 HEARTBEAT_NAME = "web"
+LIVE_SOCKETS = "live_sockets"  # ctx.extra key of the server's LiveSockets
+TAKE_SOCKET = "lightnvr.take_socket"  # environ key: () -> the connection's socket
+
+
+class SocketTakenError(Exception):
+    """The connection cannot be handed over (bytes already buffered after the head, TLS)."""
+
+
+class _Gateway(wsgi.Gateway_10):  # type: ignore[misc]
+    """WSGI 1.0 gateway that lets a handler take the socket (live view WebSockets)."""
+
+    taken = False
+
+    def get_environ(self) -> dict[str, Any]:  # type: ignore[override]
+        env: dict[str, Any] = super().get_environ()
+        env[TAKE_SOCKET] = self._take_socket
+        return env
+
+    def _take_socket(self) -> socket.socket:
+        req = self.req
+        conn = req.conn
+        if conn.rfile.has_data() or req.server.ssl_adapter is not None:
+            raise SocketTakenError("connection cannot be handed over")
+        self.taken = True  # start_response and write do nothing from now on
+        req.sent_headers = True  # cheroot writes no answer of its own...
+        req.close_connection = True  # ...reads no further request from it...
+        conn.linger = True  # ...and neither shuts it down nor closes it: it is the caller's now
+        sock: socket.socket = conn.socket
+        return sock
+
+    def start_response(self, status: str, headers: Any, exc_info: Any = None) -> Any:
+        if self.taken:
+            self.started_response = True
+            return self.write
+        return super().start_response(status, headers, exc_info)
+
+    def write(self, chunk: bytes) -> None:
+        if not self.taken:
+            super().write(chunk)
 
 
 class _GatedServer(wsgi.Server):  # type: ignore[misc]
@@ -88,6 +133,8 @@ class _Stamped:
 class WebServer:
     """One HTTP listener for the WSGI `app` on `[web] bind_ip:port`."""
 
+    live: LiveSockets
+
     def __init__(self, config: WebConfig, app: Any, port: int | None = None,
                  bind_ip: str | None = None, socket_timeout: float = SOCKET_TIMEOUT, *,
                  heartbeats: HeartbeatRegistry | None = None,
@@ -108,6 +155,10 @@ class WebServer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._workers: list[threading.Thread] = []
+        self.live = LiveSockets()
+        ctx = getattr(app, "ctx", None)
+        if ctx is not None:
+            ctx.extra[LIVE_SOCKETS] = self.live
 
     @property
     def bound_port(self) -> int:
@@ -128,6 +179,7 @@ class WebServer:
                              request_queue_size=64,
                              timeout=self.socket_timeout,  # type: ignore[arg-type]
                              shutdown_timeout=int(STOP_DEADLINE), server_name="lightnvr")
+        server.gateway = _Gateway
         server.max_request_header_size = MAX_HEADER_BYTES
         server.max_request_body_size = self.config.max_request_bytes
         # The accept loop notices stop() at this period; 0.1 s keeps shutdown snappy.
@@ -147,6 +199,7 @@ class WebServer:
                                   idle=self.socket_timeout)
             self._gate.start()
             server.gate = self._gate
+        self.live.start(self._heartbeats)
         self._thread = threading.Thread(target=self._run, name="web", daemon=True)
         self._thread.start()
         log.info("web server listening on http://%s:%d (%d workers)", self._addr[0],
@@ -192,6 +245,7 @@ class WebServer:
         gate, self._gate = self._gate, None
         if gate is not None:  # closes what waits for a head; newcomers go straight on
             gate.stop(min(1.0, timeout * 0.2))
+        self.live.stop(min(1.0, timeout * 0.2))  # live viewers hold no worker: just close
         # Leave a little of the budget for joining "web" after the workers are done.
         server.shutdown_timeout = max(0.1, timeout * 0.7)
         stopper = threading.Thread(target=server.stop, name="web:stop", daemon=True)
