@@ -3,15 +3,21 @@ retention override, tags, sync (batch jobs live in recordings_batch.py).
 
 List items follow the C project's shape (api_handlers_recordings_list.c): `stream`, ISO 8601
 `start_time`/`end_time` plus `*_unix` epochs, `duration`, human `size`, `capture_method`,
-`has_detection`, `detection_labels`, `tags`. `?label=` (alias of `detection_label`) keeps the
+`has_detection`, `detection_labels`, `tags`. A segment still being written (`is_complete` false,
+listed with `?include_incomplete=1`) carries `"recording": true`, and its `end_time`/`size`
+are its live edge: the file's last write and current size (it is fragmented MP4, playable as it
+grows). `?label=` (alias of `detection_label`) keeps the
 recordings with a detection of that label; `GET /api/recordings/{id}/detections` lists the
 detections a recording shows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
+import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.detections import DetectionsRepo
@@ -87,9 +93,43 @@ def recording_file(ctx: WebContext, rec: Recording) -> str:
     return path
 
 
+def live_edge(ctx: WebContext, rec: Recording) -> tuple[float, int] | None:
+    """(end time, size) of a segment still being written, from its file; None when complete.
+
+    The recorder writes each fragment through as it closes (docs/storage.md, Recording step 3),
+    so the file's mtime is the wall time of its newest playable second."""
+    if rec.is_complete:
+        return None
+    try:
+        st = os.stat(stored_file(ctx.config.storage.path, rec.file_path))
+    except OSError:
+        return rec.start_time, 0
+    return max(rec.start_time, min(st.st_mtime, time.time())), st.st_size
+
+
+def overlapping(ctx: WebContext, stream: str, start: float, end: float) -> list[Recording]:
+    """The stream's recordings overlapping [start, end], the open one judged by its live edge
+    (its row has no end time yet, so the range query alone would miss it), by start."""
+    rows = {r.id: r for r in ctx.recordings.in_range(stream, start, end)}
+    for r in ctx.recordings.incomplete():
+        if r.stream_name == stream and r.start_time <= end:
+            rows[r.id] = r
+    out = []
+    for r in rows.values():
+        live = live_edge(ctx, r)
+        if live is not None and (live[1] == 0 or live[0] < start):
+            continue  # no file yet, or it ends before the range
+        out.append(r)
+    return sorted(out, key=lambda r: (r.start_time, r.id))
+
+
 def recording_json(rec: Recording, tags: list[str],
-                   labels: list[tuple[str, int]]) -> dict[str, Any]:
+                   labels: list[tuple[str, int]],
+                   live: tuple[float, int] | None = None) -> dict[str, Any]:
+    if live is not None:  # shown as it is now; the row itself stays incomplete
+        rec = dataclasses.replace(rec, end_time=live[0], size_bytes=live[1])
     d = rec.to_dict()
+    d["recording"] = live is not None
     end = rec.end_time if rec.end_time is not None else rec.start_time
     d.update({
         "stream": rec.stream_name, "start_time": iso(rec.start_time), "end_time": iso(end),
@@ -167,8 +207,11 @@ class RecordingsApi:
 
     def item(self, rec: Recording) -> dict[str, Any]:
         end = rec.end_time if rec.end_time is not None else rec.start_time
+        live = live_edge(self.ctx, rec)
+        if live is not None:
+            end = live[0]
         labels = self.detections.labels_summary(rec.stream_name, rec.start_time, end)
-        return recording_json(rec, self.ctx.recordings.tags(rec.id), labels)
+        return recording_json(rec, self.ctx.recordings.tags(rec.id), labels, live)
 
     def list_recordings(self, req: Request) -> Response:
         q = build_query(req)

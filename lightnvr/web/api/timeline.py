@@ -7,6 +7,10 @@ segment per group of fragments (~TARGET_SEGMENT seconds), all addressed on
 play fMP4 byte-range playlists (HLS version 7). A file that cannot be parsed is listed as one
 whole-file segment. The UI may also play the JSON segment list one recording after another.
 
+A segment still being written is on the timeline too (`"recording": true`), up to its live
+edge (the file's last write, recordings.live_edge); in the manifest it ends with its last whole
+fragment, so a player gets what is on disk now and the UI fetches a new manifest to go on.
+
 The segments answer also carries `detection_intervals`: the stream's detections in the range,
 merged into runs (detections less than MARK_GAP seconds apart are one event), so the ruler can
 mark when something was seen without drawing thousands of ticks.
@@ -15,6 +19,7 @@ mark when something was seen without drawing thousands of ticks.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime
 import time
 from typing import TYPE_CHECKING, Any
@@ -23,7 +28,7 @@ from lightnvr.database.detections import DetectionsRepo
 from lightnvr.storage.paths import recording_file
 from lightnvr.web import media
 from lightnvr.web.api._nvr_schemas import describe_timeline
-from lightnvr.web.api.recordings import parse_time
+from lightnvr.web.api.recordings import live_edge, overlapping, parse_time
 from lightnvr.web.api.streams import path_stream
 from lightnvr.web.http import Access, HTTPError, Request, Response
 
@@ -67,8 +72,15 @@ def _stream_arg(ctx: WebContext, req: Request) -> str:
 
 
 def _segments(ctx: WebContext, stream: str, start: float, end: float) -> list[Recording]:
-    rows = [r for r in ctx.recordings.in_range(stream, start, end)
-            if r.is_complete and r.end_time is not None]
+    """Complete rows and the open one(s) with their live edge as `end_time`, by start."""
+    rows: list[Recording] = []
+    for r in overlapping(ctx, stream, start, end):
+        live = live_edge(ctx, r)
+        if live is not None:
+            r = dataclasses.replace(r, end_time=live[0], size_bytes=live[1])
+        elif r.end_time is None:
+            continue
+        rows.append(r)
     return rows[:MAX_SEGMENTS]
 
 
@@ -95,6 +107,7 @@ class TimelineApi:
                 "end_time": _local(r_end), "duration": round(r_end - r.start_time),
                 "size": r.to_dict()["size"], "size_bytes": r.size_bytes,
                 "has_detection": has_det, "capture_method": r.trigger_type,
+                "recording": not r.is_complete,
                 "start_timestamp": r.start_time, "end_timestamp": r_end,
                 "local_start_timestamp": r.start_time, "local_end_timestamp": r_end,
             })
@@ -125,6 +138,8 @@ class TimelineApi:
         if not rows:
             raise HTTPError(404, "no recordings found for the specified time range")
         text = build_playlist(self.ctx, rows, self.layouts)
+        if "#EXTINF" not in text:  # only an open segment with nothing whole in it yet
+            raise HTTPError(404, "nothing playable in the specified time range yet")
         return Response.text(text, content_type="application/vnd.apple.mpegurl",
                              headers={"Cache-Control": "no-cache"})
 
@@ -159,7 +174,8 @@ def register(router: Router, ctx: WebContext) -> None:
 
 
 def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.LayoutCache) -> str:
-    """An HLS v7 VOD playlist over `rows` (complete recordings, by start time)."""
+    """An HLS v7 VOD playlist over `rows` (by start time; an open one up to its last whole
+    fragment, see the module doc)."""
     body: list[str] = []
     longest = 1.0
     for n, r in enumerate(rows):
@@ -171,6 +187,13 @@ def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.Layout
             body.append("#EXT-X-DISCONTINUITY")
         body.append(f"#EXT-X-PROGRAM-DATE-TIME:"
                     f"{datetime.datetime.fromtimestamp(r.start_time, datetime.UTC).isoformat()}")
+        if layout is not None and not r.is_complete:
+            layout, duration = _whole_fragments(layout)
+        if layout is None and not r.is_complete:
+            body.pop()  # nothing playable yet: leave the open segment out
+            if n and body and body[-1] == "#EXT-X-DISCONTINUITY":
+                body.pop()
+            continue
         if layout is None:
             body += [f"#EXTINF:{duration:.3f},", url]
             longest = max(longest, duration)
@@ -184,6 +207,15 @@ def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.Layout
             f"#EXT-X-TARGETDURATION:{int(longest) + 1}", "#EXT-X-MEDIA-SEQUENCE:0",
             "#EXT-X-INDEPENDENT-SEGMENTS"]
     return "\n".join([*head, *body, "#EXT-X-ENDLIST", ""])
+
+
+def _whole_fragments(layout: media.Fmp4Layout) -> tuple[media.Fmp4Layout | None, float]:
+    """The open segment's layout without its newest fragment (it may still be written), and
+    the playable duration: up to the start of that fragment. None when nothing is left."""
+    frags = layout.fragments
+    if len(frags) < 2:
+        return None, 0.0
+    return dataclasses.replace(layout, fragments=frags[:-1]), frags[-1].start
 
 
 def _groups(layout: media.Fmp4Layout,

@@ -1,9 +1,10 @@
 // Recordings: filterable, sortable, paged table with batch actions and a modal player.
 import {
   html, useEffect, useRef, useState, get, post, put, del, enc, canWrite, toast, errText, fetchStreams,
-  fmtBytes, fmtDuration, fmtTime, recStart, recDuration, recStream, recTrigger, recSize, downloadUrl,
+  fmtBytes, fmtDuration, fmtTime, recStart, recDuration, isAdmin, recStream, recTrigger, recSize, downloadUrl,
 } from '../lib.js';
 import { Modal, ErrorBox, Icon, Spinner, Empty, confirmDialog } from '../components.js';
+import Hls from '/node_modules/hls.js/dist/hls.mjs';
 
 const COLUMNS = [
   { id: 'stream_name', label: 'Stream' },
@@ -33,7 +34,9 @@ const dayStart = (d) => new Date(`${d}T00:00:00`).toISOString().replace(/\.\d+Z$
 const dayEnd = (d) => new Date(`${d}T23:59:59`).toISOString().replace(/\.\d+Z$/, 'Z');
 
 function apiQuery(f) {
-  const q = new URLSearchParams({ page: f.page, limit: f.limit, sort: f.sort, order: f.order });
+  // include_incomplete: the segment being written is listed too (marked "recording"): a new
+  // camera shows footage at once instead of after its first segment closes.
+  const q = new URLSearchParams({ page: f.page, limit: f.limit, sort: f.sort, order: f.order, include_incomplete: '1' });
   if (f.stream) q.set('stream', f.stream);
   if (f.from) q.set('start', dayStart(f.from));
   if (f.to) q.set('end', dayEnd(f.to));
@@ -43,6 +46,9 @@ function apiQuery(f) {
   if (f.label) q.set('label', f.label);
   return q.toString();
 }
+
+// The segment still being written: listed, playable up to its live edge, never deleted here.
+export const isOpen = (r) => r.recording === true || r.is_complete === false || r.is_complete === 0;
 
 function Thumb({ rec }) {
   const [ok, setOk] = useState(true);
@@ -72,11 +78,48 @@ function DetectionList({ rec, videoRef }) {
   </section>`;
 }
 
+// The segment still being written, through hls.js over the timeline's playlist of it (its whole
+// fragments so far). When playback reaches the end, a fresh playlist has the seconds recorded
+// since, so it plays on up to the live edge.
+function GrowingVideo({ rec, videoRef, onError }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const v = ref.current;
+    videoRef.current = v;
+    if (!Hls.isSupported()) { v.src = `/api/recordings/play/${rec.id}`; return undefined; }
+    let hls = null;
+    let stopped = false;
+    // Half a second in: the segment before this one ends exactly where this one starts.
+    const from = (Number(recStart(rec)) / 1000 + 0.5).toFixed(3);
+    const open = (pos) => {
+      if (stopped) return;
+      if (hls) hls.destroy();
+      hls = new Hls({ enableWorker: false, startPosition: pos });
+      hls.on(Hls.Events.ERROR, (_e, d) => {
+        if (!d.fatal) return;
+        v.dataset.hlsError = `${d.type}:${d.details}`;
+        onError(new Error('This recording cannot be played yet — try again in a few seconds'));
+      });
+      hls.on(Hls.Events.MANIFEST_PARSED, () => { v.play().catch(() => {}); });
+      hls.loadSource(`/api/timeline/manifest?stream=${enc(recStream(rec))}&start=${from}&end=${Math.floor(Date.now() / 1000) + 60}`);
+      hls.attachMedia(v);
+    };
+    let last = 0;
+    const ended = () => { last = v.currentTime; setTimeout(() => open(last), 1000); };
+    v.addEventListener('ended', ended);
+    open(0);
+    return () => { stopped = true; v.removeEventListener('ended', ended); if (hls) hls.destroy(); };
+  }, [rec.id]);
+  return html`<video ref=${ref} class="player" controls autoplay muted playsinline data-mode="growing"
+    aria-label=${'Recording (still being written) of ' + recStream(rec)}></video>`;
+}
+
 export function RecordingPlayer({ rec, user, onClose, onChanged }) {
   const [prot, setProt] = useState(!!rec.protected);
   const [error, setError] = useState(null);
   const videoRef = useRef(null);
   const name = recStream(rec);
+  const open = isOpen(rec);
   const protect = async () => {
     try {
       await put(`/api/recordings/${rec.id}/protect`, { protected: !prot });
@@ -85,10 +128,17 @@ export function RecordingPlayer({ rec, user, onClose, onChanged }) {
       onChanged && onChanged();
     } catch (err) { setError(err); }
   };
+  // One rule in both delete dialogs, the server's: a protected recording is kept unless an
+  // administrator deletes it on purpose (then ?force=true); everyone else unprotects it first.
+  const admin = isAdmin(user);
   const remove = async () => {
-    if (!await confirmDialog({ title: 'Delete recording?', message: `Delete the ${name} recording from ${fmtTime(recStart(rec))}? This cannot be undone.`, confirm: 'Delete', danger: true })) return;
+    const message = !prot ? `Delete the ${name} recording from ${fmtTime(recStart(rec))}? This cannot be undone.`
+      : admin ? `This recording is protected. Protected recordings are kept unless an administrator deletes them on purpose. Delete the ${name} recording from ${fmtTime(recStart(rec))} anyway? This cannot be undone.`
+        : 'This recording is protected. Protected recordings are kept: unprotect it first, or ask an administrator.';
+    if (prot && !admin) { await confirmDialog({ title: 'Protected recording', message, confirm: 'OK' }); return; }
+    if (!await confirmDialog({ title: prot ? 'Delete a protected recording?' : 'Delete recording?', message, confirm: prot ? 'Delete anyway' : 'Delete', danger: true })) return;
     try {
-      await del(`/api/recordings/${rec.id}`);
+      await del(`/api/recordings/${rec.id}${prot ? '?force=true' : ''}`);
       toast('Recording deleted', 'ok');
       onChanged && onChanged();
       onClose();
@@ -99,10 +149,12 @@ export function RecordingPlayer({ rec, user, onClose, onChanged }) {
       <a class="btn" href=${`/api/recordings/download/${rec.id}`} download><${Icon} name="download" /> Download</a>
       ${canWrite(user) && html`<button type="button" class="btn" onClick=${protect} aria-pressed=${prot ? 'true' : 'false'}>
         <${Icon} name="lock" /> ${prot ? 'Unprotect' : 'Protect'}</button>
-        <button type="button" class="btn danger" onClick=${remove}><${Icon} name="trash" /> Delete</button>`}`}>
+        ${!open && html`<button type="button" class="btn danger" onClick=${remove}><${Icon} name="trash" /> Delete</button>`}`}`}>
     <${ErrorBox} error=${error} />
-    <video ref=${videoRef} class="player" src=${`/api/recordings/play/${rec.id}`} controls autoplay muted playsinline
-      aria-label=${'Recording of ' + name} onError=${() => setError(new Error('This recording cannot be played (file missing or unsupported codec)'))}></video>
+    ${open && html`<p class="notice" role="status"><span class="rec-dot" aria-hidden="true"></span> Still being recorded (started ${fmtTime(recStart(rec))}): playback goes on up to the newest seconds.</p>`}
+    ${open ? html`<${GrowingVideo} rec=${rec} videoRef=${videoRef} onError=${setError} />`
+    : html`<video ref=${videoRef} class="player" src=${`/api/recordings/play/${rec.id}`} controls autoplay muted playsinline
+      aria-label=${'Recording of ' + name} onError=${() => setError(new Error('This recording cannot be played (file missing or unsupported codec)'))}></video>`}
     <dl class="meta">
       <div><dt>Length</dt><dd>${fmtDuration(recDuration(rec))}</dd></div>
       <div><dt>Size</dt><dd>${fmtBytes(recSize(rec))}</dd></div>
@@ -129,8 +181,8 @@ async function zipDownload(ids) {
   downloadUrl(`/api/recordings/batch-download/result/${enc(token)}`, `recordings-${ids.length}.zip`);
 }
 
-async function batchDelete(ids) {
-  const res = await post('/api/recordings/batch-delete', { ids });
+async function batchDelete(ids, includeProtected = false) {
+  const res = await post('/api/recordings/batch-delete', includeProtected ? { ids, include_protected: true } : { ids });
   const job = res.job_id || res.jobId;
   if (!job) return res;
   for (let i = 0; i < 300; i++) {
@@ -211,8 +263,16 @@ export function RecordingsPage({ query, user }) {
     return `Deleted ${done} recording(s)` + (skipped ? `; ${skipped} protected kept` : '');
   };
   const doDelete = async () => {
-    if (!await confirmDialog({ title: `Delete ${ids.length} recording${ids.length > 1 ? 's' : ''}?`, message: 'Protected recordings are skipped by the server. Deleted files cannot be recovered.', confirm: 'Delete', danger: true })) return;
-    run(deleted, () => batchDelete(ids));
+    const admin = isAdmin(user);
+    const choice = await confirmDialog({
+      title: `Delete ${ids.length} recording${ids.length > 1 ? 's' : ''}?`,
+      message: 'Protected recordings are kept unless an administrator deletes them on purpose. Deleted files cannot be recovered.',
+      confirm: 'Delete', danger: true,
+      options: admin ? [{ value: 'skip', label: 'Keep protected recordings', hint: 'They are skipped and counted.' },
+        { value: 'all', label: 'Delete protected recordings too', hint: 'Only administrators may.' }] : undefined,
+    });
+    if (!choice) return;
+    run(deleted, () => batchDelete(ids, choice === 'all'));
   };
   const doProtect = (on) => run(on ? 'Protected' : 'Protection removed', () => post('/api/recordings/batch-protect', { ids, protected: on }));
   const doZip = () => run('Download started', () => zipDownload(ids));
@@ -249,7 +309,7 @@ export function RecordingsPage({ query, user }) {
           <td class="col-check"><input type="checkbox" aria-label=${`Select recording ${r.id}`} checked=${sel.has(r.id)} onChange=${() => toggle(r.id)} /></td>
           <td class="col-thumb"><button type="button" class="thumb-btn" onClick=${() => setPlaying(r)} aria-label=${`Play recording ${r.id}`}><${Thumb} rec=${r} /></button></td>
           <td>${recStream(r)}${r.protected ? html` <span class="chip" title="Protected"><${Icon} name="lock" size=${12} /> protected</span>` : ''}
-            ${r.is_complete === false || r.is_complete === 0 ? html` <span class="chip warn">in progress</span>` : ''}</td>
+            ${isOpen(r) ? html` <span class="chip rec" title="Still being written: plays up to the last few seconds"><span class="rec-dot" aria-hidden="true"></span>recording</span>` : ''}</td>
           <td class="nowrap">${fmtTime(recStart(r))}</td>
           <td class="nowrap">${fmtDuration(recDuration(r))}</td>
           <td class="nowrap">${fmtBytes(recSize(r))}</td>

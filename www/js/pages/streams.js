@@ -8,10 +8,19 @@ import { Modal, ErrorBox, Icon, Spinner, Empty, Field, Toggle, Badge, confirmDia
 import { streamState } from './live.js';
 import { ZoneEditor } from './zones.js';
 
+// What the daemon sees on the camera (its reader's stats), else the configured values.
+export function detected(s) {
+  const st = s.stats || {};
+  const w = st.width || s.width, hgt = st.height || s.height, fps = st.fps || s.fps;
+  const parts = [st.video_codec || s.codec, w ? `${w}×${hgt}` : '', fps ? `${Math.round(fps * 10) / 10} fps` : '',
+    st.video_codec ? (st.audio_codec ? `audio ${st.audio_codec}` : 'no audio') : ''];
+  return parts.filter(Boolean).join(' · ');
+}
+
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DEFAULTS = {
   name: '', url: '', sub_stream_url: '', enabled: true, streaming_enabled: true, record: true,
-  record_audio: true, segment_duration: 900, protocol: 0, priority: 5, width: 0, height: 0, fps: 0,
+  record_audio: true, segment_duration: 60, protocol: 0, priority: 5, width: 0, height: 0, fps: 0,
   codec: '', retention_days: -1, detection_retention_days: -1, max_storage_mb: 0,
   record_on_schedule: false, recording_schedule: Array(168).fill(true),
   detection_based_recording: false, detection_model: '', detection_threshold: 50,
@@ -20,6 +29,11 @@ const DEFAULTS = {
   detection_schedule: Array(168).fill(true), motion_trigger_source: '',
   tags: '',
 };
+// Fields whose change restarts the stream's threads (the server's StreamConfig.restart_needed):
+// the recording gets a gap of a few seconds. Every other field applies in place.
+const RESTART_FIELDS = { url: 'Stream URL', enabled: 'Enabled', streaming_enabled: 'Live view', record: 'Record',
+  segment_duration: 'Segment length', protocol: 'Transport', record_audio: 'Record audio',
+  detection_based_recording: 'Detection-based recording' };
 const NUMERIC = ['segment_duration', 'protocol', 'priority', 'width', 'height', 'fps', 'retention_days',
   'detection_retention_days', 'max_storage_mb', 'detection_threshold', 'detection_interval',
   'pre_detection_buffer', 'post_detection_buffer', 'motion_sensitivity', 'motion_min_area',
@@ -106,6 +120,7 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
   const [busy, setBusy] = useState(false);
   const [test, setTest] = useState(null);
   const set = (k) => (v) => setF({ ...f, [k]: v });
+  const restarting = Object.keys(RESTART_FIELDS).filter((k) => String(f[k]) !== String(initial[k])).map((k) => RESTART_FIELDS[k]);
   const inp = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
   const bind = (k, type = 'text', extra = {}) => (id, d) => html`<input id=${id} name=${k} type=${type}
     value=${type === 'number' ? num(f, k) : f[k]} onInput=${inp(k)} aria-describedby=${d}
@@ -113,12 +128,18 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
 
   const runTest = async () => {
     setTest({ busy: true });
+    const url = f.url;
     try {
       const r = await post('/api/streams/test', { url: f.url, protocol: Number(f.protocol) });
       const i = r.info || r;
       if (r.success === false) setTest({ ok: false, msg: r.message || r.error || 'The camera did not answer' });
-      else setTest({ ok: true, msg: [i.codec, i.width && `${i.width}×${i.height}`, i.fps && `${i.fps} fps`].filter(Boolean).join(' · ') || r.message || 'Connected' });
-    } catch (err) { setTest({ ok: false, msg: errText(err) }); }
+      else {
+        const audio = i.audio_codec || i.audio || (i.has_audio ? 'yes' : '');
+        setTest({ ok: true, msg: [i.codec || i.video_codec, i.width && `${i.width}×${i.height}`, i.fps && `${i.fps} fps`,
+          audio ? `audio ${audio}` : (i.codec || i.video_codec ? 'no audio' : '')].filter(Boolean).join(' · ') || r.message || 'Connected' });
+      }
+    } catch (err) { setTest({ ok: false, msg: errText(err) }); return; }
+    setTest((t) => ({ ...t, url }));
   };
 
   const save = async (e) => {
@@ -126,6 +147,10 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
     const errs = validate(f, isNew);
     setErrors(errs);
     if (Object.keys(errs).length) { setError(new Error('Check the highlighted fields')); return; }
+    if (isNew && test && !test.busy && !test.ok && test.url === f.url && !await confirmDialog({
+      title: 'The connection test failed', confirm: 'Add anyway',
+      message: `The camera did not answer the test: ${test.msg}. Add the stream anyway? The NVR keeps trying to connect, and records once the camera answers.`,
+    })) return;
     const body = { ...f, name: f.name.trim(), url: f.url.trim() };
     for (const k of NUMERIC) body[k] = Number(body[k]);
     body.protocol = Number(body.protocol);
@@ -139,9 +164,11 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
     setBusy(true);
     setError(null);
     try {
+      let res = null;
       if (isNew) await post('/api/streams', body);
-      else await put(`/api/streams/${enc(initial.name)}`, body);
-      toast(isNew ? `Stream ${body.name} added` : `Stream ${initial.name} saved`, 'ok');
+      else res = await put(`/api/streams/${enc(initial.name)}`, body);
+      toast(isNew ? `Stream ${body.name} added` : res && res.restarted ? `Stream ${initial.name} saved and restarted`
+        : `Stream ${initial.name} saved — applied without a restart`, 'ok');
       onSaved();
     } catch (err) {
       if (err instanceof ApiError && err.field) setErrors({ [err.field]: err.message });
@@ -172,7 +199,7 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
         <${Toggle} label="Record audio" checked=${f.record_audio} onChange=${set('record_audio')} name="record_audio" />
       </div></fieldset>
       <fieldset><legend>Recording and retention</legend><div class="form-grid">
-        <${Field} label="Segment length (s)" error=${errors.segment_duration}>${bind('segment_duration', 'number', { min: 10 })}<//>
+        <${Field} label="Segment length (seconds)" hint="A new file every this many seconds (60 = one a minute). The file being written shows in Recordings and on the Timeline as it grows." error=${errors.segment_duration}>${bind('segment_duration', 'number', { min: 10 })}<//>
         <${Field} label="Retention (days)" hint="-1 = global setting, 0 = keep forever" error=${errors.retention_days}>${bind('retention_days', 'number', { min: -1 })}<//>
         <${Field} label="Detection retention (days)" hint="-1 = global, 0 = forever" error=${errors.detection_retention_days}>${bind('detection_retention_days', 'number', { min: -1 })}<//>
         <${Field} label="Storage quota (MB)" hint="0 = no quota" error=${errors.max_storage_mb}>${bind('max_storage_mb', 'number', { min: 0 })}<//>
@@ -188,6 +215,7 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
           <${Field} label="FPS" error=${errors.fps}>${bind('fps', 'number', { min: 0 })}<//>
           <${Field} label="Codec" hint="Detected automatically">${bind('codec')}<//>
         </div>
+        ${!isNew && initial.detected && html`<p class="muted small">The camera sends: ${initial.detected}.</p>`}
         <${Toggle} label="Detection-based recording" checked=${f.detection_based_recording} onChange=${set('detection_based_recording')} name="detection_based_recording"
           hint="Record only around detections (the pre- and post-buffers below) instead of continuously" />
         <div class="form-grid">
@@ -224,6 +252,9 @@ function StreamForm({ initial, isNew, onClose, onSaved, streams }) {
         ${!isNew && html`<${ZoneEditor} stream=${initial.name} />`}
       </details>
       <div class="form-actions">
+        ${!isNew && html`<p class="muted small restart-note" role="status">${restarting.length
+          ? html`<strong>Saving restarts the stream</strong> (a gap of a few seconds in its recording) because of: ${restarting.join(', ')}.`
+          : `Changes here apply without restarting the stream. ${Object.values(RESTART_FIELDS).join(', ')} restart it.`}</p>`}
         <button type="button" class="btn" onClick=${onClose}>Cancel</button>
         <button type="submit" class="btn primary" disabled=${busy}>${busy ? 'Saving…' : isNew ? 'Add stream' : 'Save'}</button>
       </div>
@@ -246,7 +277,7 @@ export function StreamsPage({ user, query }) {
     try {
       let full = s;
       try { full = await get(`/api/streams/${enc(s.name)}/full`); } catch { full = await get(`/api/streams/${enc(s.name)}`); }
-      setEditing({ form: fromServer(full.stream || full), isNew: false });
+      setEditing({ form: { ...fromServer(full.stream || full), detected: detected(s) }, isNew: false });
     } catch (err) { toast(errText(err), 'error'); }
   };
   const remove = async (s) => {
@@ -280,7 +311,7 @@ export function StreamsPage({ user, query }) {
           <td><strong>${s.name}</strong></td>
           <td><${Badge} state=${streamState(s)} />${(s.error || s.last_error) && html`<div class="small muted">${s.error || s.last_error}</div>`}</td>
           <td class="hide-sm url-cell" title=${s.url}>${s.url}</td>
-          <td class="hide-sm nowrap">${s.width ? `${s.width}×${s.height}` : '—'}${s.fps ? ` · ${s.fps} fps` : ''}${s.codec ? ` · ${s.codec}` : ''}</td>
+          <td class="hide-sm nowrap" data-video>${detected(s) || html`<span class="muted">not connected yet</span>`}</td>
           <td>${s.record ? (s.record_on_schedule ? 'on schedule' : 'continuous') : 'off'}</td>
           ${w && html`<td class="actions nowrap">
             <button type="button" class="btn small" onClick=${() => edit(s)} aria-label=${`Edit ${s.name}`}><${Icon} name="edit" /> Edit</button>
