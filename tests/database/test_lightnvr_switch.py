@@ -5,7 +5,8 @@ tests/fixtures/lightnvr_db.py) is imported with the real CLI, then the real daem
 the result: the old admin password signs in (and is upgraded to scrypt), the old API key
 works, the old streams are listed, an old recording plays over HTTP (a Range GET that PyAV
 decodes) and is on the timeline, and retention removes the one older than the stream's 30
-days while the protected one and the one with a 365-day override stay.
+days while the protected one and the one with a 365-day override stay. A daemon whose
+`[database] path` is still the LightNVR file stops, naming the import command.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import av
 import orjson
 
 from lightnvr.core.config import load_config
-from tests.fixtures.accounts import basic_call
+from tests.fixtures.accounts import basic_call, totp_codes
 from tests.fixtures.daemon import ROOT, free_port, start_daemon, write_config
 from tests.fixtures.lightnvr_db import build_lightnvr_install
 from tests.fixtures.wait import wait_until
@@ -64,6 +65,15 @@ def test_lightnvr_install_switches_in_place(tmp_path: Path) -> None:
                                ).fetchone()[0]
         assert stored.startswith("scrypt$")
         d.password = inst.admin_password
+        # the viewer's TOTP secret came along: password, then a code from the old app
+        status, body = basic_call(d.port, "POST", "/api/auth/login",
+                                  {"username": "viewer", "password": inst.viewer_password})
+        assert status == 200 and orjson.loads(body)["totp_required"], body
+        step = orjson.loads(body)["totp_token"]
+        _, code, _ = totp_codes(inst.totp_secret)
+        status, body = basic_call(d.port, "POST", "/api/auth/login/totp",
+                                  {"totp_token": step, "code": code})
+        assert status == 200 and orjson.loads(body)["success"], body
         streams = d.json("/api/streams")
         assert {s["name"] for s in streams} >= {"front", "back-yard"}
 
@@ -95,3 +105,17 @@ def test_lightnvr_install_switches_in_place(tmp_path: Path) -> None:
             assert inst.files[kept].exists()
     finally:
         assert d.stop() == 0
+
+
+def test_daemon_on_the_lightnvr_file_names_the_import_command(tmp_path: Path) -> None:
+    config = write_config(tmp_path, free_port())
+    cfg = load_config(str(config))
+    inst = build_lightnvr_install(Path(cfg.database.path), Path(cfg.storage.path))
+    before = inst.db_path.read_bytes()
+    done = subprocess.run([sys.executable, "-m", "lightnvr", "-c", str(config)], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert done.returncode != 0
+    log = (tmp_path / "lightnvr.log").read_text()
+    assert f"import-lightnvr {inst.db_path}" in log and "LightNVR" in log
+    assert "newer lightnvr" not in log
+    assert inst.db_path.read_bytes() == before
