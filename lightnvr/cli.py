@@ -137,7 +137,7 @@ def _import_lightnvr(args: argparse.Namespace) -> int:
         print(f"lightnvr import-lightnvr: configuration error: {e}", file=sys.stderr)
         return EXIT_USAGE
     target = Database(config.database.path, backup_dir=config.database.backup_path or None)
-    if os.path.abspath(args.source) == target.path:
+    if os.path.realpath(args.source) == os.path.realpath(target.path):
         print(f"lightnvr import-lightnvr: [database] path is {target.path}, the LightNVR file "
               "itself: point it at a new file, then import", file=sys.stderr)
         return EXIT_USAGE

@@ -157,7 +157,8 @@ def open_source(path: str) -> sqlite3.Connection:
     """A read-only connection to the LightNVR file (``mode=ro``: SQLite refuses writes)."""
     if not os.path.isfile(path):
         raise ImportRefused(f"{path}: no such file")
-    conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+    conn = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True,
+                           isolation_level=None)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -414,7 +415,7 @@ def import_lightnvr(source: str, target: Database, locate: Locate) -> ImportRepo
     Raises ImportRefused (nothing written) when ``source`` is not a LightNVR database or
     ``target`` already holds an import.
     """
-    if os.path.abspath(source) == os.path.abspath(target.path):
+    if os.path.realpath(source) == os.path.realpath(target.path):
         raise ImportRefused(f"{source} is the target database itself: set [database] path "
                             "to a new file and import from the LightNVR one")
     leftovers = [source + s for s in ("-wal", "-shm") if not os.path.exists(source + s)]
@@ -428,6 +429,9 @@ def import_lightnvr(source: str, target: Database, locate: Locate) -> ImportRepo
             raise ImportRefused(f"{source} is not a LightNVR database (its schema_migrations "
                                 "table does not hold LightNVR's text versions)")
         report = ImportReport(os.path.abspath(source), target.path, version)
+        # one read snapshot: a LightNVR still running cannot make tags or detections point
+        # at recordings this run did not see
+        src.execute("BEGIN")
         with target.writer() as dst:
             done = dst.execute("SELECT value FROM system_settings WHERE key = ?",
                                (IMPORT_MARKER_KEY,)).fetchone()
