@@ -89,8 +89,10 @@ def register(router: Router, ctx: WebContext) -> None:
     def status(req: Request) -> Response:
         live = ctx.extra.get(LIVE_SOCKETS)
         sockets = live.viewer_count() if isinstance(live, LiveSockets) else 0
+        # A stream manager without MSE (the web tests' stand-in) has no feeds to report.
+        viewers = getattr(ctx.stream_manager, "live_viewers", None)
         return Response.json({"available": isinstance(live, LiveSockets) and live.running,
-                              "sockets": sockets, "feeds": ctx.stream_manager.live_viewers()})
+                              "sockets": sockets, "feeds": viewers() if viewers else {}})
 
     router.add("GET", "/api/live/status", status, Access.READ,
                "MSE live view: open viewer sockets and viewers per running muxer")
