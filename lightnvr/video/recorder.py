@@ -124,6 +124,10 @@ class Recorder(ConsumerThread):
         self.queue = queue
         self._seg: _Segment | None = None
         self._next_start: float | None = None  # chained start time of the next segment
+        # End time of the last segment: a later one never starts before it. Arrival times
+        # of a live camera's packets jitter against their media clock, so a keyframe can
+        # arrive "earlier" than the previous segment's media-derived end (seen: 0.25 s).
+        self._last_end = 0.0
         self.enabled = True
         self.trigger_type: TriggerType = trigger_type  # of the segment open now (or last)
         # What to record (set by the manager, read by the thread; see the module doc).
@@ -303,6 +307,8 @@ class Recorder(ConsumerThread):
         self._prebuffer.clear()  # older than this segment: never part of a later clip
         # Chained start: the previous segment ended exactly here (no gap, no overlap).
         start = self._next_start if self._next_start is not None else key.wall
+        if self._last_end - 5.0 < start < self._last_end:  # jitter, not a clock step back
+            start = self._last_end  # one stream's segments never overlap
         seg = _Segment(info, trigger, self._unique_path(start), start, key.dts,
                        int(self.config.segment_duration / info.video_time_base),
                        info.video_time_base, last_dts=key.dts, last_wall=key.wall)
@@ -368,6 +374,7 @@ class Recorder(ConsumerThread):
             end_dts = seg.last_dts + (seg.step or int(1 / (15 * seg.time_base)))
         end_time = seg.start_wall + float((end_dts - seg.first_dts) * seg.time_base)
         self._next_start = end_time if next_key is not None else None
+        self._last_end = max(self._last_end, end_time)
         try:
             seg.container.close()  # Step 5: last fragment and trailer written
         except Exception:
