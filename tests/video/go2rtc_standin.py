@@ -8,6 +8,7 @@ supervision (start, kill, restart, reconfigure, stop) and proxying run everywher
     their sources), `POST /api/webrtc?src=NAME` (404 for an unknown stream, otherwise an
     `application/sdp` body naming the stream and the offer's length — not a usable answer:
     real WebRTC is tested with the real go2rtc in tests/ui/test_webrtc_play.py);
+  - runs on without an API when its API port is taken, as go2rtc does;
   - exits when its parent dies, so a killed test daemon leaves nothing behind.
 Real go2rtc does much more; nothing here decides whether our code is right beyond reporting
 what it was given.
@@ -68,8 +69,15 @@ def main() -> None:
         def log_message(self, format: str, *args: object) -> None:
             print("standin:", format % args, flush=True)
 
-    server = ThreadingHTTPServer((host or "0.0.0.0", int(port)), Handler)
     parent = os.getppid()
+    try:
+        server = ThreadingHTTPServer((host or "0.0.0.0", int(port)), Handler)
+    except OSError as e:
+        # go2rtc logs "[api] listen" and runs on without its API; so does the stand-in
+        print(f"standin go2rtc: [api] listen error: {e}", flush=True)
+        while os.getppid() == parent:
+            threading.Event().wait(0.5)
+        return
 
     def orphaned() -> None:
         tick = threading.Event()  # never set: it only paces the check

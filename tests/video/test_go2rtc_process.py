@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import stat
 import threading
 import time
@@ -102,13 +103,13 @@ def test_config_file_serves_enabled_camera_streams_on_loopback_only(tmp_path: Pa
                turn_username="u", turn_password=SECRET, stun_enabled=True)
     streams = streams_for_go2rtc([
         StreamConfig("front door", f"rtsp://admin:{SECRET}@10.0.0.2/h264"),
-        StreamConfig("udp cam", "rtsp://10.0.0.3/s", protocol=1),
+        StreamConfig("side", "rtsp://10.0.0.3/s?channel=1#x"),
         StreamConfig("off", "rtsp://10.0.0.4/s", enabled=False),
         StreamConfig("demo", "demo://testsrc"),
     ])
     doc = yaml.safe_load(render(cfg, streams))
     assert doc["streams"] == {"front door": [f"rtsp://admin:{SECRET}@10.0.0.2/h264"],
-                              "udp cam": ["rtsp://10.0.0.3/s#transport=udp"]}
+                              "side": ["rtsp://10.0.0.3/s?channel=1#x"]}
     # go2rtc's API and RTSP server have no authentication: never beyond this machine
     assert doc["api"]["listen"] == f"127.0.0.1:{cfg.api_port}"
     assert doc["rtsp"]["listen"] == f"127.0.0.1:{cfg.rtsp_port}"
@@ -174,6 +175,21 @@ def test_missing_binary_is_a_clear_error_and_stops_cleanly(tmp_path: Path) -> No
         sup.stop(3.0)
     assert time.monotonic() - began < 3.0
     assert "go2rtc" not in hb.ages()
+
+
+def test_go2rtc_without_its_api_is_restarted_with_the_reason(tmp_path: Path) -> None:
+    with socket.socket() as taken:  # someone else holds [go2rtc] api_port
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        cfg = _cfg(tmp_path, standin_go2rtc(tmp_path / "bin"), api_port=taken.getsockname()[1])
+        sup = Go2rtcSupervisor(cfg, _Streams(), api_timeout=1.5)
+        sup.start()
+        try:
+            st = _wait_status(sup, lambda s: s.restarts >= 1, 15, "a restart")
+            assert f"127.0.0.1:{cfg.api_port} did not answer" in st.last_exit
+            assert "[go2rtc] api_port" in st.last_exit and not st.ready
+        finally:
+            sup.stop(3.0)
 
 
 @pytest.mark.parametrize("stubborn", [False, True], ids=["sigterm", "ignores-sigterm"])

@@ -15,6 +15,7 @@ PERIOD_SECONDS: float
 MAX_BACKOFF_SECONDS: float      # a dying go2rtc is started again at least this often
 MISSING_RETRY_SECONDS: float
 YOUNG_SECONDS: float
+API_TIMEOUT_SECONDS: float     # go2rtc whose API does not answer by then is restarted
 HEARTBEAT_MAX_AGE: float
 CONFIG_FILE: str
 LOG_FILE: str
@@ -50,7 +51,7 @@ class Go2rtcSupervisor:
     log_path: str
     def __init__(self, cfg: Go2rtcConfig, streams: Callable[[], Sequence[StreamConfig]],
                  heartbeats: HeartbeatRegistry | None = None, clock: Clock | None = None,
-                 period: float = ...) -> None: ...
+                 period: float = ..., api_timeout: float = ...) -> None: ...
     def start(self) -> None: ...                 # no-op when [go2rtc] enabled = false
     def stop(self, timeout: float) -> None: ...
     def status(self) -> Go2rtcStatus: ...

@@ -52,10 +52,8 @@ def streams_for_go2rtc(streams: Sequence[StreamConfig]) -> tuple[Go2rtcStream, .
             continue
         if urlsplit(s.url).scheme.lower() not in _SOURCE_SCHEMES:
             continue
-        source = s.url
-        if s.protocol == 1 and source.lower().startswith("rtsp"):
-            source += "#transport=udp"  # go2rtc's own spelling; TCP is its default
-        out.append(Go2rtcStream(s.name, source))
+        # as is: go2rtc's RTSP client always asks for TCP, whatever the stream's protocol
+        out.append(Go2rtcStream(s.name, s.url))
     return tuple(sorted(out, key=lambda g: g.name))
 
 

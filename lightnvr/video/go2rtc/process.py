@@ -49,6 +49,8 @@ PERIOD_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 4.0  # a go2rtc that keeps dying is retried at least this often
 MISSING_RETRY_SECONDS = 10.0
 YOUNG_SECONDS = 10.0  # dying sooner than this after a start counts as failing to start
+# go2rtc keeps running when its API cannot listen (port taken): that is a failed start too
+API_TIMEOUT_SECONDS = 15.0
 HEARTBEAT_MAX_AGE = 15.0
 CONFIG_FILE = "go2rtc.yaml"
 LOG_FILE = "go2rtc.log"
@@ -104,8 +106,10 @@ class Go2rtcSupervisor:
 
     def __init__(self, cfg: Go2rtcConfig, streams: Callable[[], Sequence[StreamConfig]],
                  heartbeats: HeartbeatRegistry | None = None, clock: Clock | None = None,
-                 period: float = PERIOD_SECONDS) -> None:
+                 period: float = PERIOD_SECONDS,
+                 api_timeout: float = API_TIMEOUT_SECONDS) -> None:
         self._cfg = cfg
+        self._api_timeout = api_timeout
         self._streams = streams
         self._heartbeats = heartbeats
         self._clock = clock or SYSTEM_CLOCK
@@ -210,12 +214,15 @@ class Go2rtcSupervisor:
             self._terminate(3.0)
             self._launch(wanted, now)
             return
-        if state is Go2rtcState.STARTING and api.alive(self._cfg.api_port):
-            with self._lock:
-                if self._proc is proc:
-                    self._state, self._error = Go2rtcState.RUNNING, ""
-            log.info("go2rtc: running (pid %d), API on 127.0.0.1:%d, %d stream(s)",
-                     proc.pid, self._cfg.api_port, len(wanted))
+        if state is Go2rtcState.STARTING:
+            if api.alive(self._cfg.api_port):
+                with self._lock:
+                    if self._proc is proc:
+                        self._state, self._error = Go2rtcState.RUNNING, ""
+                log.info("go2rtc: running (pid %d), API on 127.0.0.1:%d, %d stream(s)",
+                         proc.pid, self._cfg.api_port, len(wanted))
+            elif now - self._started_at > self._api_timeout:
+                self._no_api(now)
         if state is Go2rtcState.RUNNING and now - self._started_at > YOUNG_SECONDS:
             self._backoff = 0.0  # it lived long enough: the next death restarts at once
 
@@ -237,6 +244,21 @@ class Go2rtcSupervisor:
         self._next_try = now + delay
         log.warning("go2rtc (pid %d) %s; starting it again in %.1fs", proc.pid,
                     self._last_exit, delay)
+
+    def _no_api(self, now: float) -> None:
+        """go2rtc runs but its API never answered: stop it and retry like a crash."""
+        tail = self._log_tail()
+        self._terminate(3.0)
+        self._backoff = min(MAX_BACKOFF_SECONDS, max(0.5, self._backoff * 2))
+        with self._lock:
+            self._last_exit = (f"its API on 127.0.0.1:{self._cfg.api_port} did not answer "
+                               f"within {self._api_timeout:g} s (is [go2rtc] api_port in "
+                               "use?)" + (f": {tail}" if tail else ""))
+            self._state = Go2rtcState.RESTARTING
+            self._error = f"go2rtc {self._last_exit}; restarting"
+            self._restarts += 1
+        self._next_try = now + self._backoff
+        log.error("go2rtc: %s; starting it again in %.1fs", self._last_exit, self._backoff)
 
     def _launch(self, wanted: tuple[Go2rtcStream, ...], now: float) -> None:
         if self._stop.is_set():
