@@ -41,6 +41,19 @@ PLAY = """async ([name, ms]) => {
 }"""
 
 
+# A live tile's WebRtcPlayer: the reason it hands the tile when it has to fall back.
+TILE_FALLBACK = """async (name) => {
+  const lib = await import('/js/lib.js');
+  const m = await import('/js/webrtc_player.js');
+  const box = document.createElement('div');
+  document.body.appendChild(box);
+  return new Promise((resolve) => {
+    setTimeout(() => resolve('no fallback within 10 s'), 10000);
+    lib.render(lib.html`<${m.WebRtcPlayer} stream=${name} onFallback=${resolve} />`, box);
+  });
+}"""
+
+
 def _page(chromium: Any, d: DaemonProcess) -> Any:
     """A page of the daemon's UI with an admin session cookie."""
     page = chromium.new_context().new_page()
@@ -84,6 +97,8 @@ def test_without_go2rtc_the_player_reports_why(chromium: Any, rtsp_camera: TestC
         out = page.evaluate(PLAY, ["cam", 1000])
         assert "go2rtc" in out["error"] and "binary" in out["error"], out
         assert out["states"] == ["connecting", "closed"]
+        why = page.evaluate(TILE_FALLBACK, "cam")
+        assert "go2rtc" in why and "binary" in why, why
     finally:
         page.context.close()
     assert d.stop() == 0

@@ -10,6 +10,10 @@
 //     ...
 //     session.close();
 //   }
+//
+// `WebRtcPlayer` wraps it for a live tile (the same props as mse_player.js's MsePlayer):
+// onFallback(reason) when WebRTC cannot play, so the tile uses MSE or HLS instead.
+import { html, useEffect, useRef } from './lib.js';
 
 const OFFER_PATH = '/go2rtc/api/webrtc';
 const STATUS_PATH = '/api/go2rtc/status';
@@ -98,4 +102,31 @@ export async function playWebRTC(video, name, opts = {}) {
     if (!closed && pc.connectionState !== 'connected') setState('failed');
   }, timeoutMs);
   return { pc, close };
+}
+
+// A live tile's player: plays `stream` over WebRTC; states go to onState ('loading',
+// 'playing', 'reconnecting'); when no WebRTC session can be had, onFallback(reason).
+export function WebRtcPlayer({ stream, muted = true, onState, onFallback, label, videoRef, timeoutMs }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const video = ref.current;
+    if (videoRef) videoRef.current = video;
+    if (!stream || !video) return undefined;
+    let session = null;
+    let stopped = false;
+    const report = (s) => onState && onState(s);
+    report('loading');
+    playWebRTC(video, stream, {
+      timeoutMs,
+      onState: (s) => report(s === 'playing' ? 'playing' : s === 'failed' ? 'reconnecting' : 'loading'),
+    }).then((sess) => {
+      if (stopped) sess.close(); else session = sess;
+    }).catch((err) => {
+      if (!stopped && onFallback) onFallback(String((err && err.message) || err));
+    });
+    return () => { stopped = true; if (session) session.close(); };
+  }, [stream]);
+  useEffect(() => { if (ref.current) ref.current.muted = muted; }, [muted]);
+  return html`<video ref=${ref} class="video" autoplay playsinline muted=${muted}
+    aria-label=${label} data-player="webrtc"></video>`;
 }
