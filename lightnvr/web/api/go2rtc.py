@@ -118,8 +118,12 @@ def register(router: Router, ctx: WebContext) -> None:
                "go2rtc: managed process state, restarts, error, WebRTC availability")
     oa.describe("GET", "/api/go2rtc/status", responses={200: STATUS_SCHEMA})
     sdp = oa.media("application/sdp", oa.STRING)
+    # The document shows go2rtc's JSON form of the offer; the raw SDP (application/sdp, what
+    # LightNVR's UI sends) is taken too but one route has one request type in our OpenAPI.
+    offer = oa.obj({"type": oa.STRING, "sdp": oa.STRING}, required=["type", "sdp"])
     for path in ("/go2rtc/api/webrtc", "/api/go2rtc/webrtc"):
         router.add("POST", path, proxy.offer, Access.READ,
-                   "WebRTC: the browser's SDP offer for ?src=STREAM in, go2rtc's answer out")
+                   "WebRTC: the browser's SDP offer for ?src=STREAM (application/sdp or "
+                   "JSON) in, go2rtc's answer out")
         oa.describe("POST", path, query={"src": oa.STRING}, required_query=["src"],
-                    request=sdp, responses={200: sdp})
+                    request=offer, responses={200: sdp})
