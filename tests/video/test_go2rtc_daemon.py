@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.fixtures.accounts import basic_call
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.fixtures.wait import wait_until
@@ -164,6 +165,14 @@ def test_missing_binary_is_a_clear_status_and_hls_still_plays(
         assert str(missing) in st["error"] and "[go2rtc] binary_path" in st["error"]
         assert st["ready"] is False and st["webrtc_available"] is False
         assert d.json("/api/system/status")["go2rtc"]["error"] == st["error"]
+        # a viewer learns what is wrong, not where the files are
+        status, body = d.call("POST", "/api/auth/users",
+                              {"username": "vera", "password": "vera-Pass-123", "role": 2})
+        assert status in (200, 201), body
+        for path in ("/api/go2rtc/status", "/api/system/status"):
+            status, body = basic_call(d.port, "GET", path, None, ("vera", "vera-Pass-123"))
+            assert status == 200 and b"binary_path" in body and str(tmp_path).encode() \
+                not in body, body
         status, _, answer = _offer(d, "cam")
         assert status == 503 and "binary" in orjson.loads(answer)["error"]
         # live view without go2rtc: the HLS playlist and its segments are served

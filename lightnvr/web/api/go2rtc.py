@@ -52,9 +52,13 @@ def status_json(ctx: WebContext, admin: bool) -> dict[str, object]:
         if not cfg.enabled:
             out["error"] = "go2rtc is disabled ([go2rtc] enabled = false)"
     out["webrtc_connection_timeout_ms"] = cfg.webrtc_connection_timeout_ms
-    if not admin:
+    if not admin:  # viewers and users get no filesystem paths (as GET /api/settings)
         out.pop("binary_path", None)
-        out["error"] = str(out.get("error", "")).replace(cfg.binary_path, "go2rtc")
+        for key in ("error", "last_exit"):
+            text = str(out.get(key, ""))
+            for path in (cfg.binary_path, cfg.config_dir):
+                text = text.replace(path, "<path>") if path else text
+            out[key] = text
     return out
 
 
