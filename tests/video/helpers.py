@@ -1,73 +1,98 @@
-"""Shared helpers of the video tests: an in-memory RecordingsStore, a manager factory.
+"""Shared helpers of the video tests: the real SQLite recordings store, a manager factory.
 
 `wait_until` lives in tests/fixtures/wait.py; it is re-exported here for older imports.
 """
 
 from __future__ import annotations
 
+import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lightnvr.core.memory.governor import MemoryGovernor
 from lightnvr.core.memory.pool import BufferPool
-from lightnvr.core.recordings_store import SegmentOpened
+from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened
+from lightnvr.database.manager import Database
+from lightnvr.database.recordings import Recording, RecordingsRepo
+from lightnvr.storage.store import CanonicalPathStore
 from lightnvr.video.stream_manager import StreamManager, VideoSettings
 from tests.fixtures.wait import wait_until
 
-__all__ = ["MemoryStore", "Row", "make_manager", "media_seconds", "video_threads", "wait_until"]
+__all__ = ["SqliteStore", "StoredSegment", "make_manager", "media_seconds", "video_threads",
+           "wait_until"]
 
 
-@dataclass
-class Row:
-    segment: SegmentOpened
-    end_time: float = 0.0  # set by segment_closed
-    size_bytes: int = 0
-    is_complete: bool = False
+@dataclass(frozen=True)
+class StoredSegment:
+    """A recordings row as the video tests read it: file path absolute, end 0.0 while open."""
+
+    id: int
+    stream_name: str
+    file_path: str
+    start_time: float
+    end_time: float
+    size_bytes: int
+    width: int
+    height: int
+    codec: str
+    trigger_type: str
+    is_complete: bool
+
+    @classmethod
+    def of(cls, rec: Recording, root: str) -> StoredSegment:
+        return cls(rec.id, rec.stream_name, os.path.join(root, rec.file_path), rec.start_time,
+                   rec.end_time or 0.0, rec.size_bytes, rec.width, rec.height, rec.codec,
+                   rec.trigger_type, rec.is_complete)
 
 
-@dataclass
-class MemoryStore:
-    """RecordingsStore in memory; `calls` records the protocol's order of calls."""
+class SqliteStore:
+    """The recordings store the daemon hands its recorders, on a real SQLite file: the
+    RecordingsRepo behind the CanonicalPathStore (as lightnvr/app.py wires them). Tests read
+    back what the database really holds; `file_path` is made absolute again for opening."""
 
-    rows: dict[int, Row] = field(default_factory=dict)
-    calls: list[tuple[str, int]] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, tmp: Path, storage_path: str) -> None:
+        self.db = Database(str(tmp / "db" / "lightnvr.db"))
+        self.db.open()
+        self.repo = RecordingsRepo(self.db)
+        self.storage_path = storage_path
+        self._store = CanonicalPathStore(self.repo, storage_path)
 
     def segment_opened(self, segment: SegmentOpened) -> int:
-        with self._lock:
-            rid = len(self.calls) + 1
-            self.rows[rid] = Row(segment)
-            self.calls.append(("opened", rid))
-            return rid
+        return self._store.segment_opened(segment)
 
     def segment_closed(self, recording_id: int, end_time: float, size_bytes: int) -> None:
-        with self._lock:
-            row = self.rows[recording_id]
-            row.end_time, row.size_bytes, row.is_complete = end_time, size_bytes, True
-            self.calls.append(("closed", recording_id))
+        self._store.segment_closed(recording_id, end_time, size_bytes)
 
     def segment_discarded(self, recording_id: int) -> None:
-        with self._lock:
-            del self.rows[recording_id]
-            self.calls.append(("discarded", recording_id))
+        self._store.segment_discarded(recording_id)
 
-    def of(self, stream: str) -> list[Row]:
-        with self._lock:
-            rows = [r for r in self.rows.values() if r.segment.stream_name == stream]
-        return sorted(rows, key=lambda r: r.segment.start_time)
+    def all(self) -> list[StoredSegment]:
+        """Every row, oldest first."""
+        rows = sorted(self.repo.all(), key=lambda r: (r.start_time, r.id))
+        return [StoredSegment.of(r, self.storage_path) for r in rows]
+
+    def of(self, stream: str) -> list[StoredSegment]:
+        return [r for r in self.all() if r.stream_name == stream]
+
+    def close(self) -> None:
+        self.db.close()
 
 
-def make_manager(tmp: Path, store: MemoryStore | None = None,
+def make_manager(tmp: Path, store: RecordingsStore | None = None,
                  governor: MemoryGovernor | None = None, **overrides: object
-                 ) -> tuple[StreamManager, MemoryStore, BufferPool]:
-    store = store or MemoryStore()
+                 ) -> tuple[StreamManager, SqliteStore, BufferPool]:
+    """A StreamManager recording under `tmp` into a real SQLite store (`store` replaces the
+    store the recorders are handed, e.g. one that stalls; the returned SqliteStore is then
+    still a fresh, unused one)."""
+    sqlite_store = SqliteStore(tmp, str(tmp / "rec"))
     settings = VideoSettings(storage_path=str(tmp / "rec"), hls_path=str(tmp / "hls"),
                              stagger_seconds=0.0, fsync_interval_seconds=2.0)
     for k, v in overrides.items():
         setattr(settings, k, v)
     pool = BufferPool.from_budget(32 * 1024 * 1024)
-    return StreamManager(settings, pool, store, governor=governor), store, pool
+    return (StreamManager(settings, pool, store or sqlite_store, governor=governor),
+            sqlite_store, pool)
 
 
 VIDEO_THREAD_PREFIXES = ("reader:", "recorder:", "live:", "stagger")

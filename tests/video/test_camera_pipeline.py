@@ -24,7 +24,7 @@ from lightnvr.storage.probe import probe_segment
 from lightnvr.video.stream_manager import StreamManager, StreamState, StreamStatus
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.wait import wait_until
-from tests.video.helpers import MemoryStore, make_manager, video_threads
+from tests.video.helpers import SqliteStore, make_manager, video_threads
 
 pytestmark = [pytest.mark.camera]
 
@@ -35,7 +35,7 @@ STREAMS = {"h264": ("live264", "h264"), "h265": ("live265", "hevc"), "file": ("f
 
 @dataclass
 class Run:
-    store: MemoryStore
+    store: SqliteStore
     started: float = 0.0
     stopped: float = 0.0
     stop_seconds: float = 0.0
@@ -108,12 +108,12 @@ def test_every_segment_plays_with_its_codec_and_audio(run: Run) -> None:
         assert len(rows) >= 3, f"{name}: {len(rows)} segments in {RUN_SECONDS} s"
         for row in rows:
             assert row.is_complete
-            frames, streams = _decode_all(row.segment.file_path)
+            frames, streams = _decode_all(row.file_path)
             assert streams[0][:2] == ("video", codec)
             if codec == "hevc":
                 assert streams[0][2] == "hvc1"
             assert ("audio", "aac") in [s[:2] for s in streams], f"{name}: no AAC track"
-            probed = probe_segment(row.segment.file_path)
+            probed = probe_segment(row.file_path)
             assert probed is not None and frames == probed.video_packets
 
 
@@ -122,13 +122,13 @@ def test_consecutive_segments_leave_no_gap(run: Run) -> None:
     for name in STREAMS:
         rows = run.store.of(name)
         for a, b in itertools.pairwise(rows):
-            assert a.end_time == pytest.approx(b.segment.start_time, abs=1e-6)
-            probed = probe_segment(a.segment.file_path)
+            assert a.end_time == pytest.approx(b.start_time, abs=1e-6)
+            probed = probe_segment(a.file_path)
             assert probed is not None
-            file_end = a.segment.start_time + probed.duration
-            assert abs(b.segment.start_time - file_end) <= 1 / 15 + 0.005, name
+            file_end = a.start_time + probed.duration
+            assert abs(b.start_time - file_end) <= 1 / 15 + 0.005, name
         for row in rows[:-1]:
-            assert SEGMENT <= row.end_time - row.segment.start_time <= SEGMENT + 2.1  # GOP 2 s
+            assert SEGMENT <= row.end_time - row.start_time <= SEGMENT + 2.1  # GOP 2 s
 
 
 @pytest.mark.slow
@@ -137,10 +137,10 @@ def test_recorded_duration_matches_wall_clock(run: Run) -> None:
         rows = run.store.of(name)
         total = 0.0
         for row in rows:
-            probed = probe_segment(row.segment.file_path)
+            probed = probe_segment(row.file_path)
             assert probed is not None
             total += probed.duration
-        wall = run.stopped - rows[0].segment.start_time
+        wall = run.stopped - rows[0].start_time
         assert total == pytest.approx(wall, rel=0.02), (name, total, wall)
 
 

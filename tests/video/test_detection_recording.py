@@ -1,5 +1,5 @@
 """Detection-triggered recording: the GOP pre-buffer, event windows, and clips recorded from
-the in-process demo camera (real files, real muxer)."""
+the real RTSP test camera (real files, real muxer, real SQLite rows)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,15 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.event_recording import EventWindow, GopBuffer
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.stream_manager import StreamState
+from tests.fixtures.camera import TestCamera
 from tests.fixtures.wait import wait_until
 from tests.video.helpers import make_manager, media_seconds, video_threads
 
-DEMO = "demo://testsrc2?seconds=4"  # GOP 2 s
+
+@pytest.fixture
+def camera_url(rtsp_camera: TestCamera) -> str:
+    """The real RTSP test camera's H.264 mount without audio (GOP 2 s, 15 fps)."""
+    return rtsp_camera.url("live264na")
 
 
 def _packets(pool: BufferPool, info: object, walls: list[float], gop: int) -> list[MediaPacket]:
@@ -89,10 +94,11 @@ def _ready(mgr: object, name: str) -> bool:
     return st is not None and st.state == StreamState.ACTIVE
 
 
-def test_trigger_records_clip_with_pre_and_post_buffer_and_pulse(tmp_path: Path) -> None:
+def test_trigger_records_clip_with_pre_and_post_buffer_and_pulse(
+        camera_url: str, tmp_path: Path) -> None:
     mgr, store, pool = make_manager(tmp_path)
     assert not mgr.trigger_detection("nope", True)
-    mgr.start([StreamConfig("d", DEMO, record=False, streaming_enabled=False,
+    mgr.start([StreamConfig("d", camera_url, record=False, streaming_enabled=False,
                             detection_based_recording=True, pre_detection_buffer=3,
                             post_detection_buffer=2)])
     try:
@@ -107,12 +113,12 @@ def test_trigger_records_clip_with_pre_and_post_buffer_and_pulse(tmp_path: Path)
         assert mgr.trigger_detection("d", False)
         assert wait_until(lambda: store.of("d") and store.of("d")[0].is_complete, 8)
         clip = store.of("d")[0]
-        assert clip.segment.trigger_type == "detection"
+        assert clip.trigger_type == "detection"
         # Whole GOPs (2 s): the clip starts at the newest keyframe at or before t0 - 3 s.
-        assert t0 - 3 - 2.3 <= clip.segment.start_time <= t0 - 3 + 0.3
+        assert t0 - 3 - 2.3 <= clip.start_time <= t0 - 3 + 0.3
         assert t1 + 2 - 0.3 <= clip.end_time <= t1 + 2 + 2.3  # closed at a keyframe
-        assert media_seconds(clip.segment.file_path) == pytest.approx(
-            clip.end_time - clip.segment.start_time, abs=0.25)
+        assert media_seconds(clip.file_path) == pytest.approx(
+            clip.end_time - clip.start_time, abs=0.25)
         assert wait_until(lambda: not mgr.status("d").detection_recording, 3)  # type: ignore
         # A pulse: one more clip, after the first (no overlap), ending ~duration + post later.
         time.sleep(1.0)
@@ -120,11 +126,11 @@ def test_trigger_records_clip_with_pre_and_post_buffer_and_pulse(tmp_path: Path)
         assert mgr.trigger_detection("d", True, 1.0)
         assert wait_until(lambda: len(store.of("d")) == 2 and store.of("d")[1].is_complete, 9)
         pulse = store.of("d")[1]
-        assert pulse.segment.trigger_type == "detection"
-        assert pulse.segment.start_time >= clip.end_time - 1e-6
+        assert pulse.trigger_type == "detection"
+        assert pulse.start_time >= clip.end_time - 1e-6
         # The buffer refills only after the first clip closed (no overlap): the pulse clip
         # starts at its oldest buffered keyframe, or at the next one if none is buffered yet.
-        assert pulse.segment.start_time <= t2 + 2.3
+        assert pulse.start_time <= t2 + 2.3
         assert t2 + 3 - 0.3 <= pulse.end_time <= t2 + 3 + 2.3
     finally:
         mgr.stop(10)
@@ -132,12 +138,12 @@ def test_trigger_records_clip_with_pre_and_post_buffer_and_pulse(tmp_path: Path)
     assert video_threads() == []
 
 
-def test_continuous_stream_gets_no_extra_clip_and_api_trigger_works_anywhere(
+def test_continuous_stream_gets_no_extra_clip_and_api_trigger_works_anywhere(camera_url: str,
         tmp_path: Path) -> None:
     mgr, store, _ = make_manager(tmp_path)
-    mgr.start([StreamConfig("c", DEMO, segment_duration=60, streaming_enabled=False,
+    mgr.start([StreamConfig("c", camera_url, segment_duration=60, streaming_enabled=False,
                             detection_based_recording=True, post_detection_buffer=1),
-               StreamConfig("plain", DEMO, record=False, streaming_enabled=False,
+               StreamConfig("plain", camera_url, record=False, streaming_enabled=False,
                             post_detection_buffer=1)])
     try:
         assert wait_until(lambda: mgr.status("c").recording  # type: ignore[union-attr]
@@ -153,14 +159,15 @@ def test_continuous_stream_gets_no_extra_clip_and_api_trigger_works_anywhere(
     finally:
         mgr.stop(10)
     rows = store.of("c")
-    assert len(rows) == 1 and rows[0].segment.trigger_type == "scheduled"
-    assert [r.segment.trigger_type for r in store.of("plain")] == ["detection"]
+    assert len(rows) == 1 and rows[0].trigger_type == "scheduled"
+    assert [r.trigger_type for r in store.of("plain")] == ["detection"]
     assert video_threads() == []
 
 
-def test_apply_updates_buffers_and_schedule_without_restart(tmp_path: Path) -> None:
+def test_apply_updates_buffers_and_schedule_without_restart(
+        camera_url: str, tmp_path: Path) -> None:
     mgr, _, _ = make_manager(tmp_path)
-    cfg = StreamConfig("u", DEMO, record=False, streaming_enabled=False,
+    cfg = StreamConfig("u", camera_url, record=False, streaming_enabled=False,
                        detection_based_recording=True, pre_detection_buffer=3)
     mgr.start([cfg])
     try:
@@ -179,10 +186,10 @@ def test_apply_updates_buffers_and_schedule_without_restart(tmp_path: Path) -> N
     assert video_threads() == []
 
 
-def test_memory_critical_empties_the_pre_event_buffer(tmp_path: Path) -> None:
+def test_memory_critical_empties_the_pre_event_buffer(camera_url: str, tmp_path: Path) -> None:
     governor = MemoryGovernor(MemoryLimits(), read=lambda: MemoryReading(100, 10**12, 0.0))
     mgr, _, pool = make_manager(tmp_path, governor=governor)
-    mgr.start([StreamConfig("m", DEMO, record=False, streaming_enabled=False,
+    mgr.start([StreamConfig("m", camera_url, record=False, streaming_enabled=False,
                             detection_based_recording=True, pre_detection_buffer=3)])
     try:
         assert wait_until(lambda: _ready(mgr, "m"), 10)

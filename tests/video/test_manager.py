@@ -7,37 +7,44 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.video.stream_manager import StreamState
+from tests.fixtures.camera import TestCamera
 from tests.fixtures.db import open_testdb
 from tests.fixtures.wait import wait_until
 from tests.video.helpers import make_manager, video_threads
 
-DEMO = "demo://testsrc2?seconds=4"
+
+@pytest.fixture
+def camera_url(rtsp_camera: TestCamera) -> str:
+    """The real RTSP test camera's H.264 mount without audio (GOP 2 s, 15 fps)."""
+    return rtsp_camera.url("live264na")
 
 
-def test_start_stop_cycles_leave_no_thread_behind(tmp_path: Path) -> None:
+def test_start_stop_cycles_leave_no_thread_behind(camera_url: str, tmp_path: Path) -> None:
     baseline = threading.active_count()
     for i in range(3):
         mgr, store, _ = make_manager(tmp_path / str(i))
-        mgr.start([StreamConfig("a", DEMO), StreamConfig("b", DEMO, record=False)])
+        mgr.start([StreamConfig("a", camera_url), StreamConfig("b", camera_url, record=False)])
         assert wait_until(lambda m=mgr: all(s.state == StreamState.ACTIVE  # type: ignore[misc]
                                             for s in m.statuses()), 10)
         t0 = time.monotonic()
         mgr.stop(10)
         assert time.monotonic() - t0 < 3.0
         assert video_threads() == []
-        assert all(r.is_complete for r in store.rows.values())
+        assert all(r.is_complete for r in store.all())
     assert threading.active_count() == baseline
 
 
-def test_apply_restarts_only_the_stream_that_needs_it(tmp_path: Path) -> None:
+def test_apply_restarts_only_the_stream_that_needs_it(camera_url: str, tmp_path: Path) -> None:
     mgr, _, _ = make_manager(tmp_path)
-    a, b = StreamConfig("a", DEMO, streaming_enabled=False), StreamConfig("b", DEMO)
+    a, b = StreamConfig("a", camera_url, streaming_enabled=False), StreamConfig("b", camera_url)
     mgr.start([a, b])
     try:
         assert wait_until(lambda: all(s.state == StreamState.ACTIVE for s in mgr.statuses()), 10)
@@ -47,7 +54,7 @@ def test_apply_restarts_only_the_stream_that_needs_it(tmp_path: Path) -> None:
         mgr.apply(a.replace(segment_duration=30))   # restart needed: only "a"
         assert mgr._streams["a"].reader is not reader_a
         assert mgr._streams["b"].reader is reader_b
-        mgr.apply(StreamConfig("c", DEMO, enabled=False))  # added, not started
+        mgr.apply(StreamConfig("c", camera_url, enabled=False))  # added, not started
         assert mgr.names() == ["a", "b", "c"]
         assert mgr.status("c").state == StreamState.INACTIVE  # type: ignore[union-attr]
         mgr.remove("b")
@@ -59,20 +66,21 @@ def test_apply_restarts_only_the_stream_that_needs_it(tmp_path: Path) -> None:
     assert video_threads() == []
 
 
-def test_shutdown_coordinator_stops_readers_then_live_then_recorders(tmp_path: Path) -> None:
+def test_shutdown_coordinator_stops_readers_then_live_then_recorders(
+        camera_url: str, tmp_path: Path) -> None:
     beats = HeartbeatRegistry()
     mgr, store, _ = make_manager(tmp_path)
     mgr._heartbeats = beats
     coordinator = ShutdownCoordinator(global_deadline=20)
     mgr.register_shutdown(coordinator)
     assert coordinator.registered() == ["video-readers", "video-live", "video-recorders"]
-    mgr.start([StreamConfig("a", DEMO)])
+    mgr.start([StreamConfig("a", camera_url)])
     assert wait_until(lambda: mgr.status("a").recording, 10)  # type: ignore[union-attr]
     assert "reader:a" in beats.ages() and beats.stale() == []
     report = coordinator.shutdown()
     assert report.ok, report
     assert video_threads() == []
-    assert [r.is_complete for r in store.rows.values()] == [True]
+    assert [r.is_complete for r in store.all()] == [True]
     assert "reader:a" not in beats.ages()
 
 
@@ -110,10 +118,10 @@ def _largest_pts_gap(path: str) -> tuple[float, int]:
 
 
 STALL_SECONDS = 4.0
-FPS = 30
+FPS = 15  # the camera's frame rate
 
 
-def test_stalled_recorder_loses_no_footage(tmp_path: Path) -> None:
+def test_stalled_recorder_loses_no_footage(camera_url: str, tmp_path: Path) -> None:
     """A recorder stalled for seconds catches up afterwards: its file has every frame of the
     stall, no gap (live view, with a quarter of the room, may skip ahead instead)."""
     testdb = open_testdb(tmp_path)
@@ -121,7 +129,7 @@ def test_stalled_recorder_loses_no_footage(tmp_path: Path) -> None:
     # a queue budget of 64 packets for live view: 4 s at 30 fps would overflow that
     mgr, _, _ = make_manager(tmp_path, store=store,  # type: ignore[arg-type]
                              queue_budget_bytes=64 * 8192)
-    mgr.start([StreamConfig("q", f"demo://testsrc2?size=320x240&fps={FPS}&seconds=4",
+    mgr.start([StreamConfig("q", camera_url,
                             streaming_enabled=False, segment_duration=60)])
     try:
         assert store.stalled.wait(20), "the recorder never opened a segment"

@@ -66,11 +66,11 @@ def test_camera_outage_reconnects_within_5s_and_leaves_valid_files(
     rows = store.of("cam")
     assert len(rows) == 2 and all(r.is_complete for r in rows)
     before, after = rows
-    assert after.segment.start_time - before.end_time >= 10  # the outage is a gap
+    assert after.start_time - before.end_time >= 10  # the outage is a gap
     for r in rows:
-        probed = probe_segment(r.segment.file_path)
+        probed = probe_segment(r.file_path)
         assert probed is not None and probed.duration > 1.5
-        with av.open(r.segment.file_path) as c:
+        with av.open(r.file_path) as c:
             assert sum(1 for _ in c.decode(video=0)) == probed.video_packets
 
 
@@ -144,7 +144,7 @@ def test_bad_urls_end_in_the_right_state_with_readable_errors(
         elapsed = time.monotonic() - t0
     assert elapsed < 4.0, "a reader blocked in open stops within the open timeout"
     assert video_threads() == before == []
-    assert store.rows == {}
+    assert store.all() == []
 
 
 class _FakeMemory:
@@ -191,9 +191,9 @@ def test_governor_pressure_thins_live_view_and_keeps_recording_complete(
         mgr.stop(10)
     rows = store.of("g")
     assert len(rows) == 1 and rows[0].is_complete
-    probed = probe_segment(rows[0].segment.file_path)
+    probed = probe_segment(rows[0].file_path)
     assert probed is not None
-    duration = rows[0].end_time - rows[0].segment.start_time  # type: ignore[operator]
+    duration = rows[0].end_time - rows[0].start_time  # type: ignore[operator]
     # Recording stayed complete through PRESSURE and CRITICAL: every frame is in the file.
     assert probed.video_packets == pytest.approx(duration * 15, abs=2)
     assert _st(mgr, "g").dropped > 0
