@@ -194,3 +194,110 @@ def test_export_refuses_bad_ranges_with_4xx(nvr: DaemonProcess) -> None:
     status, _ = nvr.call("GET", f"/api/export?stream=yard&start={now - 30}&end={now - 20}",
                          auth=False)
     assert status == 401
+
+
+def test_settings_show_words_units_and_help_never_raw_key_names(nvr: DaemonProcess,
+                                                                  chromium: Any) -> None:
+    keys = sorted(orjson.loads(nvr.call("GET", "/api/settings")[1]))
+    page = new_page(chromium)
+    try:
+        _login(page, nvr, "#/settings")
+        page.wait_for_selector("form.settings [role=tabpanel]", state="attached")
+        shown: dict[str, dict[str, Any]] = page.evaluate("""() => {
+          const out = {};
+          for (const el of document.querySelectorAll('form.settings [name]')) {
+            const key = el.name.replace(/^.*\\./, '');
+            const field = el.closest('.field');
+            const label = el.id ? document.querySelector(`label[for="${el.id}"]`) : null;
+            const toggle = el.closest('.toggle')?.querySelector('.toggle-label');
+            const text = label ? label.innerText : (toggle?.childNodes[0]?.textContent || '');
+            const hint = field?.querySelector('.hint')?.innerText || '';
+            out[key] = {label: text.trim(), hint: hint.trim(), type: el.type};
+          }
+          return out;
+        }""")
+        page.click("role=tab[name='MQTT']")
+        shot(page, "footage-settings-mqtt")
+        problems = list(page.problems)
+    finally:
+        page.context.close()
+    assert not problems, problems
+    assert sorted(shown) == keys  # every setting is on the page, under its key's input
+    raw = []
+    for key, f in shown.items():
+        # The key humanised ("Mqtt ha discovery") is not a label; its unit may follow.
+        label = f["label"].split("(")[0].strip().lower()
+        if not label or key in f["label"] or label == key.replace("_", " ").lower():
+            raw.append(f"{key}: label {f['label']!r}")
+        if not f["hint"] or key in f["hint"]:
+            raw.append(f"{key}: help {f['hint']!r}")
+        if f["type"] == "number" and "(" not in f["label"] and not key.endswith("port"):
+            raw.append(f"{key}: number without a unit: {f['label']!r}")
+    assert not raw, raw
+    # Which fields wait for a restart is said before saving; live ones do not say it.
+    assert "restart" in shown["web_port"]["hint"].lower()
+    assert "restart" not in shown["retention_days"]["hint"].lower()
+
+
+def test_system_cpu_reads_the_daemons_share_as_psutil_does(nvr: DaemonProcess,
+                                                            chromium: Any) -> None:
+    import psutil
+
+    proc = psutil.Process(nvr.proc.pid)
+    cores = psutil.cpu_count() or 1
+    page = new_page(chromium)
+    try:
+        _login(page, nvr, "#/system")
+        page.wait_for_selector("[data-testid=cpu-process]")
+        # The page asks every 5 s; each answer covers the time since the previous one. Measure
+        # with psutil over the same window: from one answer to the next.
+        with page.expect_response(lambda r: r.url.endswith("/api/system"), timeout=15000):
+            pass
+        proc.cpu_percent(None)
+        psutil.cpu_percent(None)
+        with page.expect_response(lambda r: r.url.endswith("/api/system"),
+                                  timeout=15000) as resp:
+            pass
+        want_proc = proc.cpu_percent(None) / cores
+        want_machine = psutil.cpu_percent(None)
+        got = resp.value.json()["cpu"]
+        page.wait_for_function("v => document.querySelector('[data-testid=cpu-process]')"
+                               ".dataset.value === String(v)", arg=got["process_usage"])
+        text = page.inner_text("[data-testid=cpu-process]")
+        shot(page, "footage-system")
+        problems = list(page.problems)
+    finally:
+        page.context.close()
+    assert not problems, problems
+    assert f"{got['process_usage']:.1f} %" in text
+    assert abs(got["process_usage"] - want_proc) <= 3.0, (got, want_proc)
+    assert abs(got["usage"] - want_machine) <= 10.0, (got, want_machine)
+    assert got["process_usage"] > 0  # it records two streams: never the old constant 0.0
+
+
+def test_phone_shows_the_first_recording_without_scrolling_past_filters(
+        nvr: DaemonProcess, chromium: Any) -> None:
+    page = new_page(chromium, 390, 844)
+    try:
+        _login(page, nvr, "#/recordings")
+        first = page.locator("table.rec-table tbody tr[data-id]").first
+        first.wait_for()
+        box = first.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, box
+        assert page.locator("details.filters-fold[open]").count() == 0  # folded on a phone
+        page.click("details.filters-fold > summary")
+        page.wait_for_selector("form.filters select", state="visible")
+        cut = page.evaluate("() => [...document.querySelectorAll('.rec-table tbody "
+                            "td:nth-child(3), .ruler-label')].filter(e => e.scrollWidth > "
+                            "e.clientWidth + 1).map(e => e.innerText)")
+        assert not cut, cut
+        shot(page, "footage-phone-recordings")
+        page.goto(f"http://127.0.0.1:{nvr.port}/#/timeline?stream=yard")
+        page.wait_for_selector(".ruler-track[data-stream='yard'] .ruler-seg")
+        label = page.locator(".ruler-label:text-is('yard')")
+        assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+        shot(page, "footage-phone-timeline")
+        problems = list(page.problems)
+    finally:
+        page.context.close()
+    assert not problems, problems

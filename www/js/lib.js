@@ -28,10 +28,19 @@ export function useStore() {
 }
 
 let toastSeq = 0;
+// A toast belongs to the page it was raised on: leaving the page drops it, so a "Saved" from
+// Settings never shows up over the Live view.
+const pageOf = (hash) => (hash || '').split('?')[0];
 export function toast(message, kind = 'info', ms = 5000) {
   const id = ++toastSeq;
-  setStore({ toasts: [...store.toasts, { id, message, kind }] });
+  setStore({ toasts: [...store.toasts, { id, message, kind, page: pageOf(location.hash) }] });
   setTimeout(() => setStore({ toasts: store.toasts.filter((t) => t.id !== id) }), ms);
+}
+if (typeof window !== 'undefined') {
+  window.addEventListener('hashchange', () => {
+    const here = pageOf(location.hash);
+    if (store.toasts.some((t) => t.page !== here)) setStore({ toasts: store.toasts.filter((t) => t.page === here) });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,6 +138,13 @@ export function roleName(role) {
 }
 export const roleId = (role) => Math.max(0, ROLE_NAMES.indexOf(roleName(role)));
 export const ROLES = ROLE_NAMES;
+// What each role may do (the server enforces it: web/http.py Access, docs/security.md).
+export const ROLE_HELP = {
+  admin: 'Everything: cameras, recordings, settings, users, restart.',
+  user: 'Watches and records; adds and edits cameras; protects, exports and deletes recordings. No settings or users.',
+  viewer: 'Watches live view and recordings and downloads them. Changes nothing.',
+  api: 'For programs (API key): the same rights as a user, no settings or users.',
+};
 export const canWrite = (user) => !!user && roleName(user.role) !== 'viewer';
 export const isAdmin = (user) => !!user && roleName(user.role) === 'admin';
 

@@ -142,6 +142,12 @@ class SettingsApi:
         admin = req.principal is not None and req.principal.role == Role.ADMIN
         return Response.json(settings_json(self.ctx.config, admin))
 
+    def meta(self, req: Request) -> Response:
+        """Which settings apply at once when saved (`applied_live`); every other one needs a
+        restart. The settings page marks the latter before anyone saves."""
+        return Response.json({"applied_live": sorted(LIVE_ALWAYS | LIVE_WITH_STORAGE),
+                              "settings": sorted(SETTINGS)})
+
     def post(self, req: Request) -> Response:
         body = req.json_object()
         old = self.ctx.config
@@ -212,6 +218,10 @@ def register(router: Router, ctx: WebContext) -> None:
         props[flat] = {"bool": oa.BOOLEAN, "int": oa.INTEGER, "float": oa.NUMBER}.get(
             kind, oa.STRING)
     router.add("GET", "/api/settings", api.get, Access.READ, "Current settings")
+    router.add("GET", "/api/settings/meta", api.meta, Access.READ,
+               "Which settings apply without a restart")
+    oa.describe("GET", "/api/settings/meta", responses={200: oa.obj({
+        "applied_live": oa.array(oa.STRING), "settings": oa.array(oa.STRING)})})
     oa.describe("GET", "/api/settings", responses={200: oa.obj(props)})
     router.add("POST", "/api/settings", api.post, Access.ADMIN,
                "Change settings (validated, written atomically, applied live where possible)")

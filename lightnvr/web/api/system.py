@@ -20,6 +20,7 @@ from lightnvr.web import openapi as oa
 from lightnvr.web.api.go2rtc import status_json as go2rtc_status
 from lightnvr.web.audit import audit_log
 from lightnvr.web.context import WebContext
+from lightnvr.web.cpu import CpuMeter
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.outage_log import OutageLog
 from lightnvr.web.router import Router
@@ -89,6 +90,7 @@ class SystemApi:
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
         self._versions: list[dict[str, str]] | None = None
+        self._cpu = CpuMeter()
         self._db_outage = OutageLog(log, "database (recordings figures of /api/system/info)")
         self._disk_outage = OutageLog(log, f"statvfs of storage path {ctx.config.storage.path}")
         self._storage_outage = OutageLog(log, "storage health (/api/system/status)")
@@ -100,6 +102,7 @@ class SystemApi:
         vm = psutil.virtual_memory()
         rss = psutil.Process().memory_info().rss
         statuses = ctx.stream_manager.statuses()
+        cpu = self._cpu.read()
         try:
             _, count = ctx.recordings.query(RecordingQuery(page=1, limit=1))
             rec_size = ctx.recordings.total_size()
@@ -114,8 +117,10 @@ class SystemApi:
         return Response.json({
             "version": lightnvr.__version__,
             "uptime": round(max(0.0, time.time() - ctx.started_at), 1),
-            "cpu": {"model": platform.machine(), "cores": os.cpu_count() or 1,
-                    "usage": psutil.cpu_percent(interval=None)},
+            # machine and daemon over the same real interval (web/cpu.py: why not cpu_percent)
+            "cpu": {"model": platform.machine(), "cores": cpu.cores, "usage": cpu.machine,
+                    "process_usage": cpu.process, "process_cores_pct": cpu.process_of_one_core,
+                    "interval": cpu.interval},
             "memory": {"total": vm.total, "used": rss, "free": vm.available},
             "systemMemory": {"total": vm.total, "used": vm.total - vm.available,
                              "free": vm.available},
@@ -201,7 +206,6 @@ class SystemApi:
 
 
 def register(router: Router, ctx: WebContext) -> None:
-    psutil.cpu_percent(interval=None)  # prime: the first call only sets the reference point
     s = SystemApi(ctx)
     done = oa.obj({"success": oa.BOOLEAN, "message": oa.STRING}, required=["success"])
     log_item = oa.obj({"timestamp": oa.STRING, "level": oa.STRING, "logger": oa.STRING,

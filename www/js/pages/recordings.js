@@ -195,10 +195,18 @@ async function batchDelete(ids, includeProtected = false) {
   throw new Error('Batch delete is taking long; check again later');
 }
 
+// Phones get the filters folded (they took half the first screen); the summary says how many
+// are on, so a filtered list is never mistaken for everything.
+const narrow = () => typeof window !== 'undefined' && window.matchMedia && window.matchMedia('(max-width: 600px)').matches;
+
 function Filters({ f, streams, tags, labels }) {
   const set = (k) => (e) => writeFilters({ ...f, [k]: e.currentTarget.value, page: 1 });
   const reset = () => writeFilters({ sort: f.sort, order: f.order, limit: f.limit, page: 1 });
-  return html`<form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filters">
+  const [open] = useState(() => !narrow());
+  const on = ['stream', 'from', 'to', 'trigger', 'protected', 'tag', 'label'].filter((k) => f[k]).length;
+  return html`<details class="filters-fold" open=${open}>
+    <summary>Filters${on ? ` (${on} on)` : ''}</summary>
+    <form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filters">
     <label>Stream<select value=${f.stream} onChange=${set('stream')}>
       <option value="">All streams</option>
       ${streams.map((s) => html`<option value=${s.name}>${s.name}</option>`)}</select></label>
@@ -214,7 +222,7 @@ function Filters({ f, streams, tags, labels }) {
       <option value="">Anything or nothing</option>${labels.map((t) => html`<option value=${t}>${t}</option>`)}
       ${f.label && !labels.includes(f.label) && html`<option value=${f.label}>${f.label}</option>`}</select></label>
     <button type="button" class="btn ghost" onClick=${reset}>Clear</button>
-  </form>`;
+  </form></details>`;
 }
 
 export function RecordingsPage({ query, user }) {

@@ -94,16 +94,39 @@ function Logs() {
   </div>`;
 }
 
+// Per-stream storage used and how many days of footage are kept (GET /api/storage/streams).
+function StreamStorage({ data }) {
+  const items = data.streams || [];
+  const total = items.reduce((n, s) => n + (s.size || 0), 0);
+  const keep = (d) => (d === 0 ? 'until space runs out' : `${d} day${d === 1 ? '' : 's'}`);
+  return html`<div class="card" id="stream-storage">
+    <h2>Storage per stream</h2>
+    <div class="table-wrap" tabindex="0" role="region" aria-label="Storage per stream"><table class="table">
+      <caption class="sr-only">Space used and footage kept, per stream, largest first</caption>
+      <thead><tr><th scope="col">Stream</th><th scope="col">Space used</th><th scope="col">Recordings</th>
+        <th scope="col">Footage kept</th><th scope="col">Oldest recording</th><th scope="col">Retention</th></tr></thead>
+      <tbody>${items.length === 0 ? html`<tr><td colspan="6" class="muted">Nothing recorded yet.</td></tr>` : items.map((s) => html`<tr key=${s.name} data-stream=${s.name}>
+        <td>${s.name}${!s.configured && html` <span class="chip">removed</span>`}</td>
+        <td class="nowrap">${fmtBytes(s.size)}${total ? html` <span class="muted small">(${Math.round((s.size / total) * 100)} %)</span>` : ''}</td>
+        <td>${s.count}</td>
+        <td class="nowrap" data-days=${s.days_kept}>${s.days_kept >= 1 ? `${s.days_kept.toFixed(1)} days` : s.oldest ? `${fmtDuration((Date.now() / 1000) - s.oldest)}` : '—'}</td>
+        <td class="nowrap">${s.oldest ? fmtTime(s.oldest) : '—'}</td>
+        <td>${keep(s.effective_retention_days)}${s.retention_days < 0 ? html` <span class="muted small">(global)</span>` : ''}</td></tr>`)}
+      </tbody></table></div>
+  </div>`;
+}
+
 export function SystemPage({ user }) {
   const [info, setInfo] = useState(null);
   const [streams, setStreams] = useState([]);
+  const [storage, setStorage] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => { document.title = 'System · LightNVR'; }, []);
   const load = async () => {
     try {
-      const [i, s, st] = await Promise.all([get('/api/system'), fetchStreams().catch(() => []),
-        get('/api/system/status').catch(() => ({}))]);
-      setInfo({ ...i, _status: st }); setStreams(s); setError(null);
+      const [i, s, st, ss] = await Promise.all([get('/api/system'), fetchStreams().catch(() => []),
+        get('/api/system/status').catch(() => ({})), get('/api/storage/streams').catch(() => null)]);
+      setInfo({ ...i, _status: st }); setStreams(s); setStorage(ss); setError(null);
     } catch (err) { setError(err); }
   };
   useEffect(() => { load(); }, []);
@@ -136,6 +159,7 @@ export function SystemPage({ user }) {
   const paused = st.storage && st.storage.recording_paused;
   const cpu = info.cpu || {};
   const cpuPct = Number(pick(cpu.usage, cpu.percent, info.cpu_usage, 0));
+  const ownPct = cpu.process_usage === undefined ? null : Number(cpu.process_usage);
   const versions = (info.versions && info.versions.items) || [];
   return html`<section class="page">
     <div class="page-head"><h1>System</h1>
@@ -154,7 +178,9 @@ export function SystemPage({ user }) {
     </div>
     ${paused && html`<div class="alert error" role="alert">Recording is paused: the disk is nearly full (${pressure}).</div>`}
     <div class="meters">
-      <${Meter} label="CPU" used=${cpuPct} total=${100} detail=${`${cpuPct.toFixed(1)}%${cpu.cores ? ` of ${cpu.cores} cores` : ''}`} />
+      <${Meter} label="CPU" used=${cpuPct} total=${100} detail=${html`<span data-testid="cpu-machine" data-value=${cpuPct}>Machine ${cpuPct.toFixed(1)} %</span>${ownPct !== null
+        ? html` · <span data-testid="cpu-process" data-value=${ownPct} data-interval=${cpu.interval}>LightNVR ${ownPct.toFixed(1)} %</span>` : ''}
+        ${cpu.cores ? html`<br />of all ${cpu.cores} cores${ownPct !== null && cpu.cores > 1 ? ` (LightNVR: ${Number(cpu.process_cores_pct || 0).toFixed(0)} % of one core)` : ''}` : ''}`} />
       <${Meter} label="Memory (LightNVR)" used=${pick(mem.used, mem.rss, 0)} total=${pick(mem.total, mem.limit, sysMem.total, 0)} level=${gov} />
       <${Meter} label="Memory (system)" used=${pick(sysMem.used, 0)} total=${pick(sysMem.total, 0)} />
       <${Meter} label="Recording disk" used=${pick(disk.used, 0)} total=${pick(disk.total, 0)} level=${pressure}
@@ -164,7 +190,7 @@ export function SystemPage({ user }) {
       <h2>Streams</h2>
       <div class="table-wrap" tabindex="0" role="region" aria-label="Stream statistics"><table class="table">
         <caption class="sr-only">Per-stream statistics</caption>
-        <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">FPS</th><th scope="col">Bitrate</th><th scope="col">Drops</th><th scope="col">Reconnects</th></tr></thead>
+        <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">FPS</th><th scope="col">Bitrate</th><th scope="col">Dropped frames</th><th scope="col">Reconnects</th></tr></thead>
         <tbody>${streams.length === 0 ? html`<tr><td colspan="6" class="muted">No streams</td></tr>` : streams.map((s) => {
           const x = s.stats || {};
           const bps = pick(x.bitrate_bps, s.bitrate_bps);
@@ -172,10 +198,15 @@ export function SystemPage({ user }) {
           return html`<tr key=${s.name}><td>${s.name}</td><td><${Badge} state=${streamState(s)} title=${s.last_error || undefined} /></td>
             <td>${fps ? Number(fps).toFixed(fps % 1 ? 1 : 0) : '—'}</td>
             <td class="nowrap">${bps ? `${(bps / 1000).toFixed(0)} kbit/s` : '—'}</td>
-            <td>${pick(x.dropped, x.drops, s.drops, 0)}</td>
+            <td>${pick(x.dropped, x.drops, s.drops, 0)}${pick(x.dropped, 0) > 0 && gov && String(gov).toLowerCase() !== 'normal' ? html` <span class="badge warn">memory ${String(gov).toLowerCase()}</span>` : ''}</td>
             <td>${pick(x.reconnects, s.reconnects, 0)}</td></tr>`;
         })}</tbody></table></div>
+      <p class="small muted">Dropped frames: video the NVR let go because a consumer fell behind — its queue was full, or memory
+        ran short (memory level ${gov ? String(gov).toLowerCase() : 'normal'}: under pressure live view and detection get keyframes only, when critical
+        they pause). Whole keyframe groups go together, so the picture never breaks. Recording is never slowed down for memory; if its queue
+        overflows, the recording shows a gap.</p>
     </div>
+    ${storage && html`<${StreamStorage} data=${storage} />`}
     <${Logs} />
     ${isAdmin(user) && html`<${Audit} />`}
     ${versions.length > 0 && html`<details class="card fold"><summary>Software versions</summary>

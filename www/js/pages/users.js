@@ -1,7 +1,7 @@
 // Users: everyone manages their own password and TOTP; admins list, add, re-role, reset,
 // re-key and delete users.
 import {
-  html, useEffect, useState, get, post, put, del, isAdmin, toast, errText, roleName, roleId, ROLES, fmtTime,
+  html, useEffect, useState, get, post, put, del, isAdmin, toast, errText, roleName, roleId, ROLES, ROLE_HELP, fmtTime,
 } from '../lib.js';
 import { Modal, ErrorBox, Icon, Spinner, Field, confirmDialog } from '../components.js';
 import { PasswordForm } from '../auth.js';
@@ -123,7 +123,7 @@ function AddUser({ onClose, onDone }) {
       <${Field} label="Username" error=${errors.username}>${(id, d) => html`<input id=${id} name="username" autocomplete="off" aria-describedby=${d} value=${f.username} onInput=${inp('username')} />`}<//>
       <${Field} label="Password" error=${errors.password} hint="At least 8 characters">${(id, d) => html`<input id=${id} name="password" type="password" autocomplete="new-password" aria-describedby=${d} value=${f.password} onInput=${inp('password')} />`}<//>
       <${Field} label="Email (optional)">${(id) => html`<input id=${id} name="email" type="email" value=${f.email} onInput=${inp('email')} />`}<//>
-      <${Field} label="Role">${(id) => html`<select id=${id} name="role" value=${String(f.role)} onChange=${inp('role')}>
+      <${Field} label="Role" hint=${ROLE_HELP[ROLES[Number(f.role)]]}>${(id, d) => html`<select id=${id} name="role" aria-describedby=${d} value=${String(f.role)} onChange=${inp('role')}>
         ${ROLES.map((r, i) => html`<option value=${String(i)}>${r}</option>`)}</select>`}<//>
       <div class="form-actions"><button type="button" class="btn" onClick=${onClose}>Cancel</button>
         <button type="submit" class="btn primary">Add user</button></div>
@@ -172,6 +172,8 @@ function UserAdmin({ me }) {
           <button type="button" class="btn small" onClick=${() => regen(u)}>API key</button>
           ${u.id !== me.id && html`<button type="button" class="btn small danger ghost" onClick=${() => remove(u)} aria-label=${`Delete ${u.username}`}><${Icon} name="trash" /></button>`}
         </td></tr>`)}</tbody></table></div>`}
+    <details class="fold role-guide" open><summary>What each role may do</summary>
+      <dl class="meta">${ROLES.map((r) => html`<div key=${r}><dt>${r}</dt><dd>${ROLE_HELP[r]}</dd></div>`)}</dl></details>
     ${adding && html`<${AddUser} onClose=${() => setAdding(false)} onDone=${() => { setAdding(false); load(); }} />`}
     ${resetting && html`<${Modal} title=${`Reset password of ${resetting.username}`} onClose=${() => setResetting(null)}>
       <${PasswordForm} userId=${resetting.id} requireCurrent=${resetting.id === me.id} submitLabel="Set password"
