@@ -58,7 +58,12 @@ from lightnvr.database.zones import ZonesRepo
 from lightnvr.storage.manager import StorageManager
 from lightnvr.storage.store import CanonicalPathStore
 from lightnvr.video.go2rtc.process import PRIORITY_GO2RTC, Go2rtcSupervisor
-from lightnvr.video.stream_manager import MOTION_EVENT_DETAIL, StreamManager, VideoSettings
+from lightnvr.video.stream_manager import (
+    MOTION_EVENT_DETAIL,
+    OBJECT_EVENT_DETAIL,
+    StreamManager,
+    VideoSettings,
+)
 from lightnvr.web.api.recordings_batch import JobRegistry
 from lightnvr.web.app import WebApp
 from lightnvr.web.context import WebContext
@@ -87,6 +92,9 @@ def video_settings(config: Config) -> VideoSettings:
         queue_budget_bytes=config.memory.buffer_size * 1024,
         detection_grace_seconds=float(config.detection.grace_period),
         allow_demo=config.general.demo_mode,
+        models_path=config.models.path,
+        api_detection_url=config.api_detection.url,
+        api_detection_backend=config.api_detection.backend,
     )
 
 
@@ -258,9 +266,10 @@ def _start_events(config: Config, daemon: Daemon, db: Database, manager: StreamM
     hub = EventHub(heartbeat=daemon.heartbeats.register("events", 30.0, critical=False))
     history = EventsRepo(db)
     hub.add_sink(lambda e: is_startup_announcement(e) or history.record(e))
-    # the motion detector's detections become rows linked to their clips (detection_links.py)
+    # the detectors' detections become rows linked to their clips (detection_links.py)
     links = DetectionLinks(db)
-    hub.add_sink(lambda e: e.kind is EventKind.DETECTION and e.detail == MOTION_EVENT_DETAIL
+    detectors = (MOTION_EVENT_DETAIL, OBJECT_EVENT_DETAIL)
+    hub.add_sink(lambda e: e.kind is EventKind.DETECTION and e.detail in detectors
                  and links.store(e))
 
     def link_detections() -> None:

@@ -22,6 +22,8 @@ Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
   ``time.time() % period >= still``, so a test on the same machine knows when it does
 - ``longgop264`` ``moving264`` with one keyframe every ``LONG_GOP_SECONDS`` (10 s: GOP 150
   at 15 fps), for detection on cameras whose GOP is much longer than the detection interval
+- ``objects264`` ``half264`` with a white ball (object-detection tests: the brightest thing in
+  the picture, always in the right half)
 - ``file264``  ``<media-dir>/clip264.mp4`` (H.264 + AAC) looped WITHOUT re-encoding
 - ``file265``  ``<media-dir>/clip265.mp4`` (H.265 + AAC) looped without re-encoding
   (file mounts exist only when the clip is there; make clips with tools/make_test_clips.py)
@@ -125,6 +127,9 @@ def scene_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, st
     # A long-GOP camera (one keyframe every LONG_GOP_SECONDS): keyframe-only detection sees it
     # at most once per GOP, every-frame detection at its interval.
     long_gop = _scene_x264(kbps, max(1, fps * LONG_GOP_SECONDS))
+    # Object detection: a WHITE ball in the right half (the bars are at most 75 % white, the
+    # noise adds little), so a model that boxes "the brightest pixels" boxes the ball.
+    white_ball = right_ball.replace("foreground-color=0xff202020", "foreground-color=0xffffffff")
     return {
         "still264": f"( {mix.format(alpha='', enc=x264)} {base} )",
         "moving264": f"( {mix.format(alpha='', enc=x264)} {base} {ball} )",
@@ -132,6 +137,8 @@ def scene_launches(width: int, height: int, fps: int, kbps: int) -> dict[str, st
         "half264": f"( {mix.format(alpha=f'sink_2::xpos={half}', enc=x264)} {base} "
                    f"{right_ball} )",
         "longgop264": f"( {mix.format(alpha='', enc=long_gop)} {base} {ball} )",
+        "objects264": f"( {mix.format(alpha=f'sink_2::xpos={half}', enc=x264)} {base} "
+                      f"{white_ball} )",
     }
 
 

@@ -11,9 +11,11 @@ from lightnvr.core.recordings_store import RecordingsStore
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import LiveMotion
+from lightnvr.video.detection.engine import ModelInfo
 from lightnvr.video.live_mse import LiveSubscription
 
 MOTION_EVENT_DETAIL: str  # NvrEvent.detail of the built-in motion detector's DETECTION events
+OBJECT_EVENT_DETAIL: str  # NvrEvent.detail of object detectors' DETECTION events (boxes, labels)
 
 class StreamState(str, Enum):
     INACTIVE = "inactive"
@@ -43,6 +45,9 @@ class VideoSettings:
     detection_grace_seconds: float             # 2.0: [detection] grace_period; closer events merge
     consumer_heartbeat_seconds: float          # 10.0: recorder/live heartbeat max_age (app.py: <= 0.4 x WatchdogSec)
     allow_demo: bool                           # True: [general] demo_mode (demo:// may open)
+    models_path: str                           # "": [models] path (object detection models)
+    api_detection_url: str                     # "": [api_detection] url
+    api_detection_backend: str                 # "onnx": [api_detection] backend
 
 class StreamStatus:
     name: str
@@ -71,7 +76,10 @@ class StreamStatus:
                                      # "paused" (governor CRITICAL)
     detection_frames: int            # frames it analysed since the stream (re)started
     detection_events: int            # motion events it reported
-    detection_moving: int            # analysed frames that showed motion
+    detection_moving: int            # analysed frames that showed motion (or objects)
+    detection_error: str             # object detector: why it is not working (a missing
+                                     # runtime, a model that cannot load, a detection service
+                                     # that does not answer); detection is then "error"
 
 class ProbeResult:
     ok: bool
@@ -121,6 +129,8 @@ class StreamManager:
     # none: anywhere) and outside every exclude polygon; from its next frame; may be called
     # before the stream starts
     def live_motion(self, name: str) -> LiveMotion | None: ...
+    def detection_models(self) -> list[ModelInfo]: ...
+    # Every model file under [models] path: input size, output layout, labels, or `error`.
     # the latest analysed frame of the motion detector: .wall (its time), .moving, .area,
     # .box and .cells ((x, y, width, height), normalised 0..1; cells empty when nothing
     # moved); None when no detector runs or it is paused

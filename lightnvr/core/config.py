@@ -137,8 +137,9 @@ class StorageConfig:
 
 @dataclass(frozen=True)
 class ModelsConfig:
-    path: str = _idle("/var/lib/lightnvr/models", "no in-process models: detection is an "
-                      "external service")
+    path: str = _opt("/var/lib/lightnvr/models", note=(
+        "ONNX (.onnx, extra lightnvr[onnx]) and LiteRT (.tflite, lightnvr[litert]) models with "
+        "a labels file beside them; no SOD models (docs/detection.md)"))
 
 
 @dataclass(frozen=True)
@@ -200,8 +201,8 @@ class MemoryConfig:
 
 @dataclass(frozen=True)
 class ApiDetectionConfig:
-    url: str = _idle("", _DETECT)
-    backend: str = _idle("onnx", _DETECT)
+    url: str = _opt("", note="used by streams whose detection_model is api-detection")
+    backend: str = _opt("onnx")
     detection_threshold: int = _idle(50, _DETECT, 0, 100)   # percent, as LightNVR
     pre_detection_buffer: int = _idle(5, _DETECT, 0, 300)
     post_detection_buffer: int = _idle(10, _DETECT, 0, 3600)

@@ -48,7 +48,10 @@ from lightnvr.video.detection.detector import (
     MotionDetectorThread,
     wants_motion_detector,
 )
+from lightnvr.video.detection.engine import ModelInfo, ObjectBox
+from lightnvr.video.detection.models import EngineSettings, ModelRegistry
 from lightnvr.video.detection.motion import MotionResult
+from lightnvr.video.detection.objects import ObjectDetectorThread, wants_object_detector
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.detection.zones import Zones
 from lightnvr.video.event_recording import EventWindow
@@ -62,10 +65,11 @@ from lightnvr.video.snapshot import SnapshotCache
 from lightnvr.video.source import PermanentSourceError, describe_error, open_source
 from lightnvr.video.states import StreamState
 
-__all__ = ["MOTION_EVENT_DETAIL", "ProbeResult", "StreamManager", "StreamState", "StreamStatus",
-           "VideoSettings"]
+__all__ = ["MOTION_EVENT_DETAIL", "OBJECT_EVENT_DETAIL", "ProbeResult", "StreamManager",
+           "StreamState", "StreamStatus", "VideoSettings"]
 
 MOTION_EVENT_DETAIL = "motion detector"  # NvrEvent.detail of the built-in detector's events
+OBJECT_EVENT_DETAIL = "object detector"  # NvrEvent.detail of object detectors' events
 DETECTION_QUEUE_CAPACITY = 64  # ~2 keyframe GOPs; a detector that falls behind loses packets
 
 log = logging.getLogger(__name__)
@@ -91,6 +95,9 @@ class VideoSettings:
     # (ours) recorder/live heartbeat max_age; app.py lowers it to 0.4 x WatchdogSec
     consumer_heartbeat_seconds: float = 10.0
     allow_demo: bool = True                  # [general] demo_mode: may demo:// be opened
+    models_path: str = ""                    # [models] path: object detection models
+    api_detection_url: str = ""              # [api_detection] url (detection_model api-detection)
+    api_detection_backend: str = "onnx"      # [api_detection] backend
 
 
 @dataclass(slots=True)
@@ -117,7 +124,8 @@ class StreamStatus:
     detection: str = ""        # built-in detector: "" (none), "running", "paused" (CRITICAL)
     detection_frames: int = 0  # frames it analysed since the stream (re)started
     detection_events: int = 0  # motion events it reported
-    detection_moving: int = 0  # analysed frames that showed motion
+    detection_moving: int = 0  # analysed frames that showed motion (objects)
+    detection_error: str = ""  # why the object detector is not working ("" when it is)
 
 
 @dataclass(slots=True)
@@ -166,6 +174,8 @@ class StreamManager:
         self._stopping = False
         self._listener: Callable[[NvrEvent], None] | None = None
         self._zones: dict[str, Zones] = {}  # motion (include, exclude) zones per stream
+        self._models = ModelRegistry(EngineSettings(
+            settings.models_path, settings.api_detection_url, settings.api_detection_backend))
         self._mse = MseHub(self._mse_queue, self._mse_forget, self._mse_watch)
 
     # -- configuration ---------------------------------------------------------------------
@@ -251,6 +261,8 @@ class StreamManager:
             st.detection = "paused" if self._level() >= PressureLevel.CRITICAL else "running"
             st.detection_frames, st.detection_events = det.thread.samples, det.thread.events
             st.detection_moving = det.thread.moving
+            if isinstance(det.thread, ObjectDetectorThread) and det.thread.error:
+                st.detection, st.detection_error = "error", det.thread.error
         if r is None:
             return st
         st.state, st.last_error = r.state, r.last_error
@@ -529,9 +541,10 @@ class StreamManager:
         sub-stream when there is one (detection/slot.py)."""
         with self._lock:
             reader, old, cfg = entry.reader, entry.detector, entry.config
-            want = reader is not None and wants_motion_detector(cfg) and not self._stopping
-            if reader is None or (want and old is not None
-                                  and old.source == cfg.sub_stream_url):
+            want = reader is not None and not self._stopping and (
+                wants_motion_detector(cfg) or wants_object_detector(cfg))
+            if reader is None or (want and old is not None and old.source == cfg.sub_stream_url
+                                  and old.model == cfg.detection_model):
                 return
             if not want and old is None:
                 return
@@ -545,8 +558,12 @@ class StreamManager:
     def _new_detector(self, entry: _Stream, main: StreamReader,
                       cfg: StreamConfig) -> DetectorSlot:
         q = self._queue(entry, "detect", QueueRole.DETECTION, DETECTION_QUEUE_CAPACITY)
-        thread = MotionDetectorThread(cfg, q, self._on_motion, self._level,
-                                      self._zones.get(cfg.name, ((), ())))
+        zones = self._zones.get(cfg.name, ((), ()))
+        thread: MotionDetectorThread | ObjectDetectorThread = (
+            MotionDetectorThread(cfg, q, self._on_motion, self._level, zones)
+            if wants_motion_detector(cfg) else
+            ObjectDetectorThread(cfg, q, lambda c: self._models.engine(c.detection_model),
+                                 self._on_objects, self._level, zones))
         if self._heartbeats is not None:
             thread.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
                          critical=False)  # detection is not worth a watchdog restart
@@ -555,7 +572,7 @@ class StreamManager:
             sub = self._new_reader(cfg.replace(name=sub_reader_name(cfg.name),
                                                url=cfg.sub_stream_url),
                                    critical=False, want_audio=False)
-        return DetectorSlot(thread, main, sub, cfg.sub_stream_url)
+        return DetectorSlot(thread, main, sub, cfg.sub_stream_url, cfg.detection_model)
 
     def _stop_detector(self, entry: _Stream, slot: DetectorSlot, timeout: float) -> None:
         slot.stop(timeout)
@@ -593,6 +610,39 @@ class StreamManager:
             listener(NvrEvent(EventKind.DETECTION, name, wall,
                               (DetectedObject("motion", round(conf, 3), x, y, w, h),),
                               MOTION_EVENT_DETAIL))
+        except Exception:
+            log.error("stream %s: the detection listener failed", name, exc_info=True)
+
+    def detection_models(self) -> list[ModelInfo]:
+        """Every model under [models] path with its input size, layout and labels, or the
+        reason it cannot load (detection/models.py; loaded models are shared with streams)."""
+        return self._models.list_models()
+
+    def _on_objects(self, name: str, objects: Sequence[ObjectBox], wall: float,
+                    event: bool) -> None:
+        """Object detector thread: objects extend the event recording like motion does
+        (_on_motion); an event (cooldown passed) goes to the listener with every object."""
+        with self._lock:
+            entry = self._streams.get(name)
+        if entry is None:
+            return
+        cfg = entry.config
+        was_active = entry.events.active(self._clock.wall())
+        entry.events.trigger(True, wall, float(cfg.detection_interval),
+                             float(cfg.post_detection_buffer),
+                             self.settings.detection_grace_seconds)
+        if not was_active:
+            self._sync_recorder(entry)
+        self._trigger_followers(name, wall, float(cfg.detection_interval))
+        listener = self._listener
+        if not event or listener is None:
+            return
+        log.info("stream %s: %s", name, ", ".join(f"{o.label} {o.confidence:.2f}"
+                                                   for o in objects))
+        try:
+            listener(NvrEvent(EventKind.DETECTION, name, wall, tuple(
+                DetectedObject(o.label, o.confidence, o.x, o.y, o.width, o.height)
+                for o in objects), OBJECT_EVENT_DETAIL))
         except Exception:
             log.error("stream %s: the detection listener failed", name, exc_info=True)
 

@@ -6,7 +6,8 @@ supervision (start, kill, restart, reconfigure, stop) and proxying run everywher
   - reads FILE as YAML (as go2rtc does) and serves its API on `api.listen` under
     `api.base_path`: `GET /api` (version), `GET /api/streams` (the configured streams and
     their sources), `POST /api/webrtc?src=NAME` (404 for an unknown stream, otherwise an
-    `application/sdp` body naming the stream and the offer's length — not a usable answer:
+    `application/sdp` body naming the stream and the offer's length, after 3 s for a stream
+    whose name starts with "slow" — not a usable answer:
     real WebRTC is tested with the real go2rtc in tests/ui/test_webrtc_play.py);
   - runs on without an API when its API port is taken, as go2rtc does;
   - exits when its parent dies, so a killed test daemon leaves nothing behind.
@@ -63,6 +64,8 @@ def main() -> None:
             elif src not in streams:
                 self._send(404, b"stream not found", "text/plain")
             else:
+                if src.startswith("slow"):  # a camera that takes its time to answer go2rtc
+                    threading.Event().wait(3.0)
                 answer = f"v=0\r\ns=standin {src}\r\na=offer-bytes:{len(offer)}\r\n"
                 self._send(200, answer.encode(), "application/sdp")
 

@@ -15,6 +15,7 @@ import signal
 import stat
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -129,6 +130,29 @@ def test_stream_changes_reach_go2rtc(nvr: DaemonProcess, rtsp_camera: TestCamera
         nvr.call("DELETE", "/api/streams/yard?permanent=true")
     wait_until(lambda: _status(nvr)["ready"] and _status(nvr)["streams"] == ["cam"], 15,
                what="stream yard gone from go2rtc")
+
+
+def test_slow_offers_hold_at_most_half_the_api_workers(nvr: DaemonProcess,
+                                                      rtsp_camera: TestCamera) -> None:
+    status, body = nvr.call("POST", "/api/streams",
+                            {"name": "slowcam", "url": rtsp_camera.url("live264na")})
+    assert status == 201, body
+    try:
+        wait_until(lambda: _status(nvr)["ready"] and "slowcam" in _status(nvr)["streams"], 15,
+                   what="stream slowcam served by go2rtc")
+        # [web] web_thread_pool_size = 8: 4 offers at a time, the fifth is turned away
+        with ThreadPoolExecutor(5) as pool:
+            offers = [pool.submit(_offer, nvr, "slowcam") for _ in range(5)]
+            wait_until(lambda: any(f.done() for f in offers), 10, what="an answer")
+            assert nvr.call("GET", "/api/health", auth=False)[0] == 200  # the rest still work
+            results = [f.result() for f in offers]
+        assert sorted(r[0] for r in results) == [200, 200, 200, 200, 503], results
+        refused = next(r for r in results if r[0] == 503)
+        assert "proxy_max_inflight" in orjson.loads(refused[2])["error"]
+    finally:
+        nvr.call("DELETE", "/api/streams/slowcam?permanent=true")
+    wait_until(lambda: _status(nvr)["ready"] and _status(nvr)["streams"] == ["cam"], 15,
+               what="stream slowcam gone from go2rtc")
 
 
 def test_killed_go2rtc_is_restarted_by_the_daemon_within_5s(nvr: DaemonProcess) -> None:

@@ -1,4 +1,8 @@
-"""Frame sampling for detectors: pick at most one packet per interval, decode it small and gray.
+"""Frame sampling for detectors: pick at most one packet per interval, decode it small.
+
+Motion wants it gray at SAMPLE_WIDTH (`sample`); an object model wants it in colour at its
+input size, letterboxed (`sample_frame` + `model_input`), the HTTP API a colour picture
+(`frame_rgb`): in every case FFmpeg scales and converts, Python never sees a full frame.
 
 Decoding is the expensive part of detection, so it is done as little as possible: by default
 only keyframes are decoded (the decoder is told `skip_frame = NONKEY`, and other packets are
@@ -29,6 +33,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lightnvr.video.detection.engine import Letterbox
+from lightnvr.video.detection.outputs import letterbox
 from lightnvr.video.packet import MediaPacket, StreamInfo
 
 log = logging.getLogger(__name__)
@@ -77,6 +83,16 @@ class FrameSampler:
     def sample(self, item: MediaPacket, interval: float | None = None
                ) -> npt.NDArray[np.uint8] | None:
         """The gray picture of `item` if it is due and decodes, else None."""
+        frame = self.sample_frame(item, interval)
+        if frame is None:
+            return None
+        w, h = sample_size(frame.width, frame.height)
+        gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
+        out: npt.NDArray[np.uint8] = gray.to_ndarray()
+        return out
+
+    def sample_frame(self, item: MediaPacket, interval: float | None = None) -> Any:
+        """The decoded picture (an av.VideoFrame) of `item` if it is due and decodes."""
         if not item.is_video:
             return None
         if item.info is not self._info:
@@ -95,10 +111,7 @@ class FrameSampler:
         if frame is None or not due:
             return None
         self._last_sample = item.wall
-        w, h = sample_size(frame.width, frame.height)
-        gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
-        out: npt.NDArray[np.uint8] = gray.to_ndarray()
-        return out
+        return frame
 
     def _open(self, info: StreamInfo) -> None:
         import av
@@ -134,3 +147,23 @@ class FrameSampler:
     def close(self) -> None:
         self._ctx = None
         self._info = None
+
+
+def model_input(frame: Any, box: Letterbox) -> npt.NDArray[np.uint8]:
+    """`frame` as an object model's RGB input: scaled into `box` inside FFmpeg (aspect
+    kept, area averaging), then padded to the input size (outputs.letterbox)."""
+    w, h = box.inner
+    rgb: npt.NDArray[np.uint8] = frame.reformat(width=w, height=h, format="rgb24",
+                                                interpolation="AREA").to_ndarray()
+    return letterbox(rgb, box)
+
+
+def frame_rgb(frame: Any, max_width: int) -> npt.NDArray[np.uint8]:
+    """`frame` as RGB, at most `max_width` wide (aspect kept, even height): what an engine
+    that takes any size (the HTTP API) is sent."""
+    w, h = frame.width, frame.height
+    if w > max_width:
+        w, h = max_width, max(2, round(max_width * h / w / 2) * 2)
+    out: npt.NDArray[np.uint8] = frame.reformat(width=w, height=h, format="rgb24",
+                                                interpolation="AREA").to_ndarray()
+    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lightnvr.video.detection.detector import MotionDetectorThread
+from lightnvr.video.detection.objects import ObjectDetectorThread
 from lightnvr.video.reader import StreamReader
 
 SUB_SUFFIX = "/sub"
@@ -24,12 +25,14 @@ def sub_reader_name(stream: str) -> str:
 
 @dataclass(slots=True)
 class DetectorSlot:
-    """See the module doc. `source` is the URL watched: "" for the main stream."""
+    """See the module doc. `source` is the URL watched: "" for the main stream; `model` the
+    detection_model the thread was made for (another one needs another thread)."""
 
-    thread: MotionDetectorThread
+    thread: MotionDetectorThread | ObjectDetectorThread
     main: StreamReader
     sub: StreamReader | None = None
     source: str = ""
+    model: str = ""
 
     @property
     def feeder(self) -> StreamReader:

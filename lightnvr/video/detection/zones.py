@@ -52,3 +52,27 @@ def zone_mask(include: Sequence[Polygon], exclude: Sequence[Polygon], width: int
     for p in exc:
         mask &= ~polygon_mask(p, width, height)
     return mask
+
+
+def point_in(polygon: Sequence[tuple[float, float]], x: float, y: float) -> bool:
+    """True when (x, y) lies inside `polygon` (even-odd rule, as `polygon_mask`)."""
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        x0, y0 = polygon[i]
+        x1, y1 = polygon[(i + 1) % n]
+        if y0 == y1:
+            continue
+        if min(y0, y1) <= y < max(y0, y1) and x < x0 + (y - y0) * (x1 - x0) / (y1 - y0):
+            inside = not inside
+    return inside
+
+
+def centre_counts(include: Sequence[Polygon], exclude: Sequence[Polygon], x: float,
+                  y: float) -> bool:
+    """An object box counts when its centre (x, y) is inside an include polygon (anywhere
+    when there is none) and inside no exclude polygon."""
+    inc = [p for p in include if len(p) >= 3]
+    if inc and not any(point_in(p, x, y) for p in inc):
+        return False
+    return not any(point_in(p, x, y) for p in exclude if len(p) >= 3)

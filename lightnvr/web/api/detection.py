@@ -16,6 +16,8 @@ motion at every detection interval, not only at events (docs/video.md).
 from __future__ import annotations
 
 import datetime
+import importlib.util
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -127,9 +129,37 @@ class DetectionApi:
         return Response.json({"labels": labels, "count": len(labels)})
 
     def models(self, req: Request) -> Response:
-        return Response.json({"models": [], "count": 0, "litert_available": False,
-                              "sod_available": False,
-                              "message": "No detection models are bundled with lightnvr"})
+        """LightNVR's model list: the built-in motion detector, the detection API when
+        [api_detection] url is set, and every model under [models] path with its input size,
+        output layout and labels, or why it cannot be used (`unsupported_reason`)."""
+        out: list[dict[str, Any]] = [{
+            "id": "motion", "name": "Built-in Motion Detection", "path": "motion",
+            "type": "builtin", "supported": True, "description": "Built-in motion detection"}]
+        if self.ctx.config.api_detection.url:
+            out.append({"id": "api-detection", "name": "API Detection (light-object-detect)",
+                        "path": "api-detection", "type": "api", "supported": True,
+                        "description": "External API-based object detection"})
+        for m in self.ctx.stream_manager.detection_models():
+            entry: dict[str, Any] = {
+                "id": m.name, "name": m.name, "path": m.path,
+                "type": "tflite" if m.engine == "litert" else m.engine,
+                "supported": not m.error, "labels": list(m.labels)}
+            if m.error:
+                entry["unsupported_reason"] = entry["error"] = m.error
+            else:
+                entry.update(input_width=m.input_width, input_height=m.input_height,
+                             input_type=m.input_type, layout=m.layout)
+            try:
+                entry["size"] = os.path.getsize(m.path)
+            except OSError:
+                pass
+            out.append(entry)
+        return Response.json({
+            "models": out, "count": len(out),
+            "models_path": self.ctx.config.models.path,
+            "onnx_available": importlib.util.find_spec("onnxruntime") is not None,
+            "litert_available": importlib.util.find_spec("ai_edge_litert") is not None,
+            "sod_available": False})
 
     def store(self, cfg: StreamConfig, objects: list[tuple[str, float]], at: float) -> int:
         # exclude zones say where motion must not count; a whole-frame trigger has no place

@@ -63,12 +63,16 @@ def status_json(ctx: WebContext, admin: bool) -> dict[str, object]:
 
 
 class _Proxy:
-    """The WebRTC offer proxy, at most `[go2rtc] proxy_max_inflight` offers at a time (each
-    holds an API worker thread while go2rtc dials the camera)."""
+    """The WebRTC offer proxy: at most `[go2rtc] proxy_max_inflight` offers at a time, and at
+    most half the API's worker threads (each offer holds one while go2rtc dials the camera),
+    so offers to dead cameras cannot starve the rest of the API."""
 
     def __init__(self, ctx: WebContext) -> None:
         self.ctx = ctx
-        self._slots = threading.BoundedSemaphore(ctx.config.go2rtc.proxy_max_inflight)
+        # an offer can wait seconds on a camera: never more than half the API's workers
+        self.limit = max(1, min(ctx.config.go2rtc.proxy_max_inflight,
+                                ctx.config.web.web_thread_pool_size // 2))
+        self._slots = threading.BoundedSemaphore(self.limit)
 
     def offer(self, req: Request) -> Response:
         src = req.arg("src") or ""
@@ -93,9 +97,9 @@ class _Proxy:
         if not cfg.webrtc_enabled:
             raise HTTPError(503, "WebRTC is disabled ([go2rtc] webrtc_enabled = false)")
         if not self._slots.acquire(blocking=False):
-            raise HTTPError(503, f"too many WebRTC offers in flight ([go2rtc] "
-                                 f"proxy_max_inflight = {cfg.proxy_max_inflight}); retry",
-                            {"Retry-After": "1"})
+            raise HTTPError(503, f"too many WebRTC offers in flight ({self.limit}: [go2rtc] "
+                                 "proxy_max_inflight, at most half of [web] "
+                                 "web_thread_pool_size); retry", {"Retry-After": "1"})
         try:
             answer = sup.webrtc_offer(src, body, ctype)
         except Go2rtcUnavailable as e:

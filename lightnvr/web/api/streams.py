@@ -112,9 +112,11 @@ def _status_fields(st: StreamStatus | None, reveal: bool = True) -> dict[str, An
             "audio_codec": st.audio_codec, "bitrate_bps": st.bitrate_bps,
             "last_packet_age": st.last_packet_age,
         },
-        # the built-in motion detector (docs/video.md, "Motion detection")
+        # the stream's detector (docs/video.md, "Motion detection"; docs/detection.md):
+        # state "error" and `error` when an object detector cannot work
         "detection": {"state": st.detection or "off", "frames": st.detection_frames,
-                      "moving": st.detection_moving, "events": st.detection_events},
+                      "moving": st.detection_moving, "events": st.detection_events,
+                      "error": redact_text(st.detection_error, keep_user=reveal)},
     }
 
 

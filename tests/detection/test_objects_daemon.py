@@ -1,0 +1,258 @@
+"""Object detection end to end: the real daemon, the GStreamer test camera, real SQLite, a real
+detection service over HTTP, tiny ONNX models built here (tests/detection/object_models.py).
+
+One daemon watches the `objects264` mount (a white ball moving in the right half of the
+picture) with five streams for one observation window:
+
+- `obj`: the in-process ONNX model `ball.onnx`, detection-based recording only (pre 3 s,
+  post 2 s). The model is switched on only once the stream has run a while, so the clip's
+  pre-buffer can be checked;
+- `zoned`: the same, with an include zone over the LEFT half - the ball is never there;
+- `api`: `detection_model = api-detection`, `[api_detection] url` the test's detection service
+  (object_service.py), continuous recording in 4 s segments; the service is stopped for a
+  while in the middle of the window and started again;
+- `broken`: a corrupt model file, continuous recording;
+- `lite`: a `.tflite` model (no LiteRT installed here: a missing runtime).
+
+The tests then read what a user would: stream status, GET /api/detection/models, the event
+history, the detections and recordings (SQLite) and the clips (decoded).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from tests.detection.object_models import LABEL, build, build_wrong_layout
+from tests.detection.object_service import DetectionService
+from tests.fixtures.camera import TestCamera
+from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.wait import wait_until
+
+pytestmark = [pytest.mark.camera, pytest.mark.slow]
+
+MOUNT = "objects264"
+INTERVAL = 1
+PRE = 3
+POST = 2
+SEGMENT = 4
+OUTAGE = 6.0  # seconds the detection service is down
+LEFT = [{"x": 0, "y": 0}, {"x": 0.5, "y": 0}, {"x": 0.5, "y": 1}, {"x": 0, "y": 1}]
+DETECT = {"detection_based_recording": True, "detection_interval": INTERVAL,
+          "pre_detection_buffer": PRE, "post_detection_buffer": POST,
+          "detection_threshold": 50, "streaming_enabled": False, "record_audio": False}
+
+
+@dataclass
+class Observed:
+    daemon: DaemonProcess
+    service: DetectionService
+    switched: float            # when obj and zoned got their model
+    down: tuple[float, float]  # the service's outage
+    status: dict[str, dict[str, Any]]
+    models: dict[str, Any]
+    events: list[dict[str, Any]]
+    live: dict[str, Any]       # GET /api/detection/results/obj during the run
+    recordings: dict[str, list[sqlite3.Row]]
+    detections: dict[str, list[sqlite3.Row]]
+
+
+def _rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        return list(conn.execute(sql, args))
+    finally:
+        conn.close()
+
+
+def _detected_since(d: DaemonProcess, stream: str, since: float) -> bool:
+    rows = d.json(f"/api/detection/results/{stream}")["detections"]
+    return any(r["timestamp"] >= since for r in rows)
+
+
+@pytest.fixture(scope="module")
+def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Observed]:
+    base = tmp_path_factory.mktemp("objects")
+    models = base / "models"
+    build(models / "ball.onnx")
+    build_wrong_layout(models / "mean.onnx")
+    (models / "corrupt.onnx").write_bytes(b"\x08\x07garbage, not a model" * 20)
+    (models / "ball.tflite").write_bytes(b"TFL3" + bytes(300))
+    service = DetectionService().start()
+    d = start_daemon(base / "d", {"models": {"path": models},
+                                  "api_detection": {"url": service.url, "backend": "tflite"}})
+    try:
+        url = rtsp_camera.url(MOUNT)
+        streams = {
+            "obj": {**DETECT, "detection_model": "", "record": False},
+            "zoned": {**DETECT, "detection_model": "", "record": False},
+            "api": {**DETECT, "detection_model": "api-detection", "record": True,
+                    "segment_duration": SEGMENT},
+            "broken": {**DETECT, "detection_model": "corrupt.onnx", "record": True,
+                       "segment_duration": SEGMENT},
+            "lite": {**DETECT, "detection_model": "ball.tflite", "record": False},
+        }
+        for name, body in streams.items():
+            status, reply = d.call("POST", "/api/streams", {"name": name, "url": url, **body})
+            assert status in (200, 201), reply
+        wait_until(lambda: all(d.json(f"/api/streams/{n}")["state"] == "active"
+                               for n in streams), 30, what="every stream active")
+        status, reply = d.call("POST", "/api/streams/zoned/zones", {"zones": [
+            {"id": "left", "name": "left half", "polygon": LEFT, "enabled": True,
+             "type": "include"}]})
+        assert status in (200, 201), reply
+        # the recorders have been filling their pre-buffers; now the model looks
+        wait_until(lambda: False, PRE + 2.0, step=0.5)
+        switched = time.time()
+        for name in ("obj", "zoned"):
+            status, reply = d.call("PUT", f"/api/streams/{name}",
+                                   {"detection_model": "ball.onnx"})
+            assert status == 200, reply
+        wait_until(lambda: _detected_since(d, "obj", switched)
+                   and _detected_since(d, "api", switched), 30,
+                   what="detections of obj and api")
+        live = d.json("/api/detection/results/obj")
+        service.stop()
+        down_from = time.time()
+        wait_until(lambda: d.json("/api/streams/api")["detection"]["error"], 20,
+                   what="the api stream reports the service down")
+        wait_until(lambda: time.time() >= down_from + OUTAGE, OUTAGE + 5, step=0.5)
+        service.start()
+        up = time.time()
+        wait_until(lambda: _detected_since(d, "api", up), 40, what="api detections resume")
+        wait_until(lambda: False, POST + 2 * INTERVAL + 1.0, step=0.5)  # post buffer ends
+        status_of = {n: d.json(f"/api/streams/{n}") for n in streams}
+        models_body = d.json("/api/detection/models")
+        events = d.json("/api/events?kind=detection&stream=obj&limit=1000")["events"]
+    finally:
+        code = d.stop()
+        service.stop()
+    assert code == 0, d.log_tail()
+    db = d.base / "db" / "lightnvr.db"
+    recs = {n: _rows(db, "SELECT * FROM recordings WHERE stream_name = ? ORDER BY start_time",
+                     n) for n in streams}
+    dets = {n: _rows(db, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
+                     n) for n in streams}
+    yield Observed(d, service, switched, (down_from, up), status_of, models_body, events, live,
+                   recs, dets)
+
+
+def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed) -> None:
+    """The ONNX model's detections are stored with the labels file's label and a box in the
+    right half of the picture (where the ball moves), shown by the live results route and
+    in the event history."""
+    rows = observed.detections["obj"]
+    assert rows, observed.daemon.log_tail()
+    for r in rows:
+        assert r["label"] == LABEL
+        assert r["confidence"] == pytest.approx(0.9, abs=0.01)
+        cx = r["x"] + r["width"] / 2
+        assert cx > 0.5 and 0 < r["width"] < 0.5 and 0 < r["height"] < 0.5, dict(r)
+    assert {x["label"] for x in observed.live["detections"]} == {LABEL}
+    assert observed.events, "detection events in the history"
+    for e in observed.events:
+        assert [o["label"] for o in e["details"]["objects"]] == [LABEL]
+    st = observed.status["obj"]["detection"]
+    assert st["state"] == "running" and st["error"] == "" and st["frames"] > 0
+
+
+def test_detection_clip_has_its_pre_buffer_and_linked_rows(observed: Observed) -> None:
+    """Detection-based recording: the first detection starts a `detection` clip that begins
+    at least pre_detection_buffer s before it (the recorder's GOP buffer) and decodes; every
+    detection row names the clip that holds it."""
+    rows = observed.detections["obj"]
+    recs = [r for r in observed.recordings["obj"] if r["is_complete"]]
+    assert recs and all(r["trigger_type"] == "detection" for r in recs)
+    first = rows[0]["timestamp"]
+    holding = [r for r in recs if r["start_time"] <= first <= r["end_time"]]
+    assert len(holding) == 1, (first, [(r["start_time"], r["end_time"]) for r in recs])
+    clip = holding[0]
+    assert clip["start_time"] <= first - PRE + 0.5, (first, clip["start_time"])
+    with av.open(str(observed.daemon.base / "rec" / clip["file_path"])) as c:
+        assert sum(1 for _ in c.decode(video=0)) >= (clip["end_time"] - clip["start_time"]) * 10
+    by_id = {r["id"]: r for r in recs}
+    for r in rows:
+        assert r["recording_id"] in by_id, dict(r)
+        rec = by_id[r["recording_id"]]
+        assert rec["start_time"] <= r["timestamp"] <= rec["end_time"], (
+            dict(r), [(x["id"], x["start_time"], x["end_time"]) for x in recs],
+            [(x["timestamp"], x["recording_id"]) for x in rows])
+
+
+def test_object_outside_the_include_zone_gives_nothing(observed: Observed) -> None:
+    """Same model, same scene, an include zone over the left half: the ball's box centre is
+    always on the right - no detection, no clip (while `obj` detects)."""
+    assert observed.detections["obj"]
+    assert observed.status["zoned"]["detection"]["frames"] > 0, "the detector did look"
+    assert observed.detections["zoned"] == []
+    assert observed.recordings["zoned"] == []
+
+
+def test_api_engine_speaks_lightnvr_protocol(observed: Observed) -> None:
+    """The service got JPEGs in the multipart field `file` with LightNVR's query, and the
+    NVR stored its answers: label, box in the right half."""
+    seen = observed.service.requests
+    assert seen
+    stats = observed.status["api"]["stats"]
+    for s in seen:
+        assert s.path == "/api/v1/detect"
+        assert s.field == "file" and s.content_type == "image/jpeg"
+        assert s.query == {"backend": ["tflite"], "confidence_threshold": ["0.50"],
+                           "return_image": ["false"]}
+        assert s.jpeg_size == (stats["width"], stats["height"])  # the whole picture
+    rows = observed.detections["api"]
+    assert rows and {r["label"] for r in rows} == {"ball"}
+    assert all(r["x"] + r["width"] / 2 > 0.5 for r in rows)
+    assert all(r["confidence"] == pytest.approx(0.8) for r in rows)
+
+
+def test_service_outage_recording_gap_free_and_detection_resumes(observed: Observed) -> None:
+    """While the service is down, continuous recording goes on without a gap (detection
+    never holds the reader) and detection resumes after it returns; the stream's status
+    said what was wrong meanwhile."""
+    down, up = observed.down
+    recs = [r for r in observed.recordings["api"] if r["is_complete"]]
+    assert recs[0]["start_time"] < down and recs[-1]["end_time"] > up, \
+        [(r["start_time"], r["end_time"]) for r in recs]
+    for a, b in itertools.pairwise(recs):
+        assert b["start_time"] - a["end_time"] < 1.0, (a["end_time"], b["start_time"])
+    rows = observed.detections["api"]
+    assert [r for r in rows if r["timestamp"] < down]
+    assert [r for r in rows if r["timestamp"] > up]
+    assert not [r for r in rows if down + 1.0 < r["timestamp"] < up - 1.0]
+
+
+def test_unusable_models_are_reported_and_nothing_else_stops(observed: Observed) -> None:
+    """A corrupt model and a missing runtime: the stream's status says so (state "error",
+    the reason), its recording goes on; /api/detection/models lists every model, with input
+    size, layout and labels or why it cannot be used."""
+    broken = observed.status["broken"]
+    assert broken["state"] == "active"
+    assert broken["detection"]["state"] == "error"
+    assert "corrupt.onnx cannot be loaded" in broken["detection"]["error"]
+    assert len([r for r in observed.recordings["broken"] if r["is_complete"]]) >= 3
+    lite = observed.status["lite"]["detection"]
+    assert lite["state"] == "error"
+    if importlib.util.find_spec("ai_edge_litert") is None:
+        assert "ai-edge-litert" in lite["error"]
+    listed = {m["id"]: m for m in observed.models["models"]}
+    assert {"motion", "api-detection", "ball.onnx", "mean.onnx", "corrupt.onnx",
+            "ball.tflite"} <= set(listed)
+    ball = listed["ball.onnx"]
+    assert (ball["supported"], ball["input_width"], ball["input_height"], ball["layout"],
+            ball["labels"]) == (True, 128, 128, "end2end", ["ball", "other"])
+    assert listed["mean.onnx"]["supported"] is False
+    assert "output layout not supported" in listed["mean.onnx"]["unsupported_reason"]
+    assert "cannot be loaded" in listed["corrupt.onnx"]["unsupported_reason"]
+    assert listed["ball.tflite"]["supported"] is False
