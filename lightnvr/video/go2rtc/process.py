@@ -338,11 +338,3 @@ class Go2rtcSupervisor:
         except OSError:
             return ""
         return redact_text(lines[-1].strip())[:300] if lines else ""
-
-
-def supervise(cfg: Go2rtcConfig, streams: Callable[[], Sequence[StreamConfig]],
-              heartbeats: HeartbeatRegistry | None = None) -> Go2rtcSupervisor:
-    """A started supervisor (idle when `[go2rtc] enabled` is false)."""
-    sup = Go2rtcSupervisor(cfg, streams, heartbeats)
-    sup.start()
-    return sup
