@@ -108,18 +108,28 @@ def consume(queue: HandoffQueue[MediaPacket], handle: Callable[[MediaPacket], No
     `idle_every` seconds; `beat` for every item and every wake-up of an empty queue (so it
     stops only while `handle` or `idle` is stuck). `handle` owns the item (it must release
     it)."""
-    get = queue.get
+    take_all = queue.take_all
     next_idle = time.monotonic() + idle_every
     while True:
-        item = get(0)
+        # One lock acquisition for everything queued since the last wake-up (~6 packets per
+        # camera at 0.1 s), not one per packet.
+        items = take_all()
         beat()
-        if item is QueueSignal.TIMEOUT:
+        if items is QueueSignal.CLOSED:
+            return
+        assert not isinstance(items, QueueSignal)
+        if not items:
             now = time.monotonic()
             if now >= next_idle:
                 idle()
                 next_idle = now + idle_every
             wake.wait(poll)
             continue
-        if item is QueueSignal.CLOSED:
-            return
-        handle(item)
+        for n, item in enumerate(items):
+            try:
+                handle(item)
+            except BaseException:
+                for rest in items[n + 1:]:  # never leak the batch's slabs
+                    rest.release()
+                raise
+            beat()

@@ -43,12 +43,16 @@ def make_packet(item: MediaPacket, stream: Any) -> Any:
     import av
 
     data = item.buffer.view()
-    if not data:
+    size = len(data)
+    if not size:
         raise ValueError(f"refusing to mux an empty packet: {item!r}")
-    # bytes(), not the view: av.Packet(buffer) does not copy, it references the buffer, and
-    # the muxer's interleaving queue keeps packets after mux() returns - while our slab goes
-    # back to the pool at release() and is overwritten by the next packet.
-    pkt = av.Packet(bytes(data))
+    # A copy, never the view: the muxer's interleaving queue keeps packets after mux()
+    # returns, while our slab goes back to the pool at release() and is overwritten by the
+    # next packet. The copy goes into memory FFmpeg allocates and frees itself: av.Packet(b)
+    # of a Python bytes object would be freed through a callback that takes the GIL from
+    # inside the next mux() call (one more GIL handoff per packet, a futex under contention).
+    pkt = av.Packet(size)
+    memoryview(pkt)[:] = data
     pkt.stream = stream
     pkt.time_base = item.info.time_base(item.is_video)
     pkt.pts = item.pts

@@ -143,6 +143,7 @@ class Recorder(ConsumerThread):
         self.segments_written = 0
         self.errors = 0
         self.current_path = ""
+        self._finishing = False
         self._hang = write_hang()
 
     def update_config(self, config: StreamConfig) -> None:
@@ -154,7 +155,9 @@ class Recorder(ConsumerThread):
 
     @property
     def recording(self) -> bool:
-        return self._seg is not None
+        # True until a finishing segment's row is complete (_finish), so a caller that sees
+        # recording go false may rely on the row being complete (API status, tests).
+        return self._seg is not None or self._finishing
 
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
@@ -364,9 +367,18 @@ class Recorder(ConsumerThread):
 
         `next_key` is the keyframe that starts the next segment: this one ends at its time.
         """
-        seg, self._seg = self._seg, None
+        seg = self._seg
         if seg is None:
             return
+        self._finishing = True
+        self._seg = None
+        try:
+            self._close_segment(seg, next_key)
+        finally:
+            self._finishing = False
+
+    def _close_segment(self, seg: _Segment, next_key: MediaPacket | None) -> None:
+        """_finish's steps 5-7 for `seg`, no longer the open segment."""
         self.current_path = ""
         if next_key is not None:
             end_dts = next_key.dts

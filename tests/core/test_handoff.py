@@ -185,6 +185,22 @@ def test_get_timeout_close_and_drain() -> None:
     assert q.get() is QueueSignal.CLOSED
 
 
+def test_take_all_hands_over_everything_queued_in_order() -> None:
+    src, q = Source(), HandoffQueue[Item]("t", 10)
+    assert q.take_all() == []
+    for k in "KPAPA":
+        q.put(src.make(k))
+    batch = q.take_all()
+    assert isinstance(batch, list) and kinds(batch) == "KPAPA"
+    assert [i.seq for i in batch] == [0, 1, 2, 3, 4] and len(q) == 0
+    assert q.stats().delivered == 5 and all(i.released == 0 for i in batch)
+    q.put(src.make("P"))
+    q.close()
+    last = q.take_all()
+    assert isinstance(last, list) and kinds(last) == "P"
+    assert q.take_all() is QueueSignal.CLOSED
+
+
 def test_close_wakes_blocked_consumer() -> None:
     q = HandoffQueue[Item]("t", 4)
     result: list[object] = []
@@ -221,6 +237,7 @@ ops = st.lists(
     st.one_of(
         st.sampled_from(["K", "P", "P", "P", "A"]).map(lambda k: ("put", k)),
         st.just(("get", "")),
+        st.just(("take", "")),
         st.sampled_from(list(DropLevel)).map(lambda lv: ("level", lv)),
     ),
     max_size=200,
@@ -239,6 +256,10 @@ def test_queue_invariants(capacity: int, script: list[tuple[str, object]]) -> No
             got = q.get(timeout=0)
             if isinstance(got, Item):
                 delivered.append(got)
+        elif op == "take":
+            batch = q.take_all()
+            assert isinstance(batch, list)  # never CLOSED before close()
+            delivered.extend(batch)
         else:
             assert isinstance(arg, DropLevel)
             q.set_drop_level(arg)

@@ -15,6 +15,10 @@ consumer never receives a video frame whose reference frame was dropped:
 Every dropped item gets `release()` exactly once (outside the lock: releasing returns pool
 slabs, and the pool's lock is never taken while holding ours). `close()` sets the flag under
 the lock, then notifies; `get()` returns `QueueSignal.CLOSED` once closed and drained.
+
+Per-packet cost (the reader puts ~60 packets/s per camera): `put()` notifies only when a
+consumer is blocked in `get()` (Condition.notify builds a deque even with nobody waiting),
+and a consumer that polls takes everything queued under one lock with `take_all()`.
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ class HandoffQueue(Generic[T]):
         self._closed = False
         self._level = DropLevel.NONE
         self._skip_video = True  # rule 4: wait for a keyframe
+        self._waiting = 0  # consumers blocked in get() (under the lock): put() notifies them
         self._put = 0
         self._delivered = 0
         self._dropped = 0
@@ -95,7 +100,7 @@ class HandoffQueue(Generic[T]):
         with self._cond:
             self._put += 1
             accepted = self._admit(item, dropped)
-            if accepted:
+            if accepted and self._waiting:
                 self._cond.notify()
         for d in dropped:
             d.release()
@@ -162,18 +167,39 @@ class HandoffQueue(Generic[T]):
         with self._cond:
             if timeout is None:
                 while not self._items and not self._closed:
-                    self._cond.wait()
+                    self._wait(None)
             else:
                 deadline = time.monotonic() + timeout
                 while not self._items and not self._closed:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         return QueueSignal.TIMEOUT
-                    self._cond.wait(left)
+                    self._wait(left)
             if self._items:
                 self._delivered += 1
                 return self._items.popleft()
             return QueueSignal.CLOSED
+
+    def _wait(self, timeout: float | None) -> None:
+        """Under the lock: wait for a put or close, counted so put() knows to notify."""
+        self._waiting += 1
+        try:
+            self._cond.wait(timeout)
+        finally:
+            self._waiting -= 1
+
+    def take_all(self) -> list[T] | QueueSignal:
+        """Everything queued now, oldest first, without waiting: an empty list when there is
+        nothing, `QueueSignal.CLOSED` once closed and drained. The same items in the same
+        order as that many get() calls, under one lock acquisition."""
+        with self._cond:
+            items = self._items
+            if not items:
+                return QueueSignal.CLOSED if self._closed else []
+            out = list(items)
+            items.clear()
+            self._delivered += len(out)
+            return out
 
     def close(self) -> None:
         """No more puts (they are dropped); consumers drain what is queued, then see CLOSED."""

@@ -16,6 +16,7 @@ the queues really held, at most the budget (`stats().allocated_bytes`).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -120,11 +121,11 @@ class BufferPool:
     def _take(self, n: int) -> tuple[int, bytearray | None]:
         """Under the lock: (class, slab) for the smallest class >= n with a free slab, or
         (class, None) when that class may still make one; (-1, None) and count why not."""
-        fitting = [i for i, s in enumerate(self._sizes) if s >= n]
-        if not fitting:
+        first = bisect_left(self._sizes, n)  # the smallest class that fits (sizes sorted)
+        if first == len(self._sizes):
             self._oversize += 1
             return -1, None
-        for i in fitting:
+        for i in range(first, len(self._sizes)):
             free = self._free[i]
             if free or self._unmade[i]:
                 slab = None
