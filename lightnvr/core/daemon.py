@@ -39,6 +39,7 @@ from typing import Any
 from lightnvr.core import logger as core_logger
 from lightnvr.core.config import Config, ConfigError, load_config
 from lightnvr.core.heartbeat import HeartbeatRegistry
+from lightnvr.core.memory.arena import trim_malloc
 from lightnvr.core.notify import Notifier
 from lightnvr.core.shutdown import ShutdownCoordinator, ShutdownReport
 
@@ -149,6 +150,9 @@ class Daemon:
         if not self._ready_sent and not self._stop_requested.is_set():
             self._ready_sent = True
             self.notifier.ready()
+            # Start-up's garbage (migrations, OpenAPI document) back to the OS now rather
+            # than at the governor's next trim: ~30 MiB of an idle daemon (arena.py).
+            trim_malloc()
             log.info("ready (watchdog %s)",
                      f"every {interval:.2f}s" if interval else "not requested")
         next_ping = time.monotonic()

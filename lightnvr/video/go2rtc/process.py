@@ -183,18 +183,21 @@ class Go2rtcSupervisor:
         if self._heartbeats is not None:
             hb = self._heartbeats.register(THREAD_NAME, HEARTBEAT_MAX_AGE, critical=False)
         try:
-            self._tick()
+            self._safe_tick()  # start go2rtc now, not one period later
             while not self._stop.wait(self._period):
                 if hb is not None:
                     hb.beat()
-                try:
-                    self._tick()
-                except Exception:
-                    log.error("go2rtc: supervision step failed", exc_info=True)
+                self._safe_tick()
         finally:
             if self._heartbeats is not None:
                 self._heartbeats.unregister(THREAD_NAME, hb)
             log.info("go2rtc: supervisor thread exiting")
+
+    def _safe_tick(self) -> None:
+        try:
+            self._tick()
+        except Exception:  # one failed step (a bad stream list, a full disk) is retried
+            log.error("go2rtc: supervision step failed", exc_info=True)
 
     def _tick(self) -> None:
         wanted = streams_for_go2rtc(self._streams())
