@@ -16,3 +16,4 @@ class HeartbeatRegistry:
     def unregister(self, name: str, beat: Heartbeat | None = None) -> None: ...  # only if still `beat`
     def stale(self) -> list[str]: ...              # names of critical heartbeats older than max_age
     def ages(self) -> dict[str, float]: ...
+    def critical(self) -> dict[str, bool]: ...     # name -> stops the watchdog pings when stale

@@ -233,6 +233,11 @@ class Daemon:
         hard.name = "shutdown-watchdog"
         hard.daemon = True
         hard.start()
+        # What the watchdog covered (docs/architecture.md's heartbeat table is checked
+        # against this line by tests/core/test_architecture_doc.py).
+        log.info("watchdog heartbeats: %s", ", ".join(
+            name + ("" if critical else " (not critical)")
+            for name, critical in sorted(self.heartbeats.critical().items())) or "none")
         try:
             report: ShutdownReport = self.coordinator.shutdown()
         finally:

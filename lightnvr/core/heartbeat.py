@@ -79,3 +79,8 @@ class HeartbeatRegistry:
         with self._lock:
             beats = list(self._beats.values())
         return {hb.name: hb.age() for hb in beats}
+
+    def critical(self) -> dict[str, bool]:
+        """Whether each registered heartbeat is critical (stops the watchdog pings)."""
+        with self._lock:
+            return {name: hb.critical for name, hb in self._beats.items()}
