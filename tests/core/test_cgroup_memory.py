@@ -55,3 +55,27 @@ def test_arena_limit_respects_an_explicit_environment(monkeypatch) -> None:
     assert limit_malloc_arenas(2) is False  # the operator's choice wins
     monkeypatch.delenv("MALLOC_ARENA_MAX")
     assert limit_malloc_arenas(2) is True  # glibc here: mallopt accepted it
+
+
+def test_usage_is_read_every_time_page_cache_only_every_few_seconds(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """The governor's once-a-second reading: limit and usage are fresh at every call;
+    memory.stat (costly for the kernel, slow to change) is re-read after STAT_MAX_AGE."""
+    from lightnvr.core.memory import cgroup
+
+    group = tmp_path / "memory" / "nvr"
+    group.mkdir(parents=True)
+    (group / "memory.limit_in_bytes").write_text(f"{256 * MIB}\n")
+    (group / "memory.usage_in_bytes").write_text(f"{200 * MIB}\n")
+    (group / "memory.stat").write_text(f"total_inactive_file {50 * MIB}\n")
+    proc = _proc(tmp_path, "4:memory:/nvr\n")
+    first = read_cgroup_memory(proc, tmp_path)
+    assert first is not None and first.available == 106 * MIB
+    (group / "memory.usage_in_bytes").write_text(f"{220 * MIB}\n")
+    (group / "memory.stat").write_text(f"total_inactive_file {10 * MIB}\n")
+    second = read_cgroup_memory(proc, tmp_path)
+    assert second is not None and second.usage == 220 * MIB   # usage: fresh
+    assert second.inactive_file == 50 * MIB                    # page cache: the cached one
+    monkeypatch.setattr(cgroup, "STAT_MAX_AGE", 0.0)
+    third = read_cgroup_memory(proc, tmp_path)
+    assert third is not None and third.available == (256 - 210) * MIB

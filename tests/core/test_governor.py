@@ -16,6 +16,7 @@ from lightnvr.core.memory.governor import (
     read_process_memory,
 )
 from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
+from tests.fixtures.wait import wait_until
 
 MB = 1024 * 1024
 LIMITS = MemoryLimits(rss_pressure_bytes=100 * MB, rss_critical_bytes=200 * MB,
@@ -174,3 +175,30 @@ def test_tick_errors_do_not_kill_the_thread() -> None:
 def test_real_reading() -> None:
     r = read_process_memory()
     assert r.rss_bytes > MB and r.available_bytes > 0 and r.pool_utilization == 0.0
+
+
+def test_thread_gives_freed_heap_back_every_few_seconds() -> None:
+    """The governor thread calls the trim (glibc malloc_trim) on its cadence, and the real
+    trim runs on this (glibc) machine."""
+    import ctypes
+
+    from lightnvr.core.memory.arena import trim_malloc
+
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = (ctypes.c_void_p,)
+    blocks = [libc.malloc(64 * 1024) for _ in range(400)]  # 25 MiB of heap (below mmap size)
+    for b in blocks:
+        ctypes.memset(b, 1, 64 * 1024)  # resident
+    for b in blocks:
+        libc.free(b)
+    assert trim_malloc() is True  # glibc had free heap to give back, and did
+    trims: list[float] = []
+    g = MemoryGovernor(LIMITS, Readings(), period=0.01)
+    g.trim_every = 0.02
+    g._trim = lambda: trims.append(1.0)
+    g.start()
+    try:
+        assert wait_until(lambda: len(trims) >= 2, 10)
+    finally:
+        g.stop(2.0)

@@ -2,15 +2,27 @@
 
 A device (or a container, or a systemd slice with MemoryMax=) can limit the daemon far below
 the host's free memory; the governor must judge pressure against that limit, not the host's.
+
+The governor reads this every second, and `memory.stat` is the costly file (the kernel sums
+it over the hierarchy; it was most of an idle daemon's governor CPU): the reclaimable page
+cache it gives changes slowly, so it is re-read every `STAT_MAX_AGE` seconds, and which
+group the process is in (/proc/self/cgroup) every `GROUP_MAX_AGE` seconds. Limit and usage
+are read every time.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 _UNLIMITED = 1 << 60  # v1 reports "no limit" as a huge page-rounded number
+STAT_MAX_AGE = 10.0
+GROUP_MAX_AGE = 60.0
+# path -> (monotonic time read, value): the slow-changing readings (module doc).
+_stat_cache: dict[Path, tuple[float, int]] = {}
+_groups_cache: dict[tuple[Path, Path], tuple[float, list[tuple[str, Path]]]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,26 @@ def _stat(path: Path, *keys: str) -> int:
     return 0
 
 
+def _cached_stat(path: Path, *keys: str) -> int:
+    now = time.monotonic()
+    hit = _stat_cache.get(path)
+    if hit is not None and now - hit[0] < STAT_MAX_AGE:
+        return hit[1]
+    value = _stat(path, *keys)
+    _stat_cache[path] = (now, value)
+    return value
+
+
+def _cached_group_dirs(proc_cgroup: Path, root: Path) -> list[tuple[str, Path]]:
+    now = time.monotonic()
+    hit = _groups_cache.get((proc_cgroup, root))
+    if hit is not None and now - hit[0] < GROUP_MAX_AGE:
+        return hit[1]
+    dirs = _group_dirs(proc_cgroup, root)
+    _groups_cache[(proc_cgroup, root)] = (now, dirs)
+    return dirs
+
+
 def _group_dirs(proc_cgroup: Path, root: Path) -> list[tuple[str, Path]]:
     """(version, directory) of this process's memory cgroup(s), from /proc/self/cgroup."""
     out: list[tuple[str, Path]] = []
@@ -71,15 +103,15 @@ def _group_dirs(proc_cgroup: Path, root: Path) -> list[tuple[str, Path]]:
 def read_cgroup_memory(proc_cgroup: Path = Path("/proc/self/cgroup"),
                        root: Path = CGROUP_ROOT) -> CgroupMemory | None:
     """The memory cgroup this process is limited by, or None when it has no limit."""
-    for version, d in _group_dirs(proc_cgroup, root):
+    for version, d in _cached_group_dirs(proc_cgroup, root):
         if version == "v1":
             limit = _read_int(d / "memory.limit_in_bytes")
             usage = _read_int(d / "memory.usage_in_bytes")
-            cache = _stat(d / "memory.stat", "total_inactive_file", "inactive_file")
+            keys: tuple[str, ...] = ("total_inactive_file", "inactive_file")
         else:
             limit = _read_int(d / "memory.max")
             usage = _read_int(d / "memory.current")
-            cache = _stat(d / "memory.stat", "inactive_file")
+            keys = ("inactive_file",)
         if limit is not None and usage is not None and limit < _UNLIMITED:
-            return CgroupMemory(limit, usage, cache)
+            return CgroupMemory(limit, usage, _cached_stat(d / "memory.stat", *keys))
     return None

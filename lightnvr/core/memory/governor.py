@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
@@ -24,6 +25,7 @@ import psutil
 
 from lightnvr.core.config import MemoryConfig
 from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+from lightnvr.core.memory.arena import trim_malloc
 from lightnvr.core.memory.cgroup import read_cgroup_memory
 from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
 
@@ -125,6 +127,10 @@ class MemoryGovernor:
         self._last: MemoryReading | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Freed heap back to the OS every `trim_every` seconds from this thread (arena.py):
+        # without it an idle daemon keeps its start-up's garbage resident.
+        self.trim_every = 10.0
+        self._trim: Callable[[], object] = trim_malloc
 
     def register_queue(self, queue: HandoffQueue[Any], role: QueueRole) -> None:
         """Track `queue`; it gets the drop level of the current pressure level at once."""
@@ -199,9 +205,13 @@ class MemoryGovernor:
 
     def _loop(self) -> None:
         log.info("governor thread started (period %.1fs)", self.period)
+        next_trim = time.monotonic() + self.trim_every
         while True:
             try:
                 self.tick()
+                if time.monotonic() >= next_trim:
+                    next_trim = time.monotonic() + self.trim_every
+                    self._trim()
             except Exception:
                 log.error("memory governor tick failed", exc_info=True)
             if self._stop.wait(self.period):
