@@ -186,7 +186,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
         # optional WebRTC live view (docs/go2rtc.md); idle unless [go2rtc] enabled
         go2rtc = Go2rtcSupervisor(config.go2rtc, manager.configs, daemon.heartbeats)
-        coordinator.register("go2rtc", PRIORITY_GO2RTC, go2rtc.stop, 8.0)
+        if config.go2rtc.enabled:
+            coordinator.register("go2rtc", PRIORITY_GO2RTC, go2rtc.stop, 8.0)
 
         daemon.phase("web server")
         ctx = WebContext(

@@ -133,7 +133,7 @@ def test_lightnvr_key_aliases() -> None:
                           "[mqtt]\nha_discovery_enabled = true\n", "a.ini", environ={})
     assert c.general.demo_mode is True and c.mqtt.ha_discovery is True
     assert c.go2rtc.webrtc_listen_port == 9555
-    assert c.not_implemented == ("[go2rtc] webrtc_port",)
+    assert c.not_implemented == ()   # go2rtc's keys are acted on (docs/go2rtc.md)
     # the field's own name wins over LightNVR's other name
     c = parse_config_text("[mqtt]\nha_discovery = false\nha_discovery_enabled = true\n",
                           environ={})
@@ -141,18 +141,21 @@ def test_lightnvr_key_aliases() -> None:
 
 
 def test_env_sets_an_idle_key_named_as_in_the_file() -> None:
-    c = parse_config_text("", environ={"LIGHTNVR_GO2RTC_API_PORT": "2000"})
-    assert c.go2rtc.api_port == 2000 and c.not_implemented == ("[go2rtc] api_port",)
+    c = parse_config_text("", environ={"LIGHTNVR_HARDWARE_HW_ACCEL_DEVICE": "/dev/dri"})
+    assert c.hardware.hw_accel_device == "/dev/dri"
+    assert c.not_implemented == ("[hardware] hw_accel_device",)
 
 
 def test_written_config_leaves_out_idle_keys_at_their_default(tmp_path: Path) -> None:
-    c = parse_config_text("[go2rtc]\napi_port = 1984\nrtsp_port = 9554\n", environ={})
+    c = parse_config_text("[go2rtc]\nforce_native_hls = false\n"
+                          "webrtc_ice_recovery_timeout_ms = 9000\n", environ={})
     text = config_to_ini(c)
-    assert "rtsp_port = 9554" in text and "api_port" not in text
+    assert "webrtc_ice_recovery_timeout_ms = 9000" in text and "force_native_hls" not in text
     assert "use_swap = false" in text   # acted-on keys are always written
     path = tmp_path / "w.conf"
     write_config_atomic(c, str(path))
-    assert load_config(str(path), environ={}).not_implemented == ("[go2rtc] rtsp_port",)
+    assert load_config(str(path), environ={}).not_implemented == (
+        "[go2rtc] webrtc_ice_recovery_timeout_ms",)
 
 
 def test_env_overrides_file(tmp_path: Path) -> None:
@@ -172,7 +175,7 @@ def test_lightnvr_environment_names_fill_keys_the_file_leaves_unset(tmp_path: Pa
     c = parse_config_text("[storage]\nretention_days = 3\n", "f.ini", environ=env)
     assert c.database.path == "/srv/nvr.db" and c.general.demo_mode is True
     assert c.storage.retention_days == 3   # the file's value stays, as in LightNVR
-    assert c.go2rtc.turn_enabled is True and c.not_implemented == ("[go2rtc] turn_enabled",)
+    assert c.go2rtc.turn_enabled is True
     # our own LIGHTNVR_<SECTION>_<KEY> still wins over both
     c = parse_config_text("", environ={**env, "LIGHTNVR_DATABASE_PATH": "/x.db"})
     assert c.database.path == "/x.db"
