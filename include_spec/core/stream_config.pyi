@@ -3,6 +3,7 @@ from typing import Any
 MAX_STREAM_NAME_LENGTH: int
 SCHEDULE_SLOTS: int
 STREAM_FIELDS: tuple[str, ...]
+OBJECT_FILTERS: tuple[str, ...]  # none, include, exclude
 
 class InvalidStreamConfig(ValueError):
     field: str
@@ -45,6 +46,8 @@ class StreamConfig:
     detection_schedule: str
     motion_trigger_source: str
     detection_every_frame: bool
+    detection_object_filter: str       # none | include | exclude (LightNVR's class filter)
+    detection_object_filter_list: str  # comma-separated labels
     def validate(self) -> StreamConfig: ...
     def replace(self, **changes: Any) -> StreamConfig: ...
     def to_dict(self) -> dict[str, Any]: ...

@@ -85,6 +85,9 @@ class StreamConfig:
     detection_schedule: str = ""     # like recording_schedule: when detection may trigger
     motion_trigger_source: str = ""  # (LightNVR) record when this other stream detects
     detection_every_frame: bool = False  # decode every frame, not keyframes only (long GOPs)
+    # (LightNVR) object detection's class filter: none | include | exclude the labels listed
+    detection_object_filter: str = "none"
+    detection_object_filter_list: str = ""  # comma-separated labels
 
     def validate(self) -> StreamConfig:
         """Return self if every field is in range, else raise InvalidStreamConfig."""
@@ -131,6 +134,12 @@ class StreamConfig:
         ):
             raise InvalidStreamConfig(
                 "detection_schedule", f"must be {SCHEDULE_SLOTS} characters of '0'/'1'")
+        if self.detection_object_filter not in OBJECT_FILTERS:
+            raise InvalidStreamConfig("detection_object_filter",
+                                      f"must be one of {', '.join(OBJECT_FILTERS)}")
+        if len(self.detection_object_filter_list) > 1024:
+            raise InvalidStreamConfig("detection_object_filter_list",
+                                      "must be at most 1024 characters of comma-separated labels")
         if self.motion_trigger_source:
             validate_stream_name(self.motion_trigger_source)
             if self.motion_trigger_source == self.name:
@@ -150,5 +159,7 @@ class StreamConfig:
                 "record_audio", "detection_based_recording")
         return any(getattr(self, k) != getattr(other, k) for k in keys)
 
+
+OBJECT_FILTERS = ("none", "include", "exclude")  # detection_object_filter values
 
 STREAM_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(StreamConfig))

@@ -8,7 +8,8 @@ Each packet goes through the FrameSampler (frames.py: at most one frame per
 the model's input size, letterboxed (`model_input`), or as a picture of at most
 api_engine.MAX_WIDTH for the HTTP API. The engine (engine.py contract; shared by every
 stream that uses the model, models.py) answers boxes; the thread keeps those scoring at least
-the stream's `detection_threshold` whose label passes the stream's class filter and whose
+the stream's `detection_threshold` whose label passes the stream's class filter
+(`detection_object_filter` / `_list`, LightNVR's) and whose
 centre counts in its zones (zones.centre_counts), and reports them to
 `on_objects(stream, objects, wall, event)` (`event`: the cooldown since the last reported
 event has passed; the stream manager extends the event recording for every frame with
@@ -64,14 +65,15 @@ ObjectsCallback = Callable[[str, Sequence[ObjectBox], float, bool], None]
 EngineFactory = Callable[[StreamConfig], ObjectEngine]
 
 
-def class_filter(spec: str) -> tuple[bool, frozenset[str]]:
-    """LightNVR-style class filter text -> (exclude?, labels). "person,car" keeps those
-    labels; "!cat,dog" (or "-cat,dog") keeps every label but those; "" keeps every label."""
-    s = spec.strip()
-    exclude = s.startswith(("!", "-"))
-    if exclude:
-        s = s[1:]
-    return exclude, frozenset(x.strip().lower() for x in s.split(",") if x.strip())
+def class_filter(config: StreamConfig) -> tuple[bool, frozenset[str]]:
+    """LightNVR's per-stream class filter as (exclude?, labels): `include` keeps only the
+    listed labels, `exclude` every label but those; `none` or an empty list keeps all."""
+    mode = config.detection_object_filter
+    labels = frozenset(x.strip().lower() for x in config.detection_object_filter_list.split(",")
+                       if x.strip())
+    if mode not in ("include", "exclude"):
+        return False, frozenset()
+    return mode == "exclude", labels
 
 
 def keep_object(o: ObjectBox, threshold: float, classes: tuple[bool, frozenset[str]],
@@ -93,13 +95,12 @@ class ObjectDetectorThread(ConsumerThread):
     def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
                  engine_for: EngineFactory, on_objects: ObjectsCallback,
                  pressure: Callable[[], PressureLevel] | None = None,
-                 zones: Zones = ((), ()), classes: str = "") -> None:
+                 zones: Zones = ((), ())) -> None:
         super().__init__()
         self.name = config.name
         self.queue = queue
         self.config = config
         self._zones = zones
-        self._classes = class_filter(classes)
         self._engine_for = engine_for
         self._on_objects = on_objects
         self._pressure = pressure
@@ -123,9 +124,6 @@ class ObjectDetectorThread(ConsumerThread):
 
     def set_zones(self, zones: Zones) -> None:
         self._zones = zones
-
-    def set_classes(self, classes: str) -> None:
-        self._classes = class_filter(classes)
 
     def _run(self) -> None:
         log.info("detect:%s started (model %s, every %d s)", self.name,
@@ -203,7 +201,8 @@ class ObjectDetectorThread(ConsumerThread):
             return
         self.samples += 1
         self.error = ""
-        kept = [o for o in found if keep_object(o, threshold, self._classes, self._zones)]
+        classes = class_filter(self.config)
+        kept = [o for o in found if keep_object(o, threshold, classes, self._zones)]
         if not kept:
             return
         self.moving += 1
