@@ -2,8 +2,8 @@
 
 Benchmarks measure; they assert nothing about speed (timed assertions belong nowhere).
 Pass `--quick` for shorter runs while developing; `make bench` runs the full set (about
-17 minutes with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`; the recording table of
-issue #16 alone, about 9 minutes: `make bench BENCH_ARGS=bench_recording.py`).
+16 minutes; 19 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`; the recording table
+of issue #16 alone, about 11 minutes: `make bench BENCH_ARGS=bench_recording.py`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Benchmark: what motion detection costs the whole daemon beside recording and a reference.
 
-    .venv/bin/python tools/bench_detection.py [--streams 1,4,16] [--rounds 3] [--warmup 4]
-        [--window 8] [--interval 1] [--json FILE]
+    .venv/bin/python tools/bench_detection.py [--streams 1,4,16] [--rounds 3] [--warmup 3]
+        [--window 6] [--interval 1] [--json FILE]
 
 With the shared runner (tools/bench_runner.py: interleaved rounds, medians, min-max, load
 average before and after) it measures, at each N of the ramp:
@@ -18,7 +18,7 @@ average before and after) it measures, at each N of the ramp:
 Detection looks at every keyframe (`--interval 1`, GOP 2 s), as the reference does. Design
 targets (issue #11): keyframe-mode motion detection adds no more CPU per stream than
 recording itself costs (<= 1 x), and at most 2 MiB per detector ((USS of a mode - USS of
-`record`) / N, same run). Defaults take about 6 minutes.
+`record`) / N, same run). Defaults take about 7-8 minutes (estimated from shorter runs).
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def target_lines(res: Results, counts: list[int]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_common_args(ap, rounds=3, warmup=4.0, window=8.0, streams="1,4,16")
+    add_common_args(ap, rounds=3, warmup=3.0, window=6.0, streams="1,4,16")
     ap.add_argument("--interval", type=int, default=1, help="detection_interval (s)")
     args = ap.parse_args(argv)
     counts = [n for n in parse_counts(args.streams) if n > 0]
