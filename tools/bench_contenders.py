@@ -69,8 +69,10 @@ class Daemon:
         self._dropped_before = 0
 
     def start(self, workdir: Path) -> None:
-        self._d = start_daemon(workdir / "daemon", {"general": {"demo_mode": False},
-                                                    **self._config}, env=self._env)
+        # max_streams as LightNVR C's ini has it, so a ramp may go to 64 or 256 streams.
+        config: dict[str, dict[str, Any]] = {
+            "general": {"demo_mode": False}, "streams": {"max_streams": 256}, **self._config}
+        self._d = start_daemon(workdir / "daemon", config, env=self._env)
         # A user's first minutes: a few API calls before any camera (the idle row's memory).
         for path in ("/api/streams", "/api/system/status", "/api/recordings"):
             self._d.call("GET", path)
