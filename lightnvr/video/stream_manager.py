@@ -51,7 +51,11 @@ from lightnvr.video.detection.detector import (
 from lightnvr.video.detection.engine import ModelInfo, ObjectBox
 from lightnvr.video.detection.models import EngineSettings, ModelRegistry
 from lightnvr.video.detection.motion import MotionResult
-from lightnvr.video.detection.objects import ObjectDetectorThread, wants_object_detector
+from lightnvr.video.detection.objects import (
+    ObjectDetectorThread,
+    detector_key,
+    wants_object_detector,
+)
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.detection.zones import Zones
 from lightnvr.video.event_recording import EventWindow
@@ -544,7 +548,7 @@ class StreamManager:
             want = reader is not None and not self._stopping and (
                 wants_motion_detector(cfg) or wants_object_detector(cfg))
             if reader is None or (want and old is not None and old.source == cfg.sub_stream_url
-                                  and old.model == cfg.detection_model):
+                                  and old.model == detector_key(cfg)):
                 return
             if not want and old is None:
                 return
@@ -562,8 +566,9 @@ class StreamManager:
         thread: MotionDetectorThread | ObjectDetectorThread = (
             MotionDetectorThread(cfg, q, self._on_motion, self._level, zones)
             if wants_motion_detector(cfg) else
-            ObjectDetectorThread(cfg, q, lambda c: self._models.engine(c.detection_model),
-                                 self._on_objects, self._level, zones))
+            ObjectDetectorThread(
+                cfg, q, lambda c: self._models.engine(c.detection_model, c.detection_api_url),
+                self._on_objects, self._level, zones))
         if self._heartbeats is not None:
             thread.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds,
                          critical=False)  # detection is not worth a watchdog restart
@@ -572,7 +577,7 @@ class StreamManager:
             sub = self._new_reader(cfg.replace(name=sub_reader_name(cfg.name),
                                                url=cfg.sub_stream_url),
                                    critical=False, want_audio=False)
-        return DetectorSlot(thread, main, sub, cfg.sub_stream_url, cfg.detection_model)
+        return DetectorSlot(thread, main, sub, cfg.sub_stream_url, detector_key(cfg))
 
     def _stop_detector(self, entry: _Stream, slot: DetectorSlot, timeout: float) -> None:
         slot.stop(timeout)

@@ -218,3 +218,20 @@ def test_a_hung_service_costs_one_timeout_then_backs_off() -> None:
             s.close()
         srv.close()
         engine.close()
+
+
+def test_api_model_uses_the_stream_url_before_the_global_one(models: Path) -> None:
+    """detection_model api-detection: the stream's detection_api_url when set, else
+    [api_detection] url (LightNVR: an empty stream URL means the global one); a URL as the
+    model is that URL; no URL anywhere is a clear error. Credentials never show."""
+    r = ModelRegistry(EngineSettings(str(models), "http://global:9001/detect"))
+    try:
+        assert r.engine("api-detection").info.path == "http://global:9001/detect"
+        own = r.engine("api-detection", "http://u:secret@own:9001/detect")
+        assert own.info.path.startswith("http://u:") and "secret" not in own.info.path
+        assert r.engine("http://direct/detect", "http://own/x").info.path == \
+            "http://direct/detect"
+        with pytest.raises(EngineError, match=r"\[api_detection\] url is not set"):
+            ModelRegistry(EngineSettings(str(models))).engine("api-detection")
+    finally:
+        r.close()

@@ -95,11 +95,14 @@ class ModelRegistry:
                           f"({folder}); models found: "
                           f"{', '.join(i.name for i in self.list_models()) or 'none'}")
 
-    def engine(self, detection_model: str) -> ObjectEngine:
-        """The shared engine for a stream's `detection_model` (EngineError if unusable)."""
+    def engine(self, detection_model: str, stream_api_url: str = "") -> ObjectEngine:
+        """The shared engine for a stream's `detection_model` (EngineError if unusable);
+        for `api-detection` the stream's own `detection_api_url` wins over [api_detection]
+        url when set, as in LightNVR."""
         if is_api_model(detection_model):
             m = detection_model.strip()
-            url = self.settings.api_url if m.lower() == API_MODEL else m
+            url = (stream_api_url.strip() or self.settings.api_url) if m.lower() == API_MODEL \
+                else m
             if not url:
                 raise EngineError(f"detection_model {API_MODEL}: [api_detection] url is not set")
             key = (url, self.settings.api_backend)

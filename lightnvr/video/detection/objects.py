@@ -61,6 +61,11 @@ def wants_object_detector(config: StreamConfig) -> bool:
             and model not in ("", "none", MOTION_MODEL))
 
 
+def detector_key(config: StreamConfig) -> str:
+    """What the stream's detector thread is made for: another value needs another thread."""
+    return f"{config.detection_model.strip()} {config.detection_api_url.strip()}"
+
+
 ObjectsCallback = Callable[[str, Sequence[ObjectBox], float, bool], None]
 EngineFactory = Callable[[StreamConfig], ObjectEngine]
 

@@ -25,8 +25,8 @@ def sub_reader_name(stream: str) -> str:
 
 @dataclass(slots=True)
 class DetectorSlot:
-    """See the module doc. `source` is the URL watched: "" for the main stream; `model` the
-    detection_model the thread was made for (another one needs another thread)."""
+    """See the module doc. `source` is the URL watched: "" for the main stream; `model` what
+    the thread was made for (objects.detector_key: another value needs another thread)."""
 
     thread: MotionDetectorThread | ObjectDetectorThread
     main: StreamReader
