@@ -301,3 +301,93 @@ def test_phone_shows_the_first_recording_without_scrolling_past_filters(
     finally:
         page.context.close()
     assert not problems, problems
+
+
+def test_timeline_pinch_zooms_and_a_finger_scrubs_on_a_phone(nvr: DaemonProcess,
+                                                              chromium: Any) -> None:
+    page = new_page(chromium, 390, 844, has_touch=True, is_mobile=True)
+    try:
+        _login(page, nvr, "#/timeline?stream=yard")
+        track = ".ruler-track[data-stream='yard']"
+        page.wait_for_selector(f"{track} .ruler-seg")
+        box = page.locator(track).bounding_box()
+        assert box is not None
+        cdp = page.context.new_cdp_session(page)
+        y = box["y"] + box["height"] / 2
+        newest = page.locator(f"{track} .ruler-seg").last.bounding_box()
+        assert newest is not None
+        mid = min(box["x"] + box["width"] - 20, max(box["x"] + 20, newest["x"]))  # pinch there
+
+        def touch(kind: str, xs: list[float]) -> None:
+            cdp.send("Input.dispatchTouchEvent", {
+                "type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, x in
+                                              enumerate(xs)]})
+
+        span = float(page.get_attribute(track, "data-view-span") or 0)
+        touch("touchStart", [mid - 10, mid + 10])
+        for d in (30, 60, 90, 120):  # fingers apart: zoom in
+            touch("touchMove", [mid - 10 - d, mid + 10 + d])
+        touch("touchEnd", [])
+        page.wait_for_function(f"s => +document.querySelector(\"{track}\").dataset.viewSpan < s",
+                               arg=span)
+        zoomed = float(page.get_attribute(track, "data-view-span") or 0)
+        assert zoomed <= span / 3, (span, zoomed)
+        # One finger: drag along the ruler to the middle of the newest recording; the readout
+        # shows while the finger is down, playback starts when it lifts.
+        seg = page.locator(f"{track} .ruler-seg").last.bounding_box()
+        assert seg is not None
+        x1 = max(box["x"] + 2, seg["x"] + seg["width"] / 2)
+        touch("touchStart", [x1 - 30])
+        touch("touchMove", [x1 - 15])
+        touch("touchMove", [x1])
+        page.wait_for_selector(f"{track} .scrub-readout")
+        touch("touchEnd", [])
+        page.wait_for_selector(".tl-player video[data-stream='yard'][data-started-at]",
+                               timeout=20000)
+        shot(page, "footage-phone-timeline-touch")
+        problems = list(page.problems)
+    finally:
+        page.context.close()
+    assert not problems, problems
+
+
+def test_stream_form_warns_on_a_failed_test_and_says_what_restarts(nvr: DaemonProcess,
+                                                                   chromium: Any) -> None:
+    page = new_page(chromium)
+    try:
+        _login(page, nvr, "#/streams")
+        # What the daemon detected on the camera, not "—" and zeros.
+        page.wait_for_selector("tr[data-stream='yard'] td[data-video]:has-text('640\u00d7360')")
+        video = page.inner_text("tr[data-stream='yard'] td[data-video]")
+        assert "h264" in video and "15 fps" in video and "no audio" in video, video
+        # A camera that does not answer: the test says so, adding asks first.
+        page.click("button:has-text('Add stream')")
+        page.fill("input[name=name]", "nowhere")
+        page.fill("input[name=url]", "rtsp://127.0.0.1:9/none")
+        page.click("button:has-text('Test connection')")
+        page.wait_for_selector(".test-result.err", timeout=30000)
+        page.click("form.stream-form button[type=submit]")
+        page.wait_for_selector("dialog.modal:has-text('The connection test failed')")
+        shot(page, "footage-stream-test-failed")
+        page.click("dialog.modal:has-text('The connection test failed') button:has-text('Cancel')")
+        assert nvr.call("GET", "/api/streams/nowhere")[0] == 404  # nothing added yet
+        page.click("form.stream-form button[type=submit]")
+        page.click("[data-testid=confirm-ok]")  # "Add anyway"
+        page.wait_for_selector("tr[data-stream='nowhere']")
+        # Editing says beforehand which changes restart the stream.
+        page.click("button[aria-label='Edit yard']")
+        note = "form.stream-form .restart-note"
+        page.wait_for_selector(f"{note}:has-text('apply without restarting')")
+        page.fill("input[name=retention_days]", "9")
+        assert "without restarting" in page.inner_text(note)
+        page.fill("input[name=segment_duration]", "120")
+        page.wait_for_selector(f"{note}:has-text('Saving restarts the stream')")
+        assert "Segment length" in page.inner_text(note)
+        page.fill("input[name=segment_duration]", "60")
+        page.click("form.stream-form button[type=submit]")
+        page.wait_for_selector(".toast:has-text('applied without a restart')")
+        problems = [p for p in page.problems if "/api/streams/test" not in p]
+    finally:
+        page.context.close()
+    assert not problems, problems
+    assert nvr.call("DELETE", "/api/streams/nowhere?permanent=true")[0] == 200

@@ -93,7 +93,8 @@ function Ruler({ name, segs, marks, view, now, playhead, range, onPick, onZoom, 
     const track = e.currentTarget;
     if (!ptrs.current.has(e.pointerId)) return;
     ptrs.current.set(e.pointerId, e.clientX);
-    if (pinch.current && ptrs.current.size >= 2) {
+    if (pinch.current) {
+      if (ptrs.current.size < 2) return; // one finger left of a pinch: wait for it to lift
       const [a, b] = [...ptrs.current.values()];
       const span = pinch.current.span * (pinch.current.dist / Math.max(1, Math.abs(a - b)));
       onZoom(span, pinch.current.mid, 0.5);
@@ -104,15 +105,18 @@ function Ruler({ name, segs, marks, view, now, playhead, range, onPick, onZoom, 
   };
   const up = (e) => {
     const track = e.currentTarget;
-    const wasPinch = !!pinch.current;
     ptrs.current.delete(e.pointerId);
-    if (ptrs.current.size < 2) pinch.current = null;
-    if (wasPinch || ptrs.current.size) { setScrub(null); return; }
+    // A pinch ends when its last finger lifts: neither finger picks a moment.
+    if (pinch.current || ptrs.current.size) {
+      if (!ptrs.current.size) pinch.current = null;
+      setScrub(null);
+      return;
+    }
     const p = timeAt(track, e.clientX);
     setScrub(null);
     onPick(name, p.t, p.slack);
   };
-  const cancel = (e) => { ptrs.current.delete(e.pointerId); pinch.current = null; setScrub(null); };
+  const cancel = (e) => { ptrs.current.delete(e.pointerId); if (!ptrs.current.size) pinch.current = null; setScrub(null); };
   const wheel = (e) => {
     if (!e.deltaY || e.shiftKey) return;
     e.preventDefault();
@@ -326,14 +330,19 @@ export function TimelinePage({ query }) {
     if (view.span < DAY && (t < view.start || t > view.start + view.span * 1000)) zoomTo(view.span, t.getTime());
     pick(stream, t);
   };
-  // ?stream=NAME&back=SECONDS (from a live tile): play the last minutes, zoomed in on them.
+  // The last minutes of a stream, zoomed in on them; also reached as ?stream=NAME&back=SECONDS
+  // (a link from a live tile).
+  const playBack = (stream, seconds) => {
+    const now = Date.now();
+    if (!isToday) return;
+    zoomTo(MIN_SPAN, now, 0.85);
+    pick(stream, new Date(now - seconds * 1000), 60000);
+  };
   useEffect(() => {
     const back = Number(query.get('back'));
     const stream = query.get('stream');
     if (!back || !stream || !data[stream] || current) return;
-    const t = new Date(Date.now() - back * 1000);
-    zoomTo(MIN_SPAN, Date.now(), 0.85);
-    pick(stream, t, 60000);
+    playBack(stream, back);
   }, [data]);
 
   const toggleStream = (n) => setChosen(chosen.includes(n) ? chosen.filter((x) => x !== n) : [...chosen, n]);
@@ -368,6 +377,8 @@ export function TimelinePage({ query }) {
         ${chosen && chosen.length > 1 && html`<label class="inline"><span class="sr-only">Stream to play</span><select name="goto_stream" value=${lookedAt()} onChange=${(e) => setGotoStream(e.currentTarget.value)}>
           ${chosen.map((n) => html`<option value=${n}>${n}</option>`)}</select></label>`}
         <button type="submit" class="btn">Play</button></form>
+      ${isToday && chosen && chosen.length > 0 && html`<button type="button" class="btn" onClick=${() => playBack(lookedAt(), 300)}
+        title="Play the last five minutes of the stream chosen under Go to">Last 5 min</button>`}
       <label class="inline">Speed<select value=${speed} onChange=${(e) => setSpeed(Number(e.currentTarget.value))}>
         ${SPEEDS.map((s) => html`<option value=${s}>${s}×</option>`)}</select></label>
     </div>
