@@ -21,6 +21,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench_recording.py", [], ["--streams", "0,1,4", "--rounds", "2", "--window", "8"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
     ("bench_detection.py", [], ["--streams", "1,4", "--rounds", "2", "--window", "6"]),
+    ("bench_objects.py", [], ["--streams", "1", "--rounds", "1", "--window", "6",
+                              "--frames", "50"]),
 ]
 
 

@@ -12,6 +12,7 @@ float32, uint8 or int8 input, and float or quantised (uint8/int8 QuantizeLinear)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -24,7 +25,7 @@ LABELS = (LABEL, "other")
 CANDIDATES = 8  # rows of the raw YOLO heads: the same box, decreasing scores, jittered
 
 
-def _const(name: str, value: np.ndarray) -> onnx.TensorProto:
+def _const(name: str, value: Any) -> onnx.TensorProto:
     return numpy_helper.from_array(np.asarray(value), name)
 
 

@@ -40,7 +40,7 @@ class Seen:
 
 
 def _bright_box(jpeg: bytes) -> tuple[tuple[int, int], tuple[float, float, float, float] | None]:
-    with av.open(io.BytesIO(jpeg)) as c:
+    with av.open(io.BytesIO(jpeg), "r") as c:
         frame = next(c.decode(video=0))
     rgb = frame.to_ndarray(format="rgb24").astype(np.float32)
     h, w = rgb.shape[:2]
@@ -78,6 +78,7 @@ class DetectionService:
                     + body)
                 part = next(p for p in msg.iter_parts())
                 jpeg = part.get_payload(decode=True)
+                assert isinstance(jpeg, bytes)
                 size, box = _bright_box(jpeg)
                 url = urlsplit(self.path)
                 name = part.get_param("name", header="content-disposition")
