@@ -8,7 +8,8 @@ with the frame as a JPEG in the multipart field `file` and the query `backend`,
 the pixels whose mean of R, G, B is above 0.9 (the `objects264` mount's white ball), label
 "ball". `flat=True` answers with the box keys in the detection itself; `pixels=True` answers
 pixel coordinates. Every request is remembered (`requests`), `stop()` and `start()` again on
-the same port simulate an outage.
+the same port simulate an outage; `hang` set makes it take requests and never answer (until
+`stop()`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class DetectionService:
     pixels: bool = False
     port: int = 0
     requests: list[Seen] = field(default_factory=list)
+    hang: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -85,6 +88,9 @@ class DetectionService:
                 service.requests.append(Seen(url.path, parse_qs(url.query), str(name),
                                              part.get_filename() or "",
                                              part.get_content_type(), size))
+                if service.hang.is_set():
+                    service._released.wait(60)  # a service that never answers
+                    return
                 dets = []
                 if box is not None:
                     x1, y1, x2, y2 = box
@@ -104,6 +110,7 @@ class DetectionService:
                 self.end_headers()
                 self.wfile.write(out)
 
+        self._released.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -113,6 +120,7 @@ class DetectionService:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

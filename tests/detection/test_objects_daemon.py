@@ -66,6 +66,7 @@ class Observed:
     live: dict[str, Any]       # GET /api/detection/results/obj during the run
     recordings: dict[str, list[sqlite3.Row]]
     detections: dict[str, list[sqlite3.Row]]
+    log: str                   # the daemon's log file after it stopped
 
 
 def _rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
@@ -144,6 +145,10 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         status_of = {n: d.json(f"/api/streams/{n}") for n in streams}
         models_body = d.json("/api/detection/models")
         events = d.json("/api/events?kind=detection&stream=obj&limit=1000")["events"]
+        # the daemon stops while the service holds a request unanswered
+        asked = len(service.requests)
+        service.hang.set()
+        wait_until(lambda: len(service.requests) > asked, 20, what="a request to a hung service")
     finally:
         code = d.stop()
         service.stop()
@@ -153,8 +158,9 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                      n) for n in streams}
     dets = {n: _rows(db, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
                      n) for n in streams}
+    log = (d.base / "lightnvr.log").read_text(errors="replace")
     yield Observed(d, service, switched, (down_from, up), (segments_down, segments_up),
-                   status_of, models_body, events, live, recs, dets)
+                   status_of, models_body, events, live, recs, dets, log)
 
 
 def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed) -> None:
@@ -246,6 +252,16 @@ def test_service_outage_recording_gap_free_and_detection_resumes(observed: Obser
     assert [r for r in rows if r["timestamp"] < down]
     assert [r for r in rows if r["timestamp"] > up]
     assert not [r for r in rows if down + 1.0 < r["timestamp"] < up - 1.0]
+
+
+def test_detector_waiting_for_a_hung_service_stops_within_its_deadline(
+        observed: Observed) -> None:
+    """The daemon was stopped while the service held a request unanswered: every thread
+    stopped within its deadline (exit code 0, no detector reported overrunning)."""
+    assert observed.service.hang.is_set()
+    assert "detect:api exited" in observed.log
+    assert "did not stop within" not in observed.log
+    assert "overran" not in observed.log
 
 
 def test_unusable_models_are_reported_and_nothing_else_stops(observed: Observed) -> None:
