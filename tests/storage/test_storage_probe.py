@@ -12,30 +12,6 @@ from lightnvr.storage.probe import probe_segment, start_time_from_name
 from tests.fixtures.db import make_clip
 
 
-def _clip_with_b_frames(path: Path, frames: int = 20) -> None:
-    """H.264 at 10 fps with B-frames (libx264 'fast'): file order differs from pts order."""
-    import av
-
-    out = av.open(str(path), "w", options={"movflags": "frag_keyframe+empty_moov+"
-                                           "default_base_moof"})
-    try:
-        s = out.add_stream("libx264", rate=10)
-        s.width, s.height = 160, 120
-        s.pix_fmt = "yuv420p"
-        s.options = {"preset": "fast", "bf": "2", "g": "10"}
-        for i in range(frames):
-            frame = av.VideoFrame(160, 120, "yuv420p")
-            for plane in frame.planes:
-                plane.update(bytes([i * 12 % 256]) * plane.buffer_size)
-            frame.pts = i
-            for pkt in s.encode(frame):
-                out.mux(pkt)
-        for pkt in s.encode():
-            out.mux(pkt)
-    finally:
-        out.close()
-
-
 def test_start_time_from_name_takes_the_last_timestamp() -> None:
     t = time.mktime((2026, 3, 4, 5, 6, 7, 0, 0, -1))
     assert start_time_from_name("/r/cam/cam_20260304_050607.mp4") == t
@@ -48,7 +24,7 @@ def test_start_time_from_name_takes_the_last_timestamp() -> None:
 
 def test_probe_measures_a_b_frame_clip_and_names_its_start(tmp_path: Path) -> None:
     path = tmp_path / "cam_20260304_050607.mp4"
-    _clip_with_b_frames(path)
+    make_clip(path, frames=20, size=(160, 120), noise=False, gop=10, b_frames=2)
     p = probe_segment(str(path))
     assert p is not None
     assert (p.codec, p.width, p.height, p.fps) == ("h264", 160, 120, 10)

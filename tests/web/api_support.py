@@ -13,7 +13,6 @@ import base64
 import http.client
 import os
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Sequence
@@ -39,22 +38,20 @@ from lightnvr.web.http import Role
 from lightnvr.web.routes import build_router
 from lightnvr.web.server import WebServer
 from tests.fixtures.accounts import settle_admin_password
+from tests.fixtures.db import make_clip as clip_maker
 
 ADMIN_PASSWORD = "admin-Test-pass-1"
 _CLIP_LOCK = threading.Lock()
 
 
 def make_clip(dest: Path, seconds: int = 6, gop: int = 10, fps: int = 10) -> Path:
-    """A fragmented MP4 (fragment per GOP, like our recorder) of a test pattern at `dest`."""
+    """`seconds` of clip (the suite's one clip maker, fixtures/db.py) at `dest`, made once per
+    shape and copied."""
     cache = Path(os.environ.get("PYTEST_CLIP_CACHE", "/tmp")) / f"lnvr-clip-{seconds}-{gop}.mp4"
     with _CLIP_LOCK:
         if not cache.exists():
             tmp = cache.with_suffix(f".{os.getpid()}.tmp.mp4")
-            subprocess.run(
-                ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                 f"testsrc=size=320x240:rate={fps}", "-t", str(seconds), "-c:v", "libx264",
-                 "-g", str(gop), "-pix_fmt", "yuv420p", "-movflags",
-                 "frag_keyframe+empty_moov+default_base_moof", str(tmp)], check=True)
+            clip_maker(tmp, frames=seconds * fps, fps=fps, gop=gop, noise=False)
             os.replace(tmp, cache)
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cache, dest)
