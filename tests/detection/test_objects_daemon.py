@@ -67,6 +67,8 @@ class Observed:
     recordings: dict[str, list[sqlite3.Row]]
     detections: dict[str, list[sqlite3.Row]]
     log: str                   # the daemon's log file after it stopped
+    labels: list[str]          # GET /api/recordings/detection-labels
+    labelled: list[dict[str, Any]]  # GET /api/recordings?label=ball
 
 
 def _rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
@@ -145,6 +147,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         status_of = {n: d.json(f"/api/streams/{n}") for n in streams}
         models_body = d.json("/api/detection/models")
         events = d.json("/api/events?kind=detection&stream=obj&limit=1000")["events"]
+        labels = d.json("/api/recordings/detection-labels")["labels"]
+        labelled = d.json(f"/api/recordings?label={LABEL}&stream=obj&include_incomplete=1")
         # the daemon stops while the service holds a request unanswered
         asked = len(service.requests)
         service.hang.set()
@@ -160,7 +164,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                      n) for n in streams}
     log = (d.base / "lightnvr.log").read_text(errors="replace")
     yield Observed(d, service, switched, (down_from, up), (segments_down, segments_up),
-                   status_of, models_body, events, live, recs, dets, log)
+                   status_of, models_body, events, live, recs, dets, log, labels,
+                   labelled["recordings"] if isinstance(labelled, dict) else labelled)
 
 
 def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed) -> None:
@@ -178,6 +183,8 @@ def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed)
     assert observed.events, "detection events in the history"
     for e in observed.events:
         assert [o["label"] for o in e["details"]["objects"]] == [LABEL]
+    assert LABEL in observed.labels  # the recordings list's label filter offers it
+    assert observed.labelled, "a recording found by its detection label"
     st = observed.status["obj"]["detection"]
     assert st["state"] == "running" and st["error"] == "" and st["frames"] > 0
 
