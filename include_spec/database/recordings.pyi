@@ -41,6 +41,7 @@ class RecordingQuery:
     has_detection: bool | None
     detection_label: str | None
     include_incomplete: bool        # default False: only complete rows are listed
+    streams: tuple[str, ...] | None  # default None: every stream; else only these
     def validate(self) -> RecordingQuery: ...   # ValueError("field: what is allowed")
 
 class RecordingsRepo:

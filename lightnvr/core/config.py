@@ -165,9 +165,9 @@ class WebConfig:
     auth_timeout_hours: int = _opt(24, 1, 8760)
     auth_absolute_timeout_hours: int = _opt(168, 1, 87600, note=(
         "below auth_timeout_hours is refused with an error (LightNVR clamps it)"))
-    trusted_device_days: int = _idle(30, "no trusted devices yet", 0, 24855)
+    trusted_device_days: int = _opt(30, 0, 24855)
     trusted_proxy_cidrs: str = _opt("")
-    force_mfa_on_login: bool = _idle(False, "MFA cannot be forced yet")
+    force_mfa_on_login: bool = _opt(False)
     login_rate_limit_enabled: bool = _opt(True)
     login_rate_limit_max_attempts: int = _opt(5, 1, 10000)
     login_rate_limit_window_seconds: int = _opt(300, 1, 86400)

@@ -111,6 +111,7 @@ class RecordingQuery:
     has_detection: bool | None = None
     detection_label: str | None = None
     include_incomplete: bool = False
+    streams: tuple[str, ...] | None = None  # only these streams (a user's camera tags)
 
     def validate(self) -> RecordingQuery:
         """Self, or ValueError naming the bad field and what is allowed."""
@@ -146,6 +147,10 @@ def _where(q: RecordingQuery) -> tuple[str, list[Any]]:
     if q.stream is not None:
         clauses.append("r.stream_name = ?")
         args.append(q.stream)
+    if q.streams is not None:
+        clauses.append(f"r.stream_name IN ({', '.join('?' * len(q.streams))})"
+                       if q.streams else "0")
+        args.extend(q.streams)
     if q.start is not None:  # overlap, not containment: a segment spanning `start` counts
         clauses.append("COALESCE(r.end_time, r.start_time) >= ?")
         args.append(q.start)

@@ -1,13 +1,15 @@
-"""Users table: accounts, password hashes, roles, API-key hashes and TOTP state.
+"""Users table: accounts, password hashes, roles, API-key hashes, TOTP state, access rules.
 
 Raw parameterized SQL through the Database manager; this module knows nothing of HTTP or of
 how passwords are hashed (lightnvr/web/auth.py does that and hands us the encoded hash).
 API keys are stored only as their SHA-256 hex digest, so a stolen database does not hand out
-working keys.
+working keys. The access rules (migration 0007) are LightNVR's: `allowed_login_cidrs` is kept
+in one normalised form (`normalize_cidrs`), `allowed_tags` as the comma list it was given.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -15,7 +17,67 @@ from dataclasses import dataclass
 from lightnvr.database.manager import Database
 
 _COLUMNS = ("id, username, password_hash, salt, role, email, api_key, created_at, updated_at, "
-            "last_login, is_active, password_change_required, totp_secret, totp_enabled")
+            "last_login, is_active, password_change_required, totp_secret, totp_enabled, "
+            "password_change_locked, allowed_tags, allowed_login_cidrs")
+MAX_CIDRS_TEXT = 1024  # LightNVR's USER_ALLOWED_LOGIN_CIDRS_MAX
+MAX_TAGS_TEXT = 255  # LightNVR keeps allowed_tags in a 256-byte buffer
+
+
+def normalize_cidrs(text: str | None) -> str | None:
+    """LightNVR's stored form of an `allowed_login_cidrs` value, or None for "anywhere".
+
+    Entries are separated by commas or newlines; each is an IPv4/IPv6 network or a bare
+    address (which becomes /32 or /128). Host bits are cleared (`10.1.2.3/8` is
+    `10.0.0.0/8`); entries are joined with newlines. ValueError names the bad entry.
+    """
+    if text is None:
+        return None
+    if len(text) >= MAX_CIDRS_TEXT:
+        raise ValueError(f"at most {MAX_CIDRS_TEXT - 1} characters")
+    out: list[str] = []
+    for raw in text.replace(",", "\n").split("\n"):
+        entry = raw.strip()
+        if not entry:
+            continue
+        try:
+            net = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"'{entry}' is not an IPv4/IPv6 address or CIDR network") from None
+        out.append(f"{net.network_address}/{net.prefixlen}")
+    return "\n".join(out) or None
+
+
+def normalize_tags(text: str | None) -> str | None:
+    """The stored form of `allowed_tags`: trimmed comma list, or None for "every stream"."""
+    if text is None:
+        return None
+    if len(text) > MAX_TAGS_TEXT:
+        raise ValueError(f"at most {MAX_TAGS_TEXT} characters")
+    tags = [t.strip() for t in text.split(",") if t.strip()]
+    return ",".join(tags) or None
+
+
+def ip_allowed(cidrs: str | None, address: str) -> bool:
+    """True when `address` may log in under the normalised `cidrs` (None: from anywhere).
+
+    An address that cannot be parsed never matches a restriction: failing closed is the
+    point of having one.
+    """
+    if not cidrs:
+        return True
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # a dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d
+    for entry in cidrs.split("\n"):
+        try:
+            if ip in ipaddress.ip_network(entry, strict=False):
+                return True
+        except (ValueError, TypeError):
+            continue
+    return False
 
 
 class UserExists(Exception):
@@ -40,6 +102,15 @@ class User:
     password_change_required: bool
     totp_secret: str | None
     totp_enabled: bool
+    password_change_locked: bool = False
+    allowed_tags: str | None = None  # None: every stream
+    allowed_login_cidrs: str | None = None  # None: from anywhere; else normalised, "\n"-joined
+
+    def tag_set(self) -> frozenset[str] | None:
+        """The user's stream tags, or None when the user is not restricted by tags."""
+        if not self.allowed_tags:
+            return None
+        return frozenset(t.strip() for t in self.allowed_tags.split(",") if t.strip())
 
 
 def _row(r: sqlite3.Row) -> User:
@@ -50,6 +121,8 @@ def _row(r: sqlite3.Row) -> User:
         last_login=int(r[9]) if r[9] is not None else None,
         is_active=bool(r[10]), password_change_required=bool(r[11]),
         totp_secret=str(r[12]) if r[12] else None, totp_enabled=bool(r[13]),
+        password_change_locked=bool(r[14]), allowed_tags=str(r[15]) if r[15] else None,
+        allowed_login_cidrs=str(r[16]) if r[16] else None,
     )
 
 
@@ -58,6 +131,11 @@ class UsersRepo:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    @property
+    def database(self) -> Database:
+        """The database these users live in (for repositories of user-owned rows)."""
+        return self._db
 
     def _one(self, where: str, arg: object) -> User | None:
         with self._db.reader() as conn:
@@ -144,6 +222,22 @@ class UsersRepo:
             cur = conn.execute(
                 "UPDATE users SET totp_secret = ?, totp_enabled = ?, updated_at = ? WHERE id = ?",
                 (secret, int(enabled), int(time.time()), user_id))
+            return cur.rowcount > 0
+
+    def set_password_lock(self, user_id: int, locked: bool) -> bool:
+        with self._db.writer() as conn:
+            cur = conn.execute(
+                "UPDATE users SET password_change_locked = ?, updated_at = ? WHERE id = ?",
+                (int(locked), int(time.time()), user_id))
+            return cur.rowcount > 0
+
+    def set_access_rules(self, user_id: int, allowed_tags: str | None,
+                         allowed_login_cidrs: str | None) -> bool:
+        """Store both rules as given (callers pass `normalize_tags`/`normalize_cidrs` output)."""
+        with self._db.writer() as conn:
+            cur = conn.execute(
+                "UPDATE users SET allowed_tags = ?, allowed_login_cidrs = ?, updated_at = ? "
+                "WHERE id = ?", (allowed_tags, allowed_login_cidrs, int(time.time()), user_id))
             return cur.rowcount > 0
 
     def record_login(self, user_id: int, when: int) -> None:

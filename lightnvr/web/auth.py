@@ -13,6 +13,12 @@ cannot be replayed within its window; a restart forgets the steps, which costs a
 replay of a code captured in the 90 s before it. Password hashing (scrypt, 16 MiB each)
 runs at most `HASH_CONCURRENCY` at a time: callers beyond wait `HASH_WAIT_SECONDS`, then get
 503 with Retry-After, so a flood of logins cannot pile up threads and memory.
+
+LightNVR's per-user rules apply to every way in (login form, JSON login, its TOTP step,
+Basic, API key): an account with `allowed_login_cidrs` is refused from any other address,
+exactly like a wrong password. `[web] force_mfa_on_login` makes a TOTP account send its code
+with the password (one step, as LightNVR does); a browser it trusted earlier (the
+`trusted_device` cookie, `trusted_device_days`) skips the code.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ import pyotp
 from lightnvr.core.config import WebConfig
 from lightnvr.database.lightnvr_import_formats import is_lightnvr_hash, verify_lightnvr_password
 from lightnvr.database.sessions import SessionsRepo
-from lightnvr.database.users import User, UsersRepo
+from lightnvr.database.trusted_devices import TrustedDevicesRepo
+from lightnvr.database.users import User, UsersRepo, ip_allowed
 from lightnvr.web.client import client_address
 from lightnvr.web.http import HTTPError, Principal, Request, Role
 from lightnvr.web.login_limiter import LoginRateLimiter
@@ -44,6 +51,7 @@ from lightnvr.web.login_limiter import LoginRateLimiter
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "session"
+DEVICE_COOKIE = "trusted_device"  # LightNVR's name: a browser trusted to skip TOTP
 BASIC_CACHE_SECONDS = 60.0
 BASIC_CACHE_MAX = 512
 TOTP_PENDING_SECONDS = 300.0
@@ -113,6 +121,7 @@ class LoginResult:
     user: User | None = None
     token: str | None = None  # session token (status ok)
     totp_token: str | None = None  # pending second step (status totp_required)
+    device_token: str | None = None  # a newly trusted device's cookie value (status ok)
 
 
 class Auth:
@@ -122,13 +131,16 @@ class Auth:
     users: UsersRepo
     sessions: SessionsRepo
     limiter: LoginRateLimiter
+    devices: TrustedDevicesRepo
 
     def __init__(self, web: WebConfig, users: UsersRepo, sessions: SessionsRepo,
                  data_dir: str, wall: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 devices: TrustedDevicesRepo | None = None) -> None:
         self.web = web
         self.users = users
         self.sessions = sessions
+        self.devices = devices or TrustedDevicesRepo(users.database)
         self.data_dir = data_dir
         self._wall = wall
         self._mono = monotonic
@@ -244,8 +256,13 @@ class Auth:
 
     # ---- login --------------------------------------------------------------------------
     def login(self, username: str, password: str, ip: str = "", user_agent: str = "",
-              totp_code: str | None = None) -> LoginResult:
-        """Verify a password login (and inline TOTP code if given); on success a session."""
+              totp_code: str | None = None, device_token: str | None = None,
+              remember_device: bool = False) -> LoginResult:
+        """Verify a password login (and inline TOTP code if given); on success a session.
+
+        `device_token` is the caller's trusted-device cookie; with `remember_device` a login
+        that passed a TOTP code returns a new one (when `trusted_device_days` > 0).
+        """
         if self.limiter.blocked(username, ip):
             return LoginResult("rate_limited")
         user = self.users.get_by_username(username)
@@ -254,11 +271,23 @@ class Auth:
         if user is None or not self.check_password(user, password) or not user.is_active:
             self.limiter.failure(username, ip, known=user is not None, via="password")
             return LoginResult("invalid")
+        if not self.address_allowed(user, ip):
+            self.limiter.failure(username, ip, via="address")
+            return LoginResult("invalid")
         if user.totp_enabled and user.totp_secret:
+            trusted = not totp_code and self.device_trusted(user.id, device_token)
             if totp_code:
                 if not self.accept_totp(user, totp_code):
                     self.limiter.failure(username, ip, via="totp")
                     return LoginResult("invalid")
+                return self._start_session(user, ip, user_agent, remember_device)
+            if trusted:
+                pass
+            elif self.web.force_mfa_on_login:
+                # The code belongs in this request; saying "password right, code missing"
+                # would tell a guesser the password, so it is a plain failure.
+                self.limiter.failure(username, ip, via="totp")
+                return LoginResult("invalid")
             else:
                 token = secrets.token_urlsafe(32)
                 with self._lock:
@@ -268,7 +297,7 @@ class Auth:
         return self._start_session(user, ip, user_agent)
 
     def login_totp(self, totp_token: str, code: str, ip: str = "",
-                   user_agent: str = "") -> LoginResult:
+                   user_agent: str = "", remember_device: bool = False) -> LoginResult:
         """Second login step: the pending token from `login` plus a current TOTP code."""
         with self._lock:
             self._prune_pending()
@@ -280,19 +309,24 @@ class Auth:
             return LoginResult("invalid")
         if self.limiter.blocked(user.username, ip):
             return LoginResult("rate_limited")
+        if not self.address_allowed(user, ip):
+            self.limiter.failure(user.username, ip, via="address")
+            return LoginResult("invalid")
         if not self.accept_totp(user, code):
             self.limiter.failure(user.username, ip, via="totp")
             return LoginResult("invalid")
         with self._lock:
             self._pending_totp.pop(totp_token, None)
-        return self._start_session(user, ip, user_agent)
+        return self._start_session(user, ip, user_agent, remember_device)
 
     def _prune_pending(self) -> None:
         now = self._mono()
         for k in [k for k, (_, until) in self._pending_totp.items() if until <= now]:
             del self._pending_totp[k]
 
-    def _start_session(self, user: User, ip: str, user_agent: str) -> LoginResult:
+    def _start_session(self, user: User, ip: str, user_agent: str,
+                       remember_device: bool = False) -> LoginResult:
+        """A session for `user`; with `remember_device` (after a TOTP code) a device token."""
         self.limiter.success(user.username, ip)
         now = int(self._wall())
         self.sessions.purge_expired(now)  # logins are rare; keeps the table from growing
@@ -300,7 +334,33 @@ class Auth:
         self.sessions.create(user.id, token, now, now + self.web.auth_absolute_timeout_hours * 3600,
                              now + self.web.auth_timeout_hours * 3600, ip, user_agent)
         self.users.record_login(user.id, now)
-        return LoginResult("ok", user, token=token)
+        device = None
+        if remember_device and self.web.trusted_device_days > 0:
+            device = secrets.token_urlsafe(32)
+            self.devices.create(user.id, device, now,
+                                now + self.web.trusted_device_days * 86400, ip, user_agent)
+        return LoginResult("ok", user, token=token, device_token=device)
+
+    # ---- LightNVR's per-user rules ---------------------------------------------------------
+    @staticmethod
+    def address_allowed(user: User, ip: str) -> bool:
+        """`user` may sign in from `ip` (their allowed_login_cidrs; None: from anywhere)."""
+        allowed = ip_allowed(user.allowed_login_cidrs, ip)
+        if not allowed:
+            log.warning("sign-in of '%s' from %s refused by its allowed_login_cidrs",
+                        user.username, ip or "(unknown address)")
+        return allowed
+
+    def device_trusted(self, user_id: int, token: str | None) -> bool:
+        """`token` is an unexpired trusted device of `user_id` (then its use is stamped)."""
+        if not token or len(token) > 256 or self.web.trusted_device_days <= 0:
+            return False
+        now = int(self._wall())
+        device = self.devices.find(user_id, token, now)
+        if device is None:
+            return False
+        self.devices.touch(device.id, now)
+        return True
 
     @staticmethod
     def verify_totp(secret: str, code: object) -> bool:
@@ -360,6 +420,9 @@ class Auth:
         if p.via == "basic" and user.totp_enabled:
             req.auth_error = TOTP_BASIC_REFUSED
             return None
+        if p.via in ("basic", "api_key") and not self.address_allowed(
+                user, client_address(req, self.web.trusted_proxy_cidrs)):
+            return None  # sessions were checked when they were made, at login
         return dataclasses.replace(p, must_change_password=user.password_change_required)
 
     def _credentials(self, req: Request) -> Principal | None:
@@ -451,6 +514,17 @@ class Auth:
         return (f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
                 + ("; Secure" if is_https(req) else ""))
 
+    def device_cookie(self, req: Request, token: str) -> str:
+        """Set-Cookie value for a trusted device (LightNVR's name, lifetime and SameSite)."""
+        age = self.web.trusted_device_days * 86400
+        return (f"{DEVICE_COOKIE}={token}; Path=/; Max-Age={age}; HttpOnly; SameSite=Lax"
+                + ("; Secure" if is_https(req) else ""))
+
+    @staticmethod
+    def clear_device_cookie(req: Request) -> str:
+        return (f"{DEVICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+                + ("; Secure" if is_https(req) else ""))
+
 
 def is_https(req: Request) -> bool:
     return (req.environ.get("wsgi.url_scheme") == "https"
@@ -459,9 +533,14 @@ def is_https(req: Request) -> bool:
 
 def session_token(req: Request) -> str | None:
     """The `session` cookie's value, if any (tolerant of malformed Cookie headers)."""
+    return cookie_value(req, SESSION_COOKIE)
+
+
+def cookie_value(req: Request, cookie: str) -> str | None:
+    """Cookie `cookie`'s value, if any (tolerant of malformed Cookie headers)."""
     for part in req.headers.get("cookie", "").split(";"):
         name, sep, value = part.strip().partition("=")
-        if sep and name == SESSION_COOKIE and value:
+        if sep and name == cookie and value:
             return value.strip().strip('"')
     return None
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import lightnvr
 from lightnvr.web.http import Access, Request, Response
+from lightnvr.web.lightnvr_routes import route_statuses
 from lightnvr.web.router import _PARAM, Router
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ def _operation(method: str, template: str, access: Access, summary: str) -> dict
         out["requestBody"] = {"required": op.request_required, "content": _content(op.request)}
     responses: dict[str, Any] = {}
     for status, schema in sorted(op.responses.items()):
-        responses[str(status)] = {"description": f"HTTP {status}", "content": _content(schema)}
+        responses[str(status)] = ({"description": "no content"} if status == 204 else
+                                  {"description": f"HTTP {status}", "content": _content(schema)})
     if not any(200 <= s < 400 for s in op.responses):
         responses["200"] = {"description": "success (not described further)",
                             "content": {"*/*": {"schema": {}}}}
@@ -150,6 +152,9 @@ def build_document(router: Router) -> dict[str, Any]:
             "basic": {"type": "http", "scheme": "basic"},
         }},
         "security": [{"session": []}, {"apiKey": []}, {"bearer": []}, {"basic": []}],
+        # Every LightNVR route and its status here (docs/compatibility.md has the same table).
+        "x-lightnvr-routes": [s.to_dict() for s in route_statuses(
+            (r.method, r.template) for r in router.routes())],
     }
 
 

@@ -19,7 +19,7 @@ from tests.fixtures.wait import wait_until
 
 def test_health_is_public_and_cheap(web):
     r = web.client().get("/api/health")
-    assert r.status == 200 and r.json["status"] == "ok" and r.json["healthy"] is True
+    assert r.status == 200 and r.json["status"] == "healthy" and r.json["healthy"] is True
 
 
 def test_system_info_shape(web):

@@ -37,7 +37,8 @@ def test_every_route_refuses_unauthenticated_callers_except_public_ones(web):
     assert ("GET", "/api/auth/login/config") in public
     assert public <= {("GET", "/api/auth/login/config"), ("POST", "/api/auth/login"),
                       ("POST", "/api/auth/login/totp"), ("POST", "/api/auth/logout"),
-                      ("GET", "/logout"), ("GET", "/api/health")}
+                      ("GET", "/logout"), ("GET", "/api/health"), ("GET", "/api/health/hls"),
+                      ("GET", "/api/setup/status")}
 
 
 def test_security_headers_on_every_kind_of_response(web):

@@ -11,6 +11,7 @@ import { StreamsPage } from './pages/streams.js';
 import { SettingsPage } from './pages/settings.js';
 import { UsersPage } from './pages/users.js';
 import { SystemPage } from './pages/system.js';
+import { SetupGate } from './pages/setup.js';
 
 const PAGES = [
   { id: 'live', label: 'Live', icon: 'live', component: LivePage },
@@ -114,7 +115,7 @@ function App() {
   } else {
     const page = PAGES.find((p) => p.id === route.page && (!p.admin || isAdmin(user)));
     const Comp = page ? page.component : NotFound;
-    body = html`<${Frame} route=${route}><${Comp} key=${route.page} query=${route.query} user=${user} /><//>`;
+    body = html`<${Frame} route=${route}><${SetupGate} user=${user} page=${route.page}><${Comp} key=${route.page} query=${route.query} user=${user} /><//><//>`;
   }
   return html`${body}<${Toasts} /><${ConfirmHost} />`;
 }

@@ -8,23 +8,31 @@ Security settings need proof, not just a session: changing one's own password ne
 one (admins too; an admin resetting someone else's does not), and turning TOTP off needs the
 caller's current TOTP code or password. A stolen session cookie alone cannot take over the
 account.
+
+LightNVR's per-user rules are set here: `allowed_tags` and `allowed_login_cidrs` (admin-only
+fields of create/update; a bad network is a 400 naming it), `password_change_locked` (PUT
+.../password-lock; while set, every password change of that account answers 403 — admins
+unlock first, as in LightNVR), and the caller's trusted devices (/api/auth/trusted-devices).
 """
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from typing import Any
 
 import pyotp
 
-from lightnvr.database.users import User, UserExists
+from lightnvr.database.users import User, UserExists, normalize_cidrs, normalize_tags
 from lightnvr.web import openapi as oa
 from lightnvr.web.app import ensure_auth
 from lightnvr.web.audit import audit, audit_user_update
 from lightnvr.web.auth import (
+    DEVICE_COOKIE,
     Auth,
     LoginResult,
     check_password_policy,
+    cookie_value,
     hash_password,
     role_name,
     session_token,
@@ -39,7 +47,13 @@ USER_SCHEMA = oa.obj({
     "role_name": oa.STRING, "created_at": oa.INTEGER, "updated_at": oa.INTEGER,
     "last_login": oa.INTEGER, "is_active": oa.BOOLEAN, "totp_enabled": oa.BOOLEAN,
     "must_change_password": oa.BOOLEAN, "has_api_key": oa.BOOLEAN,
+    "password_change_locked": oa.BOOLEAN, "allowed_tags": oa.nullable(oa.STRING),
+    "allowed_login_cidrs": oa.nullable(oa.STRING),
 }, required=["id", "username", "role", "is_active"])
+DEVICE_SCHEMA = oa.obj({"id": oa.INTEGER, "created_at": oa.INTEGER, "last_used_at": oa.INTEGER,
+                        "expires_at": oa.INTEGER, "ip_address": oa.STRING,
+                        "user_agent": oa.STRING, "current": oa.BOOLEAN})
+PASSWORD_LOCKED = "Password changes are locked for this user"
 LOGIN_OK = oa.obj({"success": oa.BOOLEAN, "redirect": oa.STRING,
                    "must_change_password": oa.BOOLEAN, "totp_required": oa.BOOLEAN,
                    "totp_token": oa.STRING})
@@ -54,8 +68,9 @@ def user_json(u: User) -> dict[str, Any]:
     return {"id": u.id, "username": u.username, "email": u.email, "role": u.role,
             "role_name": role_name(u.role), "created_at": u.created_at,
             "updated_at": u.updated_at, "last_login": u.last_login or 0,
-            "is_active": u.is_active, "password_change_locked": False,
-            "totp_enabled": u.totp_enabled, "allowed_tags": None, "allowed_login_cidrs": None,
+            "is_active": u.is_active, "password_change_locked": u.password_change_locked,
+            "totp_enabled": u.totp_enabled, "allowed_tags": u.allowed_tags,
+            "allowed_login_cidrs": u.allowed_login_cidrs,
             "must_change_password": u.password_change_required,
             "has_api_key": u.api_key_hash is not None}
 
@@ -93,6 +108,32 @@ def _bool(body: dict[str, Any], name: str) -> bool | None:
     if value is not None and not isinstance(value, bool):
         raise HTTPError(400, f"field '{name}' must be true or false")
     return value
+
+
+def _rules(body: dict[str, Any], old: User | None) -> tuple[str | None, str | None] | None:
+    """(allowed_tags, allowed_login_cidrs) to store, or None when the body names neither.
+
+    Each is a string or null (null or empty: no restriction), as in LightNVR.
+    """
+    if "allowed_tags" not in body and "allowed_login_cidrs" not in body:
+        return None
+    out: list[str | None] = []
+    for name, norm, current in (
+            ("allowed_tags", normalize_tags, old.allowed_tags if old else None),
+            ("allowed_login_cidrs", normalize_cidrs, old.allowed_login_cidrs if old else None)):
+        if name not in body:
+            out.append(current)
+            continue
+        value = body[name]
+        if value is not None and not isinstance(value, str):
+            raise HTTPError(400, f"{name} must be a string or null")
+        try:
+            out.append(norm(value))
+        except ValueError as e:
+            what = ("valid IPv4/IPv6 CIDR entries or single IP addresses"
+                    if name == "allowed_login_cidrs" else "comma-separated tags")
+            raise HTTPError(400, f"{name} must contain {what}: {e}") from None
+    return out[0], out[1]
 
 
 def _user_id(req: Request) -> int:
@@ -148,19 +189,20 @@ class AuthApi:
             return
         raise HTTPError(400, "the TOTP code or password is incorrect")
 
-    def _login_body(self, req: Request) -> tuple[str, str, str | None, bool]:
+    def _login_body(self, req: Request) -> tuple[str, str, str | None, bool, bool]:
+        """(username, password, TOTP code, form?, remember_device)."""
         ctype = req.headers.get("content-type", "")
         if "application/x-www-form-urlencoded" in ctype:
             form = urllib.parse.parse_qs(req.body().decode("utf-8", "replace"))
             username, password = form.get("username", [""])[0], form.get("password", [""])[0]
             if not username:
                 raise HTTPError(400, "fields 'username' and 'password' are required")
-            return username, password, None, True
+            return username, password, None, True, False
         body = req.json_object()
         username = _str_field(body, "username", max_len=128) or ""
         password = _str_field(body, "password") or ""
         code = _str_field(body, "totp_code", required=False, max_len=16)
-        return username, password, code, False
+        return username, password, code, False, _bool(body, "remember_device") is True
 
     def _login_answer(self, req: Request, result: LoginResult, form: bool) -> Response:
         if result.status == "rate_limited":
@@ -179,23 +221,31 @@ class AuthApi:
             resp = Response.redirect("/index.html")
             resp.headers.update(cookie)
             return resp
-        return Response.json({"success": True, "redirect": "/index.html",
+        resp = Response.json({"success": True, "redirect": "/index.html",
                               "must_change_password": result.user.password_change_required},
                              headers=cookie)
+        if result.device_token:
+            # A second Set-Cookie header: Response.headers is a dict, and header names are
+            # case-insensitive on the wire, so the lower-case key carries the second one.
+            resp.headers["set-cookie"] = self.auth.device_cookie(req, result.device_token)
+        return resp
 
     # ---- login / logout -------------------------------------------------------------------
     def login_config(self, req: Request) -> Response:
         w = self.auth.web
-        return Response.json({"auth_enabled": w.auth_enabled, "force_mfa_on_login": False,
-                              "remember_device_enabled": False, "trusted_device_days": 0,
+        return Response.json({"auth_enabled": w.auth_enabled,
+                              "force_mfa_on_login": w.force_mfa_on_login,
+                              "remember_device_enabled": w.trusted_device_days > 0,
+                              "trusted_device_days": w.trusted_device_days,
                               "auth_timeout_hours": w.auth_timeout_hours,
                               "auth_absolute_timeout_hours": w.auth_absolute_timeout_hours})
 
     def login(self, req: Request) -> Response:
-        username, password, code, form = self._login_body(req)
+        username, password, code, form, remember = self._login_body(req)
         result = self.auth.login(username, password,
                                  client_address(req, self.auth.web.trusted_proxy_cidrs),
-                                 req.headers.get("user-agent", ""), code or None)
+                                 req.headers.get("user-agent", ""), code or None,
+                                 cookie_value(req, DEVICE_COOKIE), remember)
         return self._login_answer(req, result, form)
 
     def login_totp(self, req: Request) -> Response:
@@ -204,7 +254,8 @@ class AuthApi:
         code = _str_field(body, "code", max_len=16) or ""
         result = self.auth.login_totp(token, code,
                                       client_address(req, self.auth.web.trusted_proxy_cidrs),
-                                      req.headers.get("user-agent", ""))
+                                      req.headers.get("user-agent", ""),
+                                      _bool(body, "remember_device") is True)
         return self._login_answer(req, result, False)
 
     def logout(self, req: Request) -> Response:
@@ -228,10 +279,12 @@ class AuthApi:
                                "must_change_password": False, "auth_enabled": w.auth_enabled,
                                "auth_timeout_hours": w.auth_timeout_hours,
                                "auth_absolute_timeout_hours": w.auth_absolute_timeout_hours,
-                               "trusted_device_days": 0, "via": me.via}
+                               "trusted_device_days": w.trusted_device_days, "via": me.via}
         user = self.auth.users.get(me.user_id)
         if user is not None:
-            out.update(email=user.email, must_change_password=user.password_change_required)
+            out.update(email=user.email, must_change_password=user.password_change_required,
+                       password_change_locked=user.password_change_locked,
+                       allowed_tags=user.allowed_tags)
         return Response.json(out)
 
     # ---- sessions -------------------------------------------------------------------------
@@ -274,6 +327,7 @@ class AuthApi:
         email = _str_field(body, "email", required=False, max_len=254) or ""
         role = _role(body["role"]) if body.get("role") is not None else int(Role.USER)
         active = _bool(body, "is_active")
+        rules = _rules(body, None)
         with self.auth.hashing_slot():
             encoded, salt = hash_password(password)
         try:
@@ -281,6 +335,8 @@ class AuthApi:
                                          active is not False)
         except UserExists:
             raise HTTPError(409, f"username '{username}' already exists") from None
+        if rules is not None:
+            self.auth.users.set_access_rules(uid, *rules)
         user = self.auth.users.get(uid)
         assert user is not None
         audit(self.ctx, "user_created", req, user.username, role=user.role, active=user.is_active)
@@ -291,8 +347,10 @@ class AuthApi:
         me = _me(req)
         body = req.json_object()
         admin = me.role == Role.ADMIN
-        if not admin and any(k in body for k in ("password", "role", "is_active")):
+        if not admin and any(k in body for k in ("password", "role", "is_active",
+                                                 "allowed_tags", "allowed_login_cidrs")):
             raise HTTPError(403, "you can only change your own username and email")
+        rules = _rules(body, target)
         username = _str_field(body, "username", required=False, max_len=64)
         email = _str_field(body, "email", required=False, max_len=254)
         role = _role(body["role"]) if body.get("role") is not None else None
@@ -302,6 +360,8 @@ class AuthApi:
             _username(username)
         if password and (problem := check_password_policy(password)) is not None:
             raise HTTPError(400, problem)
+        if password and target.password_change_locked:
+            raise HTTPError(403, PASSWORD_LOCKED)
         if password and target.id == me.user_id:
             old = _str_field(body, "old_password", required=False)
             if not old or not self.auth.check_password(target, old):
@@ -312,6 +372,8 @@ class AuthApi:
             self.auth.users.update(target.id, username, email, role, active)
         except UserExists:
             raise HTTPError(409, "username already exists") from None
+        if rules is not None:
+            self.auth.users.set_access_rules(target.id, *rules)
         if password:
             self.auth.set_password(target.id, password, keep_session=me.session_id)
         if active is False or role is not None:
@@ -362,6 +424,8 @@ class AuthApi:
         if (problem := check_password_policy(new)) is not None:
             raise HTTPError(400, problem)
         assert new is not None
+        if target.password_change_locked:
+            raise HTTPError(403, PASSWORD_LOCKED)
         if target.id == me.user_id:  # admins too: a stolen session must not take the account
             old = _str_field(body, "old_password")
             if not self.auth.check_password(target, old or ""):
@@ -370,6 +434,48 @@ class AuthApi:
                                keep_session=me.session_id if me.user_id == target.id else None)
         audit(self.ctx, "password_changed", req, target.username)
         return Response.json({"success": True, "message": "Password changed successfully"})
+
+    def password_lock(self, req: Request) -> Response:
+        target = self._target(req, self_ok=False)
+        locked = req.json_object().get("locked")
+        if not isinstance(locked, bool):
+            raise HTTPError(400, "Locked field is required and must be a boolean")
+        self.auth.users.set_password_lock(target.id, locked)
+        audit(self.ctx, "user_updated", req, target.username, changed=["password lock"],
+              locked=locked)
+        user = self.auth.users.get(target.id)
+        if user is None:
+            raise HTTPError(404, "user not found")
+        return Response.json(user_json(user))
+
+    # ---- trusted devices (the caller's own) -----------------------------------------------
+    def devices_list(self, req: Request) -> Response:
+        me = _me(req)
+        now = int(time.time())
+        current = self._current_device(req, me.user_id, now)
+        items = [{"id": d.id, "created_at": d.created_at, "last_used_at": d.last_used_at,
+                  "expires_at": d.expires_at, "ip_address": d.ip_address,
+                  "user_agent": d.user_agent, "current": d.id == current}
+                 for d in self.auth.devices.list_for_user(me.user_id, now)]
+        return Response.json({"trusted_devices": items})
+
+    def _current_device(self, req: Request, user_id: int, now: int) -> int | None:
+        token = cookie_value(req, DEVICE_COOKIE)
+        device = self.auth.devices.find(user_id, token, now) if token and len(token) <= 256 \
+            else None
+        return device.id if device else None
+
+    def devices_delete(self, req: Request) -> Response:
+        me = _me(req)
+        raw = req.params.get("id", "")
+        if not raw.isdigit() or len(raw) > 18 or int(raw) <= 0:
+            raise HTTPError(400, "trusted device id must be a positive integer")
+        current = self._current_device(req, me.user_id, int(time.time()))
+        if not self.auth.devices.delete(me.user_id, int(raw)):
+            raise HTTPError(404, "Trusted device not found")
+        headers = ({"Set-Cookie": self.auth.clear_device_cookie(req)}
+                   if current == int(raw) else {})
+        return Response.json({"success": True}, headers=headers)
 
     def lockout_clear(self, req: Request) -> Response:
         target = self._target(req, self_ok=False)
@@ -440,7 +546,9 @@ def register(router: Router, ctx: WebContext) -> None:
          {"responses": {200: oa.obj({"users": oa.array(USER_SCHEMA)}, required=["users"])}}),
         ("POST", "/api/auth/users", a.users_create, A, "Create a user",
          {"request": oa.obj({"username": oa.STRING, "password": oa.STRING, "email": oa.STRING,
-                             "role": oa.INTEGER, "is_active": oa.BOOLEAN},
+                             "role": oa.INTEGER, "is_active": oa.BOOLEAN,
+                             "allowed_tags": oa.nullable(oa.STRING),
+                             "allowed_login_cidrs": oa.nullable(oa.STRING)},
                             required=["username", "password"]),
           "responses": {200: USER_SCHEMA}}),
         ("GET", "/api/auth/users/{id}", a.users_get, A, "One user",
@@ -449,7 +557,9 @@ def register(router: Router, ctx: WebContext) -> None:
          {"params": ID, "request": oa.obj({"username": oa.STRING, "email": oa.STRING,
                                            "role": oa.INTEGER, "is_active": oa.BOOLEAN,
                                            "password": oa.STRING,
-                                           "old_password": oa.STRING}),
+                                           "old_password": oa.STRING,
+                                           "allowed_tags": oa.nullable(oa.STRING),
+                                           "allowed_login_cidrs": oa.nullable(oa.STRING)}),
           "responses": {200: USER_SCHEMA}}),
         ("DELETE", "/api/auth/users/{id}", a.users_delete, A, "Delete a user",
          {"params": ID, "responses": {200: oa.SUCCESS}}),
@@ -475,6 +585,16 @@ def register(router: Router, ctx: WebContext) -> None:
         ("GET", "/api/auth/users/{id}/totp/status", a.totp_status, R, "TOTP state",
          {"params": ID, "responses": {200: oa.obj({"totp_enabled": oa.BOOLEAN,
                                                    "totp_configured": oa.BOOLEAN})}}),
+        ("PUT", "/api/auth/users/{id}/password-lock", a.password_lock, A,
+         "Lock or unlock password changes of a user",
+         {"params": ID, "request": oa.obj({"locked": oa.BOOLEAN}, required=["locked"]),
+          "responses": {200: USER_SCHEMA}}),
+        ("GET", "/api/auth/trusted-devices", a.devices_list, R,
+         "My trusted devices (browsers that skip the TOTP step)",
+         {"responses": {200: oa.obj({"trusted_devices": oa.array(DEVICE_SCHEMA)})}}),
+        ("DELETE", "/api/auth/trusted-devices/{id}", a.devices_delete, R,
+         "Forget one of my trusted devices",
+         {"params": ID, "responses": {200: oa.SUCCESS}}),
         ("POST", "/api/auth/users/{id}/login-lockout/clear", a.lockout_clear, A,
          "Clear a user's login rate limit",
          {"params": ID, "responses": {200: oa.SUCCESS}}),

@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from lightnvr.web import openapi as oa
+from lightnvr.web import scope
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response
 from lightnvr.web.router import Router
@@ -44,6 +45,7 @@ def register(router: Router, ctx: WebContext) -> None:
         stream, name = req.params["stream"], req.params["file"]
         if not _STREAM_LEVEL.match(stream) or stream.startswith(".") or not _FILE.match(name):
             raise HTTPError(404, "no such event snapshot")
+        scope.require_stream(ctx, req, stream)  # the caller's camera tags (web/scope.py)
         path = os.path.join(ctx.data_dir, "snapshots", stream, name)
         try:
             with open(path, "rb") as fh:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.recordings import SORT_COLUMNS, RecordingQuery
 from lightnvr.storage.paths import recording_file as stored_file
-from lightnvr.web import media
+from lightnvr.web import media, scope
 from lightnvr.web import openapi as oa
 from lightnvr.web.api._nvr_schemas import describe_recordings
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
@@ -78,10 +78,14 @@ def recording_id(req: Request, key: str = "id", suffix: str = "") -> int:
     return int(raw)
 
 
-def get_recording(ctx: WebContext, rid: int) -> Recording:
+def get_recording(ctx: WebContext, rid: int, req: Request | None = None) -> Recording:
+    """Recording `rid` (404 if gone); with `req`, 403 when the caller's camera tags do not
+    reach its stream (web/scope.py)."""
     rec = ctx.recordings.get(rid)
     if rec is None or rec.deleting:
         raise HTTPError(404, f"recording {rid} not found")
+    if req is not None:
+        scope.require_stream(ctx, req, rec.stream_name)
     return rec
 
 
@@ -215,6 +219,9 @@ class RecordingsApi:
 
     def list_recordings(self, req: Request) -> Response:
         q = build_query(req)
+        seen = scope.visible_streams(self.ctx, req)
+        if seen is not None:
+            q = dataclasses.replace(q, streams=tuple(sorted(seen)))
         rows, total = self.ctx.recordings.query(q)
         return Response.json({
             "recordings": [self.item(r) for r in rows],
@@ -222,7 +229,7 @@ class RecordingsApi:
                            "pages": (total + q.limit - 1) // q.limit}})
 
     def get_one(self, req: Request) -> Response:
-        return Response.json(self.item(get_recording(self.ctx, recording_id(req))))
+        return Response.json(self.item(get_recording(self.ctx, recording_id(req), req)))
 
     def list_detections(self, req: Request) -> Response:
         """Detections of the recording's stream within its time span, oldest first.
@@ -230,7 +237,7 @@ class RecordingsApi:
         By time and not by `recording_id`: a clip's detections may predate the row that links
         them (external triggers), and a continuous segment shows detections it was never linked
         to. The span is what the viewer sees, so it is what the page lists."""
-        rec = get_recording(self.ctx, recording_id(req))
+        rec = get_recording(self.ctx, recording_id(req), req)
         end = rec.end_time if rec.end_time is not None else rec.start_time
         rows = self.detections.in_range(rec.stream_name, rec.start_time, end, MAX_DETECTIONS)
         items = [{**d.to_dict(), "offset": round(d.timestamp - rec.start_time, 3)}
@@ -240,7 +247,7 @@ class RecordingsApi:
 
     def delete_one(self, req: Request) -> Response:
         rid = recording_id(req)
-        rec = get_recording(self.ctx, rid)
+        rec = get_recording(self.ctx, rid, req)
         force = (req.arg("force") or "").lower() in ("1", "true")
         if rec.protected and not (force and req.principal and req.principal.role == Role.ADMIN):
             # issue #10 item 13: a protected recording goes only on an admin's explicit word.
@@ -253,18 +260,18 @@ class RecordingsApi:
 
     def play(self, req: Request) -> Response:
         # `{id}.mp4` too: HLS clients such as ffmpeg only fetch segment URLs with an extension.
-        rec = get_recording(self.ctx, recording_id(req, suffix=".mp4"))
+        rec = get_recording(self.ctx, recording_id(req, suffix=".mp4"), req)
         return media.serve_file(req, recording_file(self.ctx, rec), "video/mp4",
                                 headers={"Cache-Control": "private, max-age=60"})
 
     def download(self, req: Request) -> Response:
-        rec = get_recording(self.ctx, recording_id(req))
+        rec = get_recording(self.ctx, recording_id(req), req)
         path = recording_file(self.ctx, rec)
         name = f"{rec.stream_name}_{iso(rec.start_time).replace(':', '-')}.mp4"
         return media.serve_file(req, path, "video/mp4", download_name=name)
 
     def thumbnail(self, req: Request) -> Response:
-        rec = get_recording(self.ctx, recording_id(req))
+        rec = get_recording(self.ctx, recording_id(req), req)
         n = max(1, self.ctx.config.storage.thumbnails_per_recording)
         raw = req.params.get("idx", "")
         if not raw.isdigit() or int(raw) >= n:
@@ -282,7 +289,7 @@ class RecordingsApi:
         value = req.json_object().get("protected")
         if not isinstance(value, bool):
             raise HTTPError(400, "protected: true or false is required")
-        get_recording(self.ctx, rid)
+        get_recording(self.ctx, rid, req)
         if self.ctx.recordings.set_protected([rid], value) == 0:
             raise HTTPError(404, f"recording {rid} not found")
         return Response.json({"success": True, "id": rid, "protected": value,
@@ -295,7 +302,7 @@ class RecordingsApi:
         if isinstance(days, bool) or not isinstance(days, int) or not -1 <= days <= 36500:
             raise HTTPError(400, "retention_days: an integer -1..36500 is required "
                                  "(-1 removes the override)")
-        get_recording(self.ctx, rid)
+        get_recording(self.ctx, rid, req)
         if not self.ctx.recordings.set_retention_override(rid, None if days < 0 else days):
             raise HTTPError(404, f"recording {rid} not found")
         return Response.json({"success": True, "id": rid, "retention_days": days,
@@ -304,13 +311,13 @@ class RecordingsApi:
 
     def get_tags(self, req: Request) -> Response:
         rid = recording_id(req)
-        get_recording(self.ctx, rid)
+        get_recording(self.ctx, rid, req)
         return Response.json({"id": rid, "tags": self.ctx.recordings.tags(rid)})
 
     def put_tags(self, req: Request) -> Response:
         rid = recording_id(req)
         tags = _tags_from(req.json_object())
-        get_recording(self.ctx, rid)
+        get_recording(self.ctx, rid, req)
         self.ctx.recordings.set_tags(rid, tags)
         return Response.json({"success": True, "id": rid, "tags": self.ctx.recordings.tags(rid)})
 
@@ -319,7 +326,10 @@ class RecordingsApi:
 
     def protected(self, req: Request) -> Response:
         stream = req.arg("stream") or None
-        _, total = self.ctx.recordings.query(RecordingQuery(stream=stream, protected=True, limit=1))
+        seen = scope.visible_streams(self.ctx, req)
+        _, total = self.ctx.recordings.query(RecordingQuery(
+            stream=stream, protected=True, limit=1,
+            streams=None if seen is None else tuple(sorted(seen))))
         return Response.json({"protected_count": total,
                               **({"stream_name": stream} if stream else {})})
 
@@ -332,6 +342,10 @@ class RecordingsApi:
             raise HTTPError(400, "protected: true or false is required")
         good = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)
                 and 0 < i <= _MAX_ID]
+        seen = scope.visible_streams(self.ctx, req)
+        if seen is not None:  # recordings of streams out of the caller's tags are skipped
+            good = [i for i in good if (r := self.ctx.recordings.get(i)) is not None
+                    and r.stream_name in seen]
         done = self.ctx.recordings.set_protected(good, value) if good else 0
         return Response.json({"success": True, "success_count": done,
                               "fail_count": len(ids) - done, "protected": value,

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.recordings import RecordingQuery
 from lightnvr.storage.paths import recording_file
-from lightnvr.web import media
+from lightnvr.web import media, scope
 from lightnvr.web.api.recordings import iso, parse_time
 from lightnvr.web.http import Access, HTTPError, Principal, Request, Response, Role
 
@@ -331,6 +331,7 @@ class BatchApi:
             ids = _filter_ids(self.ctx, body["filter"])
         else:
             raise HTTPError(400, "request must contain either an 'ids' array or a 'filter' object")
+        ids = scope.reachable_recordings(self.ctx, req, ids)  # the caller's camera tags
         skipped = 0
         if not include_protected:
             protected = self.ctx.recordings.protected_ids(ids)
@@ -357,7 +358,7 @@ class BatchApi:
 
     def batch_download(self, req: Request) -> Response:
         body = req.json_object()
-        ids = _ids(body, MAX_ZIP_IDS)
+        ids = scope.reachable_recordings(self.ctx, req, _ids(body, MAX_ZIP_IDS))
         filename = body.get("filename", "recordings.zip")
         if not isinstance(filename, str) or not filename.strip() or len(filename) > 128:
             raise HTTPError(400, "filename: a string of 1..128 characters is expected")

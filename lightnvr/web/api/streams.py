@@ -24,6 +24,7 @@ from lightnvr.core.stream_config import (
 from lightnvr.database.motion_zones import motion_polygons
 from lightnvr.database.streams import StreamExists, StreamNotFound
 from lightnvr.database.zones import InvalidZone, ZonesRepo, zone_from_json
+from lightnvr.web import scope
 from lightnvr.web.api._nvr_schemas import describe_streams
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 
@@ -89,6 +90,8 @@ def path_stream(ctx: WebContext, req: Request, key: str = "name") -> StreamConfi
     cfg = ctx.streams.get(name)
     if cfg is None:
         raise HTTPError(404, f"stream '{name}' not found")
+    if not scope.may_see(ctx, req, cfg.name):  # the user's allowed_tags (web/scope.py)
+        raise HTTPError(403, scope.STREAM_DENIED)
     return cfg
 
 
@@ -217,7 +220,9 @@ class StreamsApi:
 
     def list_streams(self, req: Request) -> Response:
         reveal = may_see_credentials(req)
-        return Response.json([stream_json(self.ctx, c, reveal) for c in self.ctx.streams.list()])
+        seen = scope.visible_streams(self.ctx, req)
+        return Response.json([stream_json(self.ctx, c, reveal) for c in self.ctx.streams.list()
+                              if seen is None or c.name in seen])
 
     def get_stream(self, req: Request) -> Response:
         cfg = path_stream(self.ctx, req)

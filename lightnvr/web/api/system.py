@@ -1,21 +1,33 @@
 """/api/system*: info with versions.items, status, logs, logs/clear, audit (admins), restart,
-shutdown, backup."""
+shutdown, backup.
+
+Info carries LightNVR's fields (`versions.items` with its "Base OS" entry from
+/etc/os-release, `threads`, `webThreadPoolSize`, `global_retention_days`, `network`).
+`POST /api/system/backup` does both backups: ours (a consistent SQLite copy, `path`/`size`)
+and LightNVR's JSON export of the configuration and streams (`backupUrl`/`filename`), which is
+written beside the SQLite copy and fetched by admins from `GET /api/system/backup/{file}`.
+Unlike LightNVR's, the export never holds camera passwords (URLs are redacted, there are no
+ONVIF credentials here) and is not put under the web root, where anyone could fetch it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import platform
+import re
 import sqlite3
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import psutil
 
 import lightnvr
-from lightnvr.core.redact import redact_text
+from lightnvr.core.redact import redact_text, redact_url
 from lightnvr.database.recordings import RecordingQuery
+from lightnvr.web import media
 from lightnvr.web import openapi as oa
 from lightnvr.web.api.go2rtc import status_json as go2rtc_status
 from lightnvr.web.audit import audit_log
@@ -59,8 +71,54 @@ def _disk(path: str, outage: OutageLog | None = None) -> dict[str, int]:
     return {"total": total, "used": total - st.f_bfree * st.f_frsize, "free": free}
 
 
+EXPORT_NAME = re.compile(r"^lightnvr_backup_\d{8}_\d{6}\.json$")
+
+
+def os_release(path: str = "/etc/os-release") -> dict[str, str]:
+    """KEY=value pairs of os-release (quotes removed); empty when it cannot be read."""
+    out: dict[str, str] = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                key, sep, value = line.strip().partition("=")
+                if sep and key:
+                    out[key] = value.strip().strip('"').strip("'")
+    except OSError:
+        pass
+    return out
+
+
+def base_os_item() -> dict[str, str]:
+    """LightNVR's "Base OS" entry: the distribution's name and version, kernel in details."""
+    rel = os_release()
+    version = rel.get("PRETTY_NAME") or " ".join(
+        v for v in (rel.get("NAME"), rel.get("VERSION_ID")) if v) or platform.system()
+    uname = platform.uname()
+    return {"name": "Base OS", "category": "OS", "version": version,
+            "details": f"{uname.system} {uname.release} \u2022 {uname.machine}"}
+
+
+def _network() -> dict[str, Any]:
+    """LightNVR's `network.interfaces` (name, address, mac, up), loopback left out."""
+    interfaces: list[dict[str, Any]] = []
+    try:
+        addrs, stats = psutil.net_if_addrs(), psutil.net_if_stats()
+    except (OSError, RuntimeError):
+        return {"interfaces": interfaces}
+    for name, entries in sorted(addrs.items()):
+        if name == "lo":
+            continue
+        ipv4 = next((a.address for a in entries if a.family.name == "AF_INET"), "")
+        mac = next((a.address for a in entries if a.family.name == "AF_PACKET"), "")
+        st = stats.get(name)
+        interfaces.append({"name": name, "address": ipv4, "mac": mac,
+                           "up": bool(st and st.isup)})
+    return {"interfaces": interfaces}
+
+
 def _library_versions() -> list[dict[str, str]]:
     items = [{"name": "LightNVR", "version": lightnvr.__version__, "category": "Application"},
+             base_os_item(),
              {"name": "Python", "version": platform.python_version(), "category": "Runtime"},
              {"name": "SQLite", "version": sqlite3.sqlite_version, "category": "Library"},
              {"name": platform.system(), "version": platform.release(), "category": "System"}]
@@ -130,6 +188,10 @@ class SystemApi:
                         "total": len(statuses), "max": ctx.config.streams.max_streams},
             "recordings": {"count": count, "size": rec_size},
             "versions": {"items": self._versions},
+            "threads": psutil.Process().num_threads(),
+            "webThreadPoolSize": ctx.config.web.web_thread_pool_size,
+            "global_retention_days": ctx.config.storage.retention_days,
+            "network": _network(),
         })
 
     def status(self, req: Request) -> Response:
@@ -201,8 +263,57 @@ class SystemApi:
         except OSError as e:
             raise HTTPError(500, f"backup failed: {e.strerror or e}") from None
         size = os.path.getsize(path) if os.path.exists(path) else 0
+        filename = self._export(os.path.dirname(path), max(1, db_cfg.backup_retention_count))
         return Response.json({"success": True, "path": path, "size": size,
-                              "message": "Backup created"})
+                              "message": "Backup created successfully",
+                              "backupUrl": f"/api/system/backup/{filename}",
+                              "filename": filename})
+
+    def export_json(self) -> dict[str, Any]:
+        """LightNVR's backup document: version, local timestamp, config with its streams."""
+        c = self.ctx.config
+        streams = [{"name": s.name, "url": redact_url(s.url), "enabled": s.enabled,
+                    "width": s.width, "height": s.height, "fps": s.fps, "codec": s.codec,
+                    "record": s.record, "priority": s.priority,
+                    "segment_duration": s.segment_duration, "is_onvif": False,
+                    "onvif_username": "", "onvif_password": "", "onvif_profile": "",
+                    "onvif_port": 0}
+                   for s in self.ctx.streams.list()]
+        return {"version": lightnvr.__version__,
+                "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime()),
+                "config": {"web_port": c.web.port, "web_bind_ip": c.web.bind_ip,
+                           "web_root": c.web.root, "log_file": c.general.log_file,
+                           "pid_file": c.general.pid_file, "db_path": c.database.path,
+                           "storage_path": c.storage.path,
+                           "max_storage_size": c.storage.max_size,
+                           "max_streams": c.streams.max_streams, "streams": streams}}
+
+    def _export(self, directory: str, keep: int) -> str:
+        """Write the JSON export into `directory`, keep the newest `keep`; its file name."""
+        name = time.strftime("lightnvr_backup_%Y%m%d_%H%M%S.json", time.localtime())
+        path = os.path.join(directory, name)
+        tmp = path + ".tmp"
+        try:
+            with open(tmp, "wb") as fh:
+                os.fchmod(fh.fileno(), 0o600)
+                fh.write(orjson.dumps(self.export_json(), option=orjson.OPT_INDENT_2))
+            os.replace(tmp, path)
+            old = sorted(f for f in os.listdir(directory) if EXPORT_NAME.match(f))[:-keep]
+            for f in old:
+                os.unlink(os.path.join(directory, f))
+        except OSError as e:
+            raise HTTPError(500, f"configuration export failed: {e.strerror or e}") from None
+        return name
+
+    def backup_file(self, req: Request) -> Response:
+        name = req.params.get("file", "")
+        if not EXPORT_NAME.match(name):
+            raise HTTPError(404, "no such backup")
+        db_cfg = self.ctx.config.database
+        path = os.path.join(db_cfg.backup_path or self.ctx.db.backup_dir, name)
+        if not os.path.isfile(path):
+            raise HTTPError(404, "no such backup")
+        return media.serve_file(req, path, "application/json", download_name=name)
 
 
 def register(router: Router, ctx: WebContext) -> None:
@@ -235,9 +346,14 @@ def register(router: Router, ctx: WebContext) -> None:
          {"responses": {200: done}}),
         ("POST", "/api/system/shutdown", s.shutdown, Access.ADMIN, "Stop the daemon",
          {"responses": {200: done}}),
-        ("POST", "/api/system/backup", s.backup, Access.ADMIN, "Back up the database now",
+        ("POST", "/api/system/backup", s.backup, Access.ADMIN,
+         "Back up the database now and export the configuration and streams as JSON",
          {"responses": {200: oa.obj({"success": oa.BOOLEAN, "path": oa.STRING,
-                                     "size": oa.INTEGER}, required=["success"])}}),
+                                     "size": oa.INTEGER, "backupUrl": oa.STRING,
+                                     "filename": oa.STRING}, required=["success"])}}),
+        ("GET", "/api/system/backup/{file}", s.backup_file, Access.ADMIN,
+         "Download a JSON export made by POST /api/system/backup",
+         {"params": {"file": oa.STRING}, "responses": {200: oa.obj()}}),
     ]
     for method, path, handler, access, summary, spec in table:
         router.add(method, path, handler, access, summary)

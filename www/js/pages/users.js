@@ -131,12 +131,48 @@ function AddUser({ onClose, onDone }) {
   <//>`;
 }
 
+// LightNVR's per-user rules: camera tags (the streams the user sees), the networks they may
+// sign in from (stored normalised: a bare address becomes /32 or /128) and the password lock.
+function AccessRules({ user, onClose, onDone }) {
+  const [tags, setTags] = useState(user.allowed_tags || '');
+  const [cidrs, setCidrs] = useState(user.allowed_login_cidrs || '');
+  const [locked, setLocked] = useState(!!user.password_change_locked);
+  const [error, setError] = useState(null);
+  const save = async (e) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await put(`/api/auth/users/${user.id}`, {
+        allowed_tags: tags.trim() || null, allowed_login_cidrs: cidrs.trim() || null });
+      if (locked !== !!user.password_change_locked) {
+        await put(`/api/auth/users/${user.id}/password-lock`, { locked });
+      }
+      toast(`Access rules of ${user.username} saved`, 'ok');
+      onDone();
+    } catch (err) { setError(err); }
+  };
+  return html`<${Modal} title=${`Access rules of ${user.username}`} onClose=${onClose}>
+    <form class="stack" onSubmit=${save} novalidate>
+      <${ErrorBox} error=${error} />
+      <${Field} label="Camera tags" hint="Comma-separated; empty: every camera. Only cameras carrying one of these tags are shown.">${(id, d) => html`<input id=${id}
+        name="allowed_tags" aria-describedby=${d} value=${tags} onInput=${(e) => setTags(e.currentTarget.value)} />`}<//>
+      <${Field} label="Sign in only from" hint="Networks or addresses, one per line or comma-separated (192.168.1.0/24, 10.0.0.5); empty: anywhere.">${(id, d) => html`<textarea id=${id}
+        name="allowed_login_cidrs" rows="3" aria-describedby=${d} value=${cidrs} onInput=${(e) => setCidrs(e.currentTarget.value)}></textarea>`}<//>
+      <label class="row"><input type="checkbox" name="password_change_locked" checked=${locked}
+        onChange=${(e) => setLocked(e.currentTarget.checked)} /> Lock password changes</label>
+      <div class="form-actions"><button type="button" class="btn" onClick=${onClose}>Cancel</button>
+        <button type="submit" class="btn primary">Save</button></div>
+    </form>
+  <//>`;
+}
+
 function UserAdmin({ me }) {
   const [users, setUsers] = useState(null);
   const [error, setError] = useState(null);
   const [adding, setAdding] = useState(false);
   const [resetting, setResetting] = useState(null);
   const [apiKey, setApiKey] = useState(null);
+  const [rules, setRules] = useState(null);
   const load = async () => {
     try { const r = await get('/api/auth/users'); setUsers(Array.isArray(r) ? r : r.users || []); setError(null); } catch (err) { setError(err); }
   };
@@ -161,7 +197,8 @@ function UserAdmin({ me }) {
       <caption class="sr-only">Users</caption>
       <thead><tr><th scope="col">User</th><th scope="col">Role</th><th scope="col" class="hide-sm">Last sign-in</th><th scope="col" class="hide-sm">2FA</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
       <tbody>${users.map((u) => html`<tr key=${u.id} data-user=${u.username}>
-        <td><strong>${u.username}</strong>${u.email && html`<div class="small muted">${u.email}</div>`}${u.is_active === false && html` <span class="chip warn">inactive</span>`}</td>
+        <td><strong>${u.username}</strong>${u.email && html`<div class="small muted">${u.email}</div>`}${u.is_active === false && html` <span class="chip warn">inactive</span>`}
+          ${u.allowed_tags && html` <span class="chip" title="Camera tags">${u.allowed_tags}</span>`}${u.password_change_locked && html` <span class="chip warn">password locked</span>`}</td>
         <td><label class="sr-only" for=${'role-' + u.id}>Role of ${u.username}</label>
           <select id=${'role-' + u.id} value=${String(roleId(u.role_name ?? u.role))} disabled=${u.id === me.id}
             onChange=${(e) => setRole(u, e.currentTarget.value)}>${ROLES.map((r, i) => html`<option value=${String(i)}>${r}</option>`)}</select></td>
@@ -170,10 +207,12 @@ function UserAdmin({ me }) {
         <td class="actions nowrap">
           <button type="button" class="btn small" onClick=${() => setResetting(u)}>Reset password</button>
           <button type="button" class="btn small" onClick=${() => regen(u)}>API key</button>
+          <button type="button" class="btn small" onClick=${() => setRules(u)}>Access</button>
           ${u.id !== me.id && html`<button type="button" class="btn small danger ghost" onClick=${() => remove(u)} aria-label=${`Delete ${u.username}`}><${Icon} name="trash" /></button>`}
         </td></tr>`)}</tbody></table></div>`}
     <details class="fold role-guide" open><summary>What each role may do</summary>
       <dl class="meta">${ROLES.map((r) => html`<div key=${r}><dt>${r}</dt><dd>${ROLE_HELP[r]}</dd></div>`)}</dl></details>
+    ${rules && html`<${AccessRules} user=${rules} onClose=${() => setRules(null)} onDone=${() => { setRules(null); load(); }} />`}
     ${adding && html`<${AddUser} onClose=${() => setAdding(false)} onDone=${() => { setAdding(false); load(); }} />`}
     ${resetting && html`<${Modal} title=${`Reset password of ${resetting.username}`} onClose=${() => setResetting(null)}>
       <${PasswordForm} userId=${resetting.id} requireCurrent=${resetting.id === me.id} submitLabel="Set password"
