@@ -101,8 +101,8 @@ def test_open_segment_is_listed_and_plays_within_20_s_of_adding(nvr: DaemonProce
 
 def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
         nvr: DaemonProcess, chromium: Any) -> None:
-    wait_until(lambda: _recorded_since(nvr, "yard") >= 45, timeout=60.0, step=1.0,
-               what="45 s of yard footage")
+    wait_until(lambda: _recorded_since(nvr, "yard") >= 36, timeout=60.0, step=1.0,
+               what="36 s of yard footage")
     page = new_page(chromium)
     try:
         _login(page, nvr, "#/timeline")
@@ -132,6 +132,13 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
         page.wait_for_selector(f"{video}[data-started-at]", timeout=20000)
         started = float(page.get_attribute(video, "data-started-at") or 0) / 1000
         assert abs(started - target) <= 1.0, f"asked {target:.1f}, playing {started:.1f}"
+        # What is on screen, not only what the player believes: the paused frame is matched
+        # against the recording's own frames, whose wall times the recorder wrote.
+        shown_at, picture = _paused_frame(page, video)
+        seen = _best_match(nvr, "yard", shown_at, picture)
+        assert abs(seen - shown_at) <= 0.5, f"player says {shown_at:.2f}, frame is {seen:.2f}"
+        assert abs(seen - target) <= 1.0 + (shown_at - started), (seen, target, started)
+        page.evaluate(f"document.querySelector(\"{video}\").play()")
         assert_advances(page, video, 2.0)
         assert page.locator(".tl-player video").count() == 1
         shot(page, "footage-timeline-10min")
@@ -139,6 +146,65 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
     finally:
         page.context.close()
     assert not problems, problems
+
+
+SMALL = (64, 36)  # frames compared as 64x36 grey pictures
+
+
+def _paused_frame(page: Any, video: str) -> tuple[float, Any]:
+    """Pause `video`; (its wall time per the page, its picture as a 36x64 grey array)."""
+    import numpy as np
+
+    page.evaluate(f"document.querySelector(\"{video}\").pause()")
+    page.wait_for_timeout(400)  # pausing fires timeupdate: data-playing-at is this frame's
+    at = float(page.get_attribute(video, "data-playing-at") or 0) / 1000
+    grey = page.evaluate("""([sel, w, h]) => {
+      const v = document.querySelector(sel), c = document.createElement('canvas');
+      c.width = w; c.height = h;
+      const g = c.getContext('2d');
+      g.drawImage(v, 0, 0, w, h);
+      const d = g.getImageData(0, 0, w, h).data, out = [];
+      for (let i = 0; i < d.length; i += 4) {
+        out.push(0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]);
+      }
+      return out;
+    }""", [video, *SMALL])
+    return at, _norm(np.array(grey, dtype=np.float32).reshape(SMALL[1], SMALL[0]))
+
+
+def _norm(a: Any) -> Any:
+    """Zero mean, unit spread: the browser's RGB and the decoder's video-range grey differ
+    by a scale and an offset, not in what the picture shows."""
+    return (a - a.mean()) / (a.std() + 1e-6)
+
+
+def _best_match(d: DaemonProcess, stream: str, around: float, picture: Any) -> float:
+    """Wall time of the recorded frame of `stream` most like `picture`, within 3 s of
+    `around`, decoded from the recording files (the recorder's timestamps are the truth)."""
+    import numpy as np
+
+    rows = orjson.loads(d.call("GET", f"/api/recordings?stream={stream}&include_incomplete=1"
+                                      "&limit=50")[1])["recordings"]
+    best = (float("inf"), 0.0)
+    root = d.base / "rec"
+    for r in rows:
+        if r["end_time_unix"] < around - 3 or r["start_time_unix"] > around + 3:
+            continue
+        with av.open(str(root / r["file_path"])) as c:
+            v = c.streams.video[0]
+            origin = v.start_time or 0
+            for frame in c.decode(v):
+                wall = r["start_time_unix"] + float((frame.pts - origin) * v.time_base)
+                if wall < around - 3:
+                    continue
+                if wall > around + 3:
+                    break
+                small = frame.reformat(width=SMALL[0], height=SMALL[1], format="gray")
+                diff = float(np.mean((_norm(small.to_ndarray().astype(np.float32))
+                                      - picture) ** 2))
+                best = min(best, (diff, wall))
+    assert best[0] < float("inf"), f"no recorded frame near {around}"
+    return best[1]
 
 
 def _hms(text: str) -> int:
