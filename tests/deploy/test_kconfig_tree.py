@@ -76,13 +76,17 @@ def test_tree_parses_without_warnings(tmp_path: Path, monkeypatch: pytest.Monkey
         assert sym in kconf.syms and kconf.syms[sym].nodes, sym
 
 
+# A glibc toolchain with what python3, python-av, python-orjson and python-numpy need.
+TOOLCHAIN = ("BR2_USE_MMU", "BR2_USE_WCHAR", "BR2_TOOLCHAIN_HAS_THREADS",
+             "BR2_PACKAGE_FFMPEG_ARCH_SUPPORTS", "BR2_PACKAGE_HOST_RUSTC_TARGET_ARCH_SUPPORTS",
+             "BR2_PACKAGE_PYTHON_NUMPY_ARCH_SUPPORTS", "BR2_TOOLCHAIN_USES_GLIBC")
+
+
 def test_lightnvr_selects_its_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With the toolchain's prerequisites met, enabling python-lightnvr pulls in every runtime
     dependency, and python-av pulls in FFmpeg with libswscale."""
     kconf = _load(tmp_path, monkeypatch)
-    for prereq in ("BR2_USE_MMU", "BR2_USE_WCHAR", "BR2_TOOLCHAIN_HAS_THREADS",
-                   "BR2_PACKAGE_FFMPEG_ARCH_SUPPORTS",
-                   "BR2_PACKAGE_HOST_RUSTC_TARGET_ARCH_SUPPORTS"):
+    for prereq in TOOLCHAIN:
         assert kconf.syms[prereq].set_value(2), prereq
     lightnvr = kconf.syms["BR2_PACKAGE_PYTHON_LIGHTNVR"]
     assert lightnvr.set_value(2)
@@ -90,8 +94,8 @@ def test_lightnvr_selects_its_runtime(tmp_path: Path, monkeypatch: pytest.Monkey
     for dep in ("BR2_PACKAGE_PYTHON3", "BR2_PACKAGE_PYTHON3_SQLITE", "BR2_PACKAGE_PYTHON_AV",
                 "BR2_PACKAGE_PYTHON_CHEROOT", "BR2_PACKAGE_PYTHON_ORJSON",
                 "BR2_PACKAGE_PYTHON_PSUTIL", "BR2_PACKAGE_PYTHON_PYOTP",
-                "BR2_PACKAGE_PYTHON_SDNOTIFY", "BR2_PACKAGE_FFMPEG",
-                "BR2_PACKAGE_FFMPEG_SWSCALE"):
+                "BR2_PACKAGE_PYTHON_SDNOTIFY", "BR2_PACKAGE_PYTHON_NUMPY",
+                "BR2_PACKAGE_FFMPEG", "BR2_PACKAGE_FFMPEG_SWSCALE"):
         assert kconf.syms[dep].tri_value == 2, dep
 
 
@@ -101,13 +105,26 @@ def test_static_libs_toolchain_hides_lightnvr(
     """Python extension modules need a shared-library toolchain: the option must not be
     selectable with BR2_STATIC_LIBS (Buildroot would otherwise fail mid-build)."""
     kconf = _load(tmp_path, monkeypatch)
-    for prereq in ("BR2_USE_MMU", "BR2_USE_WCHAR", "BR2_TOOLCHAIN_HAS_THREADS",
-                   "BR2_PACKAGE_FFMPEG_ARCH_SUPPORTS",
-                   "BR2_PACKAGE_HOST_RUSTC_TARGET_ARCH_SUPPORTS", "BR2_STATIC_LIBS"):
+    for prereq in (*TOOLCHAIN, "BR2_STATIC_LIBS"):
         kconf.syms[prereq].set_value(2)
     lightnvr = kconf.syms["BR2_PACKAGE_PYTHON_LIGHTNVR"]
     lightnvr.set_value(2)
     assert lightnvr.tri_value == 0
+
+
+def test_uclibc_toolchain_hides_lightnvr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-numpy (motion detection) needs glibc or musl (fenv.h): with uClibc the option is
+    hidden rather than selecting a package Buildroot would refuse."""
+    kconf = _load(tmp_path, monkeypatch)
+    for prereq in TOOLCHAIN:
+        if prereq != "BR2_TOOLCHAIN_USES_GLIBC":
+            kconf.syms[prereq].set_value(2)
+    lightnvr = kconf.syms["BR2_PACKAGE_PYTHON_LIGHTNVR"]
+    lightnvr.set_value(2)
+    assert lightnvr.tri_value == 0
+    kconf.syms["BR2_TOOLCHAIN_USES_MUSL"].set_value(2)
+    lightnvr.set_value(2)
+    assert lightnvr.tri_value == 2
 
 
 def test_harness_catches_a_syntax_error(tmp_path: Path) -> None:
