@@ -66,7 +66,9 @@ def _page(chromium: Any, d: DaemonProcess) -> Any:
 
 
 def _daemon(base: Path, camera: TestCamera, binary: Path) -> DaemonProcess:
-    d = start_daemon(base / "nvr", {"go2rtc": go2rtc_section(base, binary)})
+    # go2rtc announces 127.0.0.1 as its WebRTC address: Chromium reaches it over loopback
+    d = start_daemon(base / "nvr", {"go2rtc": go2rtc_section(base, binary,
+                                                          external_ip="127.0.0.1")})
     status, body = d.call("POST", "/api/streams", {"name": "cam", "url": camera.url("live264")})
     assert status == 201, body
     return d
