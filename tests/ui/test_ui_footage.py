@@ -457,3 +457,13 @@ def test_stream_form_warns_on_a_failed_test_and_says_what_restarts(nvr: DaemonPr
         page.context.close()
     assert not problems, problems
     assert nvr.call("DELETE", "/api/streams/nowhere?permanent=true")[0] == 200
+
+
+def test_the_segment_being_written_is_not_deleted_under_the_recorder(nvr: DaemonProcess) -> None:
+    def being_written() -> list[dict[str, Any]]:
+        rows = orjson.loads(nvr.call("GET", "/api/recordings?stream=yard&include_incomplete=1")[1])
+        return [r for r in rows["recordings"] if r["recording"]]
+    open_rows = wait_until(being_written, timeout=20.0, step=0.5, what="yard's open segment")
+    status, body = nvr.call("DELETE", f"/api/recordings/{open_rows[0]['id']}?force=true")
+    assert status == 409 and b"still being written" in body, (status, body)
+    assert nvr.call("GET", f"/api/recordings/{open_rows[0]['id']}")[0] == 200

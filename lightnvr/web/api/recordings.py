@@ -249,6 +249,10 @@ class RecordingsApi:
         rid = recording_id(req)
         rec = get_recording(self.ctx, rid, req)
         force = (req.arg("force") or "").lower() in ("1", "true")
+        if not rec.is_complete:
+            # The recorder still writes it; it completes the row when the segment closes.
+            raise HTTPError(409, f"recording {rid} is still being written: delete it once its "
+                                 "segment has closed")
         if rec.protected and not (force and req.principal and req.principal.role == Role.ADMIN):
             # issue #10 item 13: a protected recording goes only on an admin's explicit word.
             raise HTTPError(409, f"recording {rid} is protected: unprotect it first "

@@ -255,9 +255,12 @@ export function RecordingsPage({ query, user }) {
   const pg = (data && data.pagination) || {};
   const total = pg.total ?? rows.length;
   const pages = pg.pages || Math.max(1, Math.ceil(total / f.limit));
-  const allOn = rows.length > 0 && rows.every((r) => sel.has(r.id));
+  // The segment being written is not selectable: a batch delete must never take the file the
+  // recorder is still writing.
+  const selectable = rows.filter((r) => !isOpen(r));
+  const allOn = selectable.length > 0 && selectable.every((r) => sel.has(r.id));
   const toggle = (id) => { const s = new Set(sel); if (s.has(id)) s.delete(id); else s.add(id); setSel(s); };
-  const toggleAll = () => setSel(allOn ? new Set() : new Set(rows.map((r) => r.id)));
+  const toggleAll = () => setSel(allOn ? new Set() : new Set(selectable.map((r) => r.id)));
   const sortBy = (col) => writeFilters({ ...f, sort: col, order: f.sort === col && f.order === 'desc' ? 'asc' : 'desc', page: 1 });
   const ids = [...sel];
 
@@ -314,7 +317,8 @@ export function RecordingsPage({ query, user }) {
           <th scope="col"><span class="sr-only">Actions</span></th>
         </tr></thead>
         <tbody>${rows.map((r) => html`<tr key=${r.id} class=${sel.has(r.id) ? 'selected' : ''} data-id=${r.id}>
-          <td class="col-check"><input type="checkbox" aria-label=${`Select recording ${r.id}`} checked=${sel.has(r.id)} onChange=${() => toggle(r.id)} /></td>
+          <td class="col-check"><input type="checkbox" aria-label=${`Select recording ${r.id}`} checked=${sel.has(r.id)} disabled=${isOpen(r)}
+            title=${isOpen(r) ? 'Still being recorded' : undefined} onChange=${() => toggle(r.id)} /></td>
           <td class="col-thumb"><button type="button" class="thumb-btn" onClick=${() => setPlaying(r)} aria-label=${`Play recording ${r.id}`}><${Thumb} rec=${r} /></button></td>
           <td>${recStream(r)}${r.protected ? html` <span class="chip" title="Protected"><${Icon} name="lock" size=${12} /> protected</span>` : ''}
             ${isOpen(r) ? html` <span class="chip rec" title="Still being written: plays up to the last few seconds"><span class="rec-dot" aria-hidden="true"></span>recording</span>` : ''}</td>
