@@ -105,7 +105,7 @@ export async function playWebRTC(video, name, opts = {}) {
 }
 
 // A live tile's player: plays `stream` over WebRTC; states go to onState ('loading',
-// 'playing', 'reconnecting'); when no WebRTC session can be had, onFallback(reason).
+// 'playing'); when no WebRTC session can be had or its connection fails, onFallback(reason).
 export function WebRtcPlayer({ stream, muted = true, onState, onFallback, label, videoRef, timeoutMs }) {
   const ref = useRef(null);
   useEffect(() => {
@@ -116,14 +116,22 @@ export function WebRtcPlayer({ stream, muted = true, onState, onFallback, label,
     let stopped = false;
     const report = (s) => onState && onState(s);
     report('loading');
+    const fail = (why) => {
+      if (stopped) return;
+      stopped = true;
+      if (session) session.close();
+      if (onFallback) onFallback(why);
+    };
     playWebRTC(video, stream, {
       timeoutMs,
-      onState: (s) => report(s === 'playing' ? 'playing' : s === 'failed' ? 'reconnecting' : 'loading'),
+      onState: (s) => {
+        if (s === 'playing') report('playing');
+        // no media path (WebRTC port blocked, no usable ICE candidate): MSE or HLS instead
+        else if (s === 'failed') fail('the WebRTC connection failed: is go2rtc\'s WebRTC port reachable?');
+      },
     }).then((sess) => {
       if (stopped) sess.close(); else session = sess;
-    }).catch((err) => {
-      if (!stopped && onFallback) onFallback(String((err && err.message) || err));
-    });
+    }).catch((err) => fail(String((err && err.message) || err)));
     return () => { stopped = true; if (session) session.close(); };
   }, [stream]);
   useEffect(() => { if (ref.current) ref.current.muted = muted; }, [muted]);
