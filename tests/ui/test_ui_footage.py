@@ -452,6 +452,10 @@ def test_stream_form_warns_on_a_failed_test_and_says_what_restarts(nvr: DaemonPr
         page.fill("input[name=segment_duration]", "60")
         page.click("form.stream-form button[type=submit]")
         page.wait_for_selector(".toast:has-text('applied without a restart')")
+        # The toast stays on its page: going to Live (same document, new hash) drops it.
+        page.click("nav#sidenav a:has-text('Live')")
+        page.wait_for_selector("main#main h1:has-text('Live')")
+        assert page.locator(".toast").count() == 0
         problems = [p for p in page.problems if "/api/streams/test" not in p]
     finally:
         page.context.close()
