@@ -159,8 +159,10 @@ DIFFERENT: dict[tuple[str, str], str] = {
     "while protected)",
     ("POST", "/api/telemetry/player"): "a body that is not JSON is a 400 (LightNVR: 204); "
     "totals are exported as lightnvr_player_* metrics",
-    ("GET", "/api/snapshots/{}/{}"): "snapshots of MQTT detection events "
-    "(<data dir>/snapshots/<stream>/<time>.jpg, the newest 100 per stream)",
+    ("GET", "/api/snapshots/{}/{}"): "LightNVR's detection snapshots "
+    "(<storage>/snapshots/<stream>/<file>.jpg) and, first, our MQTT events' "
+    "(<data dir>/snapshots/<stream>/<time>.jpg, the newest 100 per stream); a name that "
+    "breaks LightNVR's rule is a 404 (LightNVR: 400)",
     ("GET", "/api/system/info"): "LightNVR's fields; no go2rtcMemory/detectorMemory "
     "(no separate processes to measure)",
 }

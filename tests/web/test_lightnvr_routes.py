@@ -162,6 +162,23 @@ def test_backup_exports_config_and_streams_as_json_without_camera_passwords(
     assert admin.get("/api/system/backup/..%2Flightnvr.db").status == 404
 
 
+def test_detection_snapshots_are_served_from_lightnvrs_folder(nvr: DaemonProcess) -> None:
+    folder = nvr.base / "rec" / "snapshots" / "cam"
+    folder.mkdir(parents=True, exist_ok=True)
+    jpeg = b"\xff\xd8\xff\xe0" + b"lightnvr-snapshot" + b"\xff\xd9"
+    (folder / "det_1700000000_person.jpg").write_bytes(jpeg)
+    (nvr.base / "secret.jpg").write_bytes(b"not for you")
+    (folder / "link.jpg").symlink_to(nvr.base / "secret.jpg")
+    admin = _admin(nvr)
+    r = admin.get("/api/snapshots/cam/det_1700000000_person.jpg")
+    assert r.status == 200 and r.body == jpeg and r.headers["content-type"] == "image/jpeg"
+    assert _anon(nvr).get("/api/snapshots/cam/det_1700000000_person.jpg").status == 401
+    for bad in ("cam/link.jpg", "cam/..%2Fsecret.jpg", "cam/missing.jpg", "cam/x.png",
+                "..%2F..%2Fsecret.jpg/x.jpg"):
+        res = admin.get(f"/api/snapshots/{bad}")
+        assert res.status == 404 and "error" in res.json, (bad, res.status)
+
+
 def test_recording_files_check_and_delete_stay_under_the_storage_path(
         nvr: DaemonProcess, recording: dict[str, Any]) -> None:
     admin = _admin(nvr)
