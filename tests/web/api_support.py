@@ -120,6 +120,9 @@ class RecordingStreamManager:
     def live_motion(self, name: str) -> None:
         return None  # no detector runs in the stand-in (the real one: tests/detection)
 
+    def detection_models(self) -> list[Any]:
+        return []  # no [models] path in the stand-in (the real list: tests/detection)
+
     def set_motion_zones(self, name: str,
                          include: Sequence[Sequence[tuple[float, float]]],
                          exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None:

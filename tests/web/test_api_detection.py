@@ -5,6 +5,7 @@ the real StreamManager with the demo camera end to end)."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import threading
 import time
 from collections.abc import Iterator
@@ -101,18 +102,21 @@ def test_results_recent_and_ranged(env: ApiEnv) -> None:
     assert env.admin.json("GET", "/api/detection/results/cam?start=xx")[0] == 400
 
 
-def test_models_list_is_empty_in_c_shape(env: ApiEnv, tmp_path: Path) -> None:
-    """Detection runs as an external service ([api_detection]); `[models] path` is accepted,
-    not implemented: a model file put there is not offered, and the answer says why."""
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "yolov8n.tflite").write_bytes(b"TFL3" + bytes(64))
-    env.ctx.config = dataclasses.replace(
-        env.ctx.config, models=dataclasses.replace(env.ctx.config.models, path=str(models)))
+def test_models_list_in_c_shape(env: ApiEnv) -> None:
+    """LightNVR's shape: the built-in motion detector first, `count`, the runtimes' and SOD's
+    availability; `api-detection` only once [api_detection] url is set. (Model files under
+    [models] path, with their sizes, layouts, labels or errors, are listed by the real daemon
+    in tests/detection/test_objects_daemon.py.)"""
     status, body = env.admin.json("GET", "/api/detection/models")
-    assert status == 200 and body["models"] == [] and body["count"] == len(body["models"])
-    assert body["litert_available"] is False and body["sod_available"] is False
-    assert "no detection models" in body["message"].lower()
+    assert status == 200 and body["count"] == len(body["models"])
+    assert [m["id"] for m in body["models"]] == ["motion"]
+    assert body["models"][0]["type"] == "builtin" and body["models"][0]["supported"] is True
+    assert body["sod_available"] is False
+    assert body["litert_available"] is (importlib.util.find_spec("ai_edge_litert") is not None)
+    env.ctx.config = dataclasses.replace(env.ctx.config, api_detection=dataclasses.replace(
+        env.ctx.config.api_detection, url="http://127.0.0.1:9/detect"))
+    status, body = env.admin.json("GET", "/api/detection/models")
+    assert [m["id"] for m in body["models"]] == ["motion", "api-detection"]
 
 
 def test_motion_trigger_stores_filters_and_tags(env: ApiEnv) -> None:
