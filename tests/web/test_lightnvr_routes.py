@@ -262,6 +262,8 @@ def test_recordings_of_streams_outside_a_users_tags_stay_out_of_reach(
         assert ivy.post("/api/recordings/batch-tags",
                         json={"ids": [rid], "add": ["x"]}).status == 403
         assert admin.get(f"/api/recordings/{rid}").json["protected"] is True  # untouched
+        assert any(e["stream"] == "cam" for e in admin.get("/api/events").json["events"])
+        assert not any(e["stream"] == "cam" for e in ivy.get("/api/events").json["events"])
     finally:
         admin.put(f"/api/recordings/{rid}/protect", json={"protected": False})
 

@@ -11,6 +11,7 @@ import orjson
 
 from lightnvr.database.events import NVR_EVENT_TYPES, Event, EventsRepo
 from lightnvr.web import openapi as oa
+from lightnvr.web import scope
 from lightnvr.web.api.recordings import parse_time
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response
@@ -41,9 +42,12 @@ def register(router: Router, ctx: WebContext) -> None:
         start, end = parse_time(req.arg("start"), "start"), parse_time(req.arg("end"), "end")
         types = ({NVR_EVENT_TYPES[_KINDS[kind]]} if kind is not None
                  else set(NVR_EVENT_TYPES.values()))
+        seen = scope.visible_streams(ctx, req)  # the caller's camera tags (web/scope.py)
         rows: list[tuple[Event, str]] = []
         for t in sorted(types):
             for e in repo.list(start, end, stream, int(t), limit):
+                if seen is not None and e.stream_name and e.stream_name not in seen:
+                    continue
                 k = _kind(e)
                 if k is not None and (kind is None or k == kind):
                     rows.append((e, k))
