@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from lightnvr.core.redact import redact_text
 from lightnvr.video.go2rtc.api import Go2rtcUnavailable
 from lightnvr.web import openapi as oa
+from lightnvr.web import scope
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response, Role
 from lightnvr.web.router import Router
@@ -80,6 +81,7 @@ class _Proxy:
             raise HTTPError(400, "query parameter 'src' (the stream name) is required")
         if self.ctx.streams.get(src) is None:
             raise HTTPError(404, f"stream '{src}' not found")
+        scope.require_stream(self.ctx, req, src)  # the caller's camera tags (web/scope.py)
         ctype = req.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if ctype not in _OFFER_TYPES:
             raise HTTPError(415, "the WebRTC offer must be sent with Content-Type: "

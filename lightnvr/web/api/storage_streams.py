@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.recordings import RecordingQuery
+from lightnvr.web import scope
 from lightnvr.web.http import Access, Request, Response
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ def register(router: Router, ctx: WebContext) -> None:
     """Add GET /api/storage/streams."""
 
     def streams(req: Request) -> Response:
-        return Response.json({"streams": stream_storage(ctx),
+        seen = scope.visible_streams(ctx, req)  # the caller's camera tags (web/scope.py)
+        return Response.json({"streams": [i for i in stream_storage(ctx)
+                                          if seen is None or i["name"] in seen],
                               "global_retention_days": ctx.config.storage.retention_days})
 
     router.add("GET", "/api/storage/streams", streams, Access.READ,
