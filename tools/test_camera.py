@@ -24,6 +24,10 @@ Mounts (all on ``rtsp://127.0.0.1:PORT/<mount>``):
   at 15 fps), for detection on cameras whose GOP is much longer than the detection interval
 - ``objects264`` ``half264`` with a white ball (object-detection tests: the brightest thing in
   the picture, always in the right half)
+- ``levels264`` latency scene: a flat gray picture (320x180, GOP 1 s) whose level steps by the
+  wall clock: level ``int(time.time() / LEVEL_PERIOD) % LEVELS``, gray ``level * LEVEL_STEP``
+  (black, then lighter, ... then white), so a viewer that reads the gray knows when the camera
+  showed it (glass-to-glass latency, unambiguous while under ``LEVELS * LEVEL_PERIOD``)
 - ``file264``  ``<media-dir>/clip264.mp4`` (H.264 + AAC) looped WITHOUT re-encoding
 - ``file265``  ``<media-dir>/clip265.mp4`` (H.265 + AAC) looped without re-encoding
   (file mounts exist only when the clip is there; make clips with tools/make_test_clips.py)
@@ -58,6 +62,7 @@ from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 Gst.init(None)
 
 LONG_GOP_SECONDS = 10  # longgop264's keyframe spacing
+LEVEL_PERIOD, LEVELS, LEVEL_STEP = 1.0, 12, 23  # levels264 (tests/ui/test_live_view.py)
 
 
 def _video_source(width: int, height: int, fps: int) -> str:
@@ -173,6 +178,29 @@ class AlternatingMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
         return True
 
 
+class LevelMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
+    """levels264: the gray level follows the wall clock (see the module doc). The colour is
+    set only when the level changes: videotestsrc does not take a property change at every
+    frame from another thread well (a crash under many clients)."""
+
+    gray = -1
+
+    def do_prepared(self):  # type: ignore[no-untyped-def]
+        GLib.timeout_add(5, self._tick)
+
+    def _tick(self) -> bool:
+        if self.get_status() in (GstRtspServer.RTSPMediaStatus.UNPREPARING,
+                                 GstRtspServer.RTSPMediaStatus.UNPREPARED,
+                                 GstRtspServer.RTSPMediaStatus.ERROR):
+            return False
+        src = self.get_element().get_by_name("lvl")
+        gray = int(time.time() / LEVEL_PERIOD) % LEVELS * LEVEL_STEP
+        if src is not None and gray != self.gray:
+            self.gray = gray
+            src.set_property("foreground-color", 0xFF000000 | gray * 0x010101)
+        return True
+
+
 class LoopMedia(GstRtspServer.RTSPMedia):  # type: ignore[misc]
     """A file media that loops gaplessly (see the module's Design paragraph)."""
 
@@ -210,6 +238,14 @@ def build_server(args: argparse.Namespace) -> GstRtspServer.RTSPServer:
         if name == "alt264":
             factory.set_media_gtype(AlternatingMedia)
         mounts.add_factory("/" + name, factory)
+    levels = GstRtspServer.RTSPMediaFactory()
+    levels.set_launch(
+        f"( videotestsrc name=lvl is-live=true pattern=solid-color ! "
+        f"video/x-raw,width=320,height=180,framerate={args.fps}/1 ! "
+        f"{_scene_x264(300, args.fps)} )")
+    levels.set_shared(True)
+    levels.set_media_gtype(LevelMedia)
+    mounts.add_factory("/levels264", levels)
     media_dir = os.path.abspath(args.media_dir) if args.media_dir else ""
     for name, clip, vcodec in (("file264", "clip264.mp4", "h264"),
                                ("file265", "clip265.mp4", "h265")):

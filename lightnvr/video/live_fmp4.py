@@ -1,13 +1,14 @@
 """Cut a fragmented-MP4 byte stream into its init segment and self-contained fragments.
 
-FFmpeg's mp4 muxer (movflags empty_moov+default_base_moof+frag_every_frame) writes
-`ftyp moov` once, then one `moof mdat` pair per sample. Media Source Extensions need the init
-segment first and may then take any fragment sequence that starts at a video sync sample, so
-the live muxer (live_mse.py) needs to know three things about what FFmpeg wrote, which this
-module reads from the ISO BMFF boxes (ISO/IEC 14496-12) rather than guessing from the packets
-it fed in (FFmpeg's interleaver reorders audio and video): where each top-level box ends,
-whether a fragment's video run starts with a sync sample, and the RFC 6381 codec string the
-browser's `MediaSource.isTypeSupported` wants (read from `avcC`/`hvcC` and `esds`).
+FFmpeg's mp4 muxer (movflags empty_moov+default_base_moof+frag_keyframe, frag_duration 1 us)
+writes `ftyp moov` once, then a `moof mdat` pair for about every packet. Media Source
+Extensions need the init segment first and may then take any fragment sequence that starts
+at a video sync sample, so the live muxer (live_mse.py) needs to know three things about
+what FFmpeg wrote, which this module reads from the ISO BMFF boxes (ISO/IEC 14496-12)
+rather than guessing from the packets it fed in (FFmpeg's interleaver reorders audio and
+video): where each top-level box ends, whether a fragment's video run starts with a sync
+sample, and the RFC 6381 codec string the browser's `MediaSource.isTypeSupported` wants
+(read from `avcC`/`hvcC` and `esds`).
 """
 
 from __future__ import annotations

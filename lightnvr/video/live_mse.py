@@ -5,8 +5,8 @@ sub-stream) when the first viewer subscribes and lets it end when the last one l
 muxer is a consumer thread `mse:<stream>` (or `mse:<stream>/sub`) on its own HandoffQueue of
 the reader's fan-out (governor role LIVE: keyframes only under PRESSURE, nothing under
 CRITICAL), so it never opens a second camera connection and never re-encodes: it stream-copies
-packets through FFmpeg's mp4 muxer into memory with one fragment per sample (live_fmp4.py
-splits them), so a frame leaves as soon as the next packet arrives. Each viewer is a
+packets through FFmpeg's mp4 muxer into memory with about one fragment per packet
+(live_fmp4.py splits them), so a frame leaves as soon as the next packet arrives. Each viewer is a
 `LiveSubscription`: a bounded queue of messages the delivery side (web/live_socket.py) drains.
 A viewer first gets a text header (MIME type with RFC 6381 codecs, audio note), then the init
 segment, then the fragments from the current GOP's keyframe (kept by the muxer, so a new
@@ -41,8 +41,12 @@ log = logging.getLogger(__name__)
 # Audio Chromium's MSE plays from MP4; anything else is left out of live (video goes on).
 PLAYABLE_AUDIO = frozenset({"aac", "opus", "mp3"})
 FMP4_OPTIONS = {
-    # one fragment per sample: a frame is sent as soon as the muxer sees the next packet
-    "movflags": "empty_moov+default_base_moof+frag_every_frame+skip_trailer",
+    # A fragment at every keyframe and whenever 1 us of media is queued, i.e. about one per
+    # packet: a frame is sent as soon as the muxer sees the next packet. (frag_every_frame
+    # does the same but mistimes audio: every few AAC frames a zero-length sample and a
+    # repeated decode time, which leaves holes in a browser's buffered ranges.)
+    "movflags": "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
+    "frag_duration": "1",
     "flush_packets": "1",
     # Never hold video back for long waiting for audio (dropped under PRESSURE); see live.py.
     "max_interleave_delta": "100000",
