@@ -266,6 +266,8 @@ def test_recordings_of_streams_outside_a_users_tags_stay_out_of_reach(
         assert not any(e["stream"] == "cam" for e in ivy.get("/api/events").json["events"])
         assert "cam" in [s["name"] for s in admin.get("/api/storage/streams").json["streams"]]
         assert "cam" not in [s["name"] for s in ivy.get("/api/storage/streams").json["streams"]]
+        assert "cam" in [s["name"] for s in admin.get("/api/system/status").json["streams"]]
+        assert "cam" not in [s["name"] for s in ivy.get("/api/system/status").json["streams"]]
         offer = ivy.request("POST", "/go2rtc/api/webrtc?src=cam", body=b"v=0",
                             headers={"Content-Type": "application/sdp"})
         assert offer.status == 403 and offer.json == {"error": "Stream access denied"}

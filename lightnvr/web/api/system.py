@@ -27,7 +27,7 @@ import psutil
 import lightnvr
 from lightnvr.core.redact import redact_text, redact_url
 from lightnvr.database.recordings import RecordingQuery
-from lightnvr.web import media
+from lightnvr.web import media, scope
 from lightnvr.web import openapi as oa
 from lightnvr.web.api.go2rtc import status_json as go2rtc_status
 from lightnvr.web.audit import audit_log
@@ -196,9 +196,10 @@ class SystemApi:
 
     def status(self, req: Request) -> Response:
         ctx = self.ctx
+        seen = scope.visible_streams(ctx, req)  # the caller's camera tags (web/scope.py)
         streams = [{"name": s.name, "state": s.state.value, "recording": s.recording,
                     "error": redact_text(s.last_error, keep_user=False)}
-                   for s in ctx.stream_manager.statuses()]
+                   for s in ctx.stream_manager.statuses() if seen is None or s.name in seen]
         out: dict[str, Any] = {"status": "ok", "uptime": round(time.time() - ctx.started_at, 1),
                                "streams": streams}
         if ctx.governor is not None:
