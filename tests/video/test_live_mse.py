@@ -75,17 +75,35 @@ def test_feed_starts_on_a_keyframe_and_plays_with_audio(live_daemon: DaemonProce
     assert len(frags) > len(keys)
 
 
+def _first_video_packet_is_key(init: bytes, frags: list[bytes]) -> bool:
+    """As FFmpeg's mp4 demuxer reads the sample flags of the first video sample."""
+    with av.open(io.BytesIO(init + b"".join(frags)), "r") as inp:
+        for pkt in inp.demux(video=0):
+            if pkt.size:
+                return bool(pkt.is_keyframe)
+    raise AssertionError("no video packet")
+
+
 def test_one_muxer_however_many_viewers_and_closing_frees_them(
         live_daemon: DaemonProcess) -> None:
-    clients = [LiveClient(live_daemon.port, "cam", auth=live_daemon.auth) for _ in range(3)]
+    first = LiveClient(live_daemon.port, "cam", auth=live_daemon.auth)
+    clients = [first]
     try:
-        for c in clients:
-            c.header()
+        first.header()
+        first.pump(1.3)  # the muxer runs; later viewers join mid-GOP (live264: GOP 2 s)
+        for _ in range(2):
+            started = time.monotonic()
+            clients.append(LiveClient(live_daemon.port, "cam", auth=live_daemon.auth))
+            clients[-1].header()
+            clients[-1].collect(0.1)
+            # a joining viewer is sent the current GOP from its keyframe at once
+            assert time.monotonic() - started < 1.5
         status = _live(live_daemon)
         assert status["feeds"] == {"cam": 3} and status["sockets"] == 3, status
         for c in clients:
-            _init, frags = c.collect(1.0)
+            init, frags = c.collect(1.0)
             assert len(frags) > 5
+            assert _first_video_packet_is_key(init, frags)
     finally:
         for c in clients:
             c.close()
