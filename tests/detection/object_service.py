@@ -38,6 +38,7 @@ class Seen:
     filename: str
     content_type: str
     jpeg_size: tuple[int, int]
+    authorization: str
 
 
 def _bright_box(jpeg: bytes) -> tuple[tuple[int, int], tuple[float, float, float, float] | None]:
@@ -87,7 +88,8 @@ class DetectionService:
                 name = part.get_param("name", header="content-disposition")
                 service.requests.append(Seen(url.path, parse_qs(url.query), str(name),
                                              part.get_filename() or "",
-                                             part.get_content_type(), size))
+                                             part.get_content_type(), size,
+                                             self.headers.get("Authorization", "")))
                 if service.hang.is_set():
                     service._released.wait(60)  # a service that never answers
                     return

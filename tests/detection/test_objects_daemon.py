@@ -8,9 +8,10 @@ picture) with five streams for one observation window:
   post 2 s). The model is switched on only once the stream has run a while, so the clip's
   pre-buffer can be checked;
 - `zoned`: the same, with an include zone over the LEFT half - the ball is never there;
-- `api`: `detection_model = api-detection`, `[api_detection] url` the test's detection service
-  (object_service.py), continuous recording in 4 s segments; the service is stopped for a
-  while in the middle of the window and started again;
+- `api`: `detection_model = api-detection` with the stream's own `detection_api_url` (the
+  test's detection service, object_service.py, with credentials in the URL) before
+  `[api_detection] url` (a dead address), continuous recording in 4 s segments; the service
+  is stopped for a while in the middle of the window and started again;
 - `broken`: a corrupt model file, continuous recording;
 - `lite`: a `.tflite` model (no LiteRT installed here: a missing runtime);
 - `classes`: `ball.onnx` with LightNVR's class filter including only person and car.
@@ -21,8 +22,10 @@ history, the detections and recordings (SQLite) and the clips (decoded).
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import itertools
+import json
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -42,6 +45,7 @@ from tests.fixtures.wait import wait_until
 pytestmark = [pytest.mark.camera, pytest.mark.slow]
 
 MOUNT = "objects264"
+SECRET = "pw-Secret-9"  # the detection service's password: never in a log or an answer
 INTERVAL = 1
 PRE = 3
 POST = 2
@@ -60,6 +64,7 @@ class Observed:
     switched: float            # when obj and zoned got their model
     down: tuple[float, float]  # the service's outage
     segments: tuple[int, int]  # api's segments_written when the service stopped / came back
+    down_status: dict[str, Any]  # GET /api/streams/api's detection while the service was down
     status: dict[str, dict[str, Any]]
     models: dict[str, Any]
     events: list[dict[str, Any]]
@@ -95,8 +100,9 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
     (models / "corrupt.onnx").write_bytes(b"\x08\x07garbage, not a model" * 20)
     (models / "ball.tflite").write_bytes(b"TFL3" + bytes(300))
     service = DetectionService().start()
-    d = start_daemon(base / "d", {"models": {"path": models},
-                                  "api_detection": {"url": service.url, "backend": "tflite"}})
+    d = start_daemon(base / "d", {"models": {"path": models}, "api_detection": {
+        "url": "http://127.0.0.1:9/nothing-listens-here", "backend": "tflite"}})
+    service_url = service.url.replace("http://", f"http://objuser:{SECRET}@")
     try:
         url = rtsp_camera.url(MOUNT)
         streams = {
@@ -108,7 +114,7 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                         "detection_object_filter_list": "person, car"},
             "zoned": {**DETECT, "detection_model": "", "record": False},
             "api": {**DETECT, "detection_model": "api-detection", "record": True,
-                    "segment_duration": SEGMENT},
+                    "segment_duration": SEGMENT, "detection_api_url": service_url},
             "broken": {**DETECT, "detection_model": "corrupt.onnx", "record": True,
                        "segment_duration": SEGMENT},
             "lite": {**DETECT, "detection_model": "ball.tflite", "record": False},
@@ -138,6 +144,7 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         segments_down = d.json("/api/streams/api")["stats"]["segments_written"]
         wait_until(lambda: d.json("/api/streams/api")["detection"]["error"], 20,
                    what="the api stream reports the service down")
+        down_status = d.json("/api/streams/api")["detection"]
         wait_until(lambda: time.time() >= down_from + OUTAGE, OUTAGE + 5, step=0.5)
         service.start()
         up = time.time()
@@ -164,7 +171,7 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                      n) for n in streams}
     log = (d.base / "lightnvr.log").read_text(errors="replace")
     yield Observed(d, service, switched, (down_from, up), (segments_down, segments_up),
-                   status_of, models_body, events, live, recs, dets, log, labels,
+                   down_status, status_of, models_body, events, live, recs, dets, log, labels,
                    labelled["recordings"] if isinstance(labelled, dict) else labelled)
 
 
@@ -232,7 +239,9 @@ def test_api_engine_speaks_lightnvr_protocol(observed: Observed) -> None:
     seen = observed.service.requests
     assert seen
     stats = observed.status["api"]["stats"]
+    basic = "Basic " + base64.b64encode(f"objuser:{SECRET}".encode()).decode()
     for s in seen:
+        assert s.authorization == basic  # the URL's credentials, as curl sends them
         assert s.path == "/api/v1/detect"
         assert s.field == "file" and s.content_type == "image/jpeg"
         assert s.query == {"backend": ["tflite"], "confidence_threshold": ["0.50"],
@@ -242,6 +251,13 @@ def test_api_engine_speaks_lightnvr_protocol(observed: Observed) -> None:
     assert rows and {r["label"] for r in rows} == {"ball"}
     assert all(r["x"] + r["width"] / 2 > 0.5 for r in rows)
     assert all(r["confidence"] == pytest.approx(0.8) for r in rows)
+    # the password shows nowhere but in the admin's own stream settings: not in the log,
+    # not in the detector's status or error, not in the models list
+    assert SECRET not in observed.log
+    error = observed.down_status["error"]
+    assert "objuser:***@" in error and SECRET not in error, error
+    assert SECRET not in json.dumps([s["detection"] for s in observed.status.values()])
+    assert SECRET not in json.dumps(observed.models)
 
 
 def test_service_outage_recording_gap_free_and_detection_resumes(observed: Observed) -> None:

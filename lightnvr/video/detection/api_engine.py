@@ -7,7 +7,8 @@ light-object-detect): the frame is POSTed as a JPEG in the multipart field `file
 "y_max"}, "track_id"?}]}`; the box keys may also stand in the detection itself. Coordinates
 are normalised to the picture (0..1); answers in pixels of the sent picture (any coordinate
 above 1.5) are normalised here. Detections that are not well-formed are skipped, as LightNVR
-does.
+does. Credentials in the URL are sent as HTTP Basic auth and never shown (status, logs and
+the models list carry the URL with its password masked).
 
 A slow or absent service must never hold anything but its own detector thread: requests have
 short time-outs (below the shutdown deadline of a phase, so stopping a stream never waits
@@ -120,7 +121,10 @@ class ApiEngine:
                  read_timeout: float = READ_TIMEOUT) -> None:
         import urllib3
 
-        self.url = url
+        parsed = urllib3.util.parse_url(url)
+        # credentials in the URL go as HTTP Basic auth (curl, which LightNVR uses, does so)
+        self._headers = urllib3.make_headers(basic_auth=parsed.auth) if parsed.auth else {}
+        self.url = parsed._replace(auth=None).url
         self.backend = backend
         self.info = ModelInfo(API_MODEL, redact_url(url), "api")
         self._http = urllib3.PoolManager(
@@ -159,7 +163,8 @@ class ApiEngine:
         try:
             r = self._http.request(
                 "POST", request_url(self.url, self.backend, threshold),
-                fields={"file": ("snapshot.jpg", jpeg, "image/jpeg")}, preload_content=True)
+                fields={"file": ("snapshot.jpg", jpeg, "image/jpeg")}, headers=self._headers,
+                preload_content=True)
         except urllib3.exceptions.HTTPError as e:
             raise self._failed(f"no answer ({type(e).__name__})") from e
         if r.status != 200:

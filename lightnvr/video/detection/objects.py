@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 
 from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
+from lightnvr.core.redact import redact_text
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.api_engine import MAX_WIDTH, ServiceUnavailable
@@ -132,7 +133,8 @@ class ObjectDetectorThread(ConsumerThread):
 
     def _run(self) -> None:
         log.info("detect:%s started (model %s, every %d s)", self.name,
-                 self.config.detection_model, self.config.detection_interval)
+                 redact_text(self.config.detection_model),  # a URL may carry a password
+                 self.config.detection_interval)
         try:
             consume(self.queue, self._one, _nothing, self._wake, beat=self._beat)
         finally:
