@@ -30,6 +30,7 @@ from lightnvr.web import media
 from lightnvr.web.api._nvr_schemas import describe_timeline
 from lightnvr.web.api.recordings import live_edge, overlapping, parse_time
 from lightnvr.web.api.streams import path_stream
+from lightnvr.web.fmp4_sync import SyncCache
 from lightnvr.web.http import Access, HTTPError, Request, Response
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ MAX_SEGMENTS = 8640  # a day of 10 s segments, as the C project
 MAX_MANIFEST_RECORDINGS = 100
 TARGET_SEGMENT = 6.0
 _DAY = 86400.0
+_SYNCS = SyncCache()  # which fragments may start an HLS segment (web/fmp4_sync.py)
 MARK_GAP = 10.0  # s: a person walking through gives one mark, not one per detection interval
 MAX_MARK_DETECTIONS = 20000
 
@@ -199,7 +201,8 @@ def build_playlist(ctx: WebContext, rows: list[Recording], layouts: media.Layout
             longest = max(longest, duration)
             continue
         body.append(f'#EXT-X-MAP:URI="{url}",BYTERANGE="{layout.init_length}@0"')
-        for seg_start, offset, length, seg_dur in _groups(layout, duration):
+        starts = _SYNCS.get(path, layout)
+        for seg_start, offset, length, seg_dur in _groups(layout, duration, starts):
             del seg_start
             body += [f"#EXTINF:{seg_dur:.3f},", f"#EXT-X-BYTERANGE:{length}@{offset}", url]
             longest = max(longest, seg_dur)
@@ -218,15 +221,17 @@ def _whole_fragments(layout: media.Fmp4Layout) -> tuple[media.Fmp4Layout | None,
     return dataclasses.replace(layout, fragments=frags[:-1]), frags[-1].start
 
 
-def _groups(layout: media.Fmp4Layout,
-            duration: float) -> list[tuple[float, int, int, float]]:
-    """(start, offset, length, duration) of fragment groups of about TARGET_SEGMENT seconds."""
+def _groups(layout: media.Fmp4Layout, duration: float,
+            starts: list[bool] | None = None) -> list[tuple[float, int, int, float]]:
+    """(start, offset, length, duration) of fragment groups of about TARGET_SEGMENT seconds,
+    each beginning at a fragment `starts` allows (one that opens on a keyframe: fmp4_sync)."""
     frags = layout.fragments
     out: list[tuple[float, int, int, float]] = []
     i = 0
     while i < len(frags):
         j = i + 1
-        while j < len(frags) and frags[j].start - frags[i].start < TARGET_SEGMENT:
+        while j < len(frags) and (frags[j].start - frags[i].start < TARGET_SEGMENT
+                                  or (starts is not None and not starts[j])):
             j += 1
         end_t = frags[j].start if j < len(frags) else max(duration, frags[i].start)
         last = frags[j - 1]
