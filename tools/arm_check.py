@@ -9,8 +9,9 @@ Steps (each logged; run as root on a Debian/Ubuntu amd64 host):
     dependencies (aarch64 wheels from the package index) into /opt/lightnvr in the rootfs.
  5. Start the test camera (tools/test_camera.py, host loopback), start lightnvr in the chroot
     as user `lightnvr` with the Buildroot device config (paths moved by LIGHTNVR_* variables),
-    add two recording streams (H.264 and H.265) through the API, let them record --duration
-    seconds while sampling the daemon's RSS/PSS, fetch /api/health and one recording.
+    add two recording streams (H.264 with motion detection, and H.265) through the API, let
+    them record --duration seconds while sampling the daemon's RSS/PSS, check that the motion
+    detector decoded frames and saw the moving picture, fetch /api/health and one recording.
  6. Stop the daemon with SIGTERM (orderly shutdown expected), stop the camera, undo every
     mount and binfmt registration this run made, write build/arm-check/result.json.
 
@@ -310,11 +311,14 @@ def record_and_sample(api: Api, daemon: subprocess.Popen[str], camera_port: int,
                       duration: float) -> dict[str, Any]:
     streams = {"arm264": "live264", "arm265": "live265"}
     for name, mount in streams.items():
+        # arm264 also watches for motion (numpy on ARM; its picture has a moving ball)
+        motion = ({"detection_based_recording": True, "detection_model": "motion",
+                   "detection_interval": 1} if name == "arm264" else {})
         api.call("POST", "/api/streams", {
             "name": name, "url": f"rtsp://127.0.0.1:{camera_port}/{mount}",
             "enabled": True, "streaming_enabled": True, "record": True,
-            "segment_duration": 20})
-        log(f"added stream {name} -> {mount}")
+            "segment_duration": 20, **motion})
+        log(f"added stream {name} -> {mount}{' with motion detection' if motion else ''}")
     samples: list[dict[str, int]] = []
     stop = time.monotonic() + duration
     while time.monotonic() < stop:
@@ -326,6 +330,17 @@ def record_and_sample(api: Api, daemon: subprocess.Popen[str], camera_port: int,
     peak = {k: max(s[k] for s in samples) for k in last}
     log(f"memory now {last}, peak {peak}")
     return {"samples": samples, "last": last, "peak": peak, "streams": list(streams)}
+
+
+def check_motion(api: Api, name: str) -> dict[str, Any]:
+    """The motion detector ran on the ARM build (frames decoded, numpy compared them) and saw
+    the test picture's moving ball."""
+    stream = api.call("GET", f"/api/streams/{name}")
+    detection = stream.get("detection", {}) if isinstance(stream, dict) else {}
+    log(f"motion detection on {name}: {detection}")
+    if not detection.get("frames") or not detection.get("events"):
+        raise SystemExit(f"motion detection did not run or saw no motion on {name}: {stream}")
+    return dict(detection)
 
 
 def fetch_recording(api: Api, out_dir: Path, streams: list[str]) -> dict[str, Any]:
@@ -413,6 +428,7 @@ def run_daemon(args: argparse.Namespace, out_dir: Path, password: str,
             result["health"] = api.call("GET", "/api/health")
             result["system_status"] = api.call("GET", "/api/system/status")
             result["streams"] = api.call("GET", "/api/streams")
+            result["detection"] = check_motion(api, "arm264")
             result["recording"] = fetch_recording(api, out_dir, result["memory"]["streams"])
     finally:
         if daemon is not None:
