@@ -6,7 +6,7 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 CONF    ?= conf/lightnvr.conf
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadfile  # two workers (pytest-xdist): most tests wait on real time
 
 # System packages: ffmpeg (benchmark reference, clip making), Debian's GStreamer RTSP server
 # (the real test camera), Chromium (UI tests), Node/npm (UI libraries), systemd (unit checks).
