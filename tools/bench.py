@@ -2,7 +2,7 @@
 
 Benchmarks measure; they assert nothing about speed (timed assertions belong nowhere).
 Pass `--quick` for shorter runs while developing; `make bench` runs the full set (about
-16 minutes; 19 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`; the recording table
+15 minutes; 18 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`; the recording table
 of issue #16 alone, about 11 minutes: `make bench BENCH_ARGS=bench_recording.py`).
 """
 
@@ -18,9 +18,10 @@ TOOLS = Path(__file__).resolve().parent
 BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     # (script, full-run arguments, quick-run arguments)
     # bench_recording.py also compares LightNVR C when LIGHTNVR_C names its binary.
-    ("bench_recording.py", [], ["--streams", "0,1,4", "--rounds", "2", "--window", "8"]),
+    ("bench_recording.py", [], ["--streams", "0,1,4", "--rounds", "2"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
-    ("bench_detection.py", [], ["--streams", "1,4", "--rounds", "2", "--window", "6"]),
+    # Two rounds here keep `make bench` near 18 minutes (bench_detection.py alone runs three).
+    ("bench_detection.py", ["--rounds", "2"], ["--streams", "1,4", "--rounds", "2"]),
     ("bench_objects.py", [], ["--streams", "1", "--rounds", "1", "--window", "6",
                               "--frames", "50"]),
 ]

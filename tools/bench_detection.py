@@ -18,7 +18,7 @@ average before and after) it measures, at each N of the ramp:
 Detection looks at every keyframe (`--interval 1`, GOP 2 s), as the reference does. Design
 targets (issue #11): keyframe-mode motion detection adds no more CPU per stream than
 recording itself costs (<= 1 x), and at most 2 MiB per detector ((USS of a mode - USS of
-`record`) / N, same run). Defaults take about 7-8 minutes (estimated from shorter runs).
+`record`) / N, same run). Defaults take about 9 minutes (`make bench` runs 2 rounds: about 6).
 """
 
 from __future__ import annotations

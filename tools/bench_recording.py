@@ -1,7 +1,7 @@
 """Benchmark: N cameras recorded by the whole lightnvr daemon vs ffmpeg and LightNVR C.
 
     .venv/bin/python tools/bench_recording.py [--streams 0,1,4,16] [--rounds 3]
-        [--warmup 3] [--window 8] [--no-live] [--lightnvr-c PATH] [--json FILE]
+        [--warmup 3] [--window 6] [--no-live] [--lightnvr-c PATH] [--json FILE]
 
 Starts the GStreamer test camera (tools/test_camera.py) and measures, with the shared runner
 (tools/bench_runner.py: interleaved rounds, medians, min-max, load average before and after):
@@ -14,7 +14,7 @@ Starts the GStreamer test camera (tools/test_camera.py) and measures, with the s
    go2rtc being off); ffmpeg restarts writing the segments and a 1 s fMP4 HLS playlist (tee).
 
 The camera is the `file264` mount: 720p15 ~2 Mbit/s H.264 + AAC, looped without re-encoding,
-one RTSP/TCP client per stream. Defaults take about 11 minutes with LightNVR C, 8 without
+one RTSP/TCP client per stream. Defaults take about 11 minutes with LightNVR C, 7 without
 (estimated from shorter runs).
 """
 
@@ -69,7 +69,7 @@ def contenders(url: str, c_binary: str) -> list[Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_common_args(ap, rounds=3, warmup=3.0, window=8.0, streams="0,1,4,16")
+    add_common_args(ap, rounds=3, warmup=3.0, window=6.0, streams="0,1,4,16")
     ap.add_argument("--no-live", action="store_true",
                     help="skip the recording + live view step at the largest N")
     ap.add_argument("--lightnvr-c", default=os.environ.get("LIGHTNVR_C", ""),

@@ -38,6 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 BUSY_LOAD = 1.0
+SWITCH_SETTLE = 5.0  # extra seconds before measuring a step that switched variant
 
 
 class Contender(Protocol):
@@ -80,39 +81,57 @@ def _alive(procs: Iterable[psutil.Process]) -> list[psutil.Process]:
     return [p for p in procs if p.is_running()]
 
 
-def _schedstat_seconds(pid: int) -> float | None:
-    """CPU time of `pid`'s live threads in ns precision (/proc/<pid>/task/*/schedstat)."""
-    total = 0
+def _thread_ns(pid: int) -> dict[tuple[int, str], int]:
+    """CPU nanoseconds of each live thread of `pid` (/proc/<pid>/task/*/schedstat)."""
+    out: dict[tuple[int, str], int] = {}
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return None
+        return out
     for tid in tasks:
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                total += int(fh.read().split()[0])
+                out[(pid, tid)] = int(fh.read().split()[0])
         except (OSError, ValueError, IndexError):
             continue  # a thread that just exited
-    return total / 1e9
+    return out
 
 
 def cpu_seconds(procs: Iterable[psutil.Process]) -> float:
-    """CPU time of `procs`. From schedstat (nanoseconds) where the kernel has it: utime/stime
-    come in 10 ms ticks, which at 0.3 CPU-s per minute is a 30 % error over a 10 s window.
-    (Threads that end inside a window lose their share there; every thread that matters here
-    lives as long as its stream.)"""
+    """utime + stime of `procs` (threads that exited included; 10 ms ticks)."""
     total = 0.0
     for p in _alive(procs):
-        fine = _schedstat_seconds(p.pid)
-        if fine is not None and fine > 0:
-            total += fine
-            continue
         try:
             t = p.cpu_times()
         except psutil.NoSuchProcess:
             continue
         total += t.user + t.system
     return total
+
+
+@dataclass
+class CpuMark:
+    """A point to measure CPU from: coarse process times and fine per-thread times."""
+
+    coarse: float
+    fine: dict[tuple[int, str], int]
+
+    @classmethod
+    def now(cls, procs: Sequence[psutil.Process]) -> CpuMark:
+        fine: dict[tuple[int, str], int] = {}
+        for p in _alive(procs):
+            fine.update(_thread_ns(p.pid))
+        return cls(cpu_seconds(procs), fine)
+
+    def until(self, end: CpuMark) -> float:
+        """CPU seconds from this mark to `end`. Per-thread schedstat (nanoseconds) when it
+        accounts for everything: utime/stime come in 10 ms ticks, a 30 % error on 0.3 CPU-s a
+        minute over a 10 s window. A thread that ended inside the window takes its share
+        with it from schedstat (LightNVR C restarts a stream's threads on an update): then
+        the coarse figure, which keeps it, is the honest one."""
+        fine = sum(ns - self.fine.get(k, 0) for k, ns in end.fine.items()) / 1e9
+        coarse = end.coarse - self.coarse
+        return coarse if not end.fine or coarse - fine > 0.03 else fine
 
 
 def memory_mib(procs: Iterable[psutil.Process]) -> tuple[float, float, float]:
@@ -131,10 +150,10 @@ def measure(procs: Sequence[psutil.Process], warmup: float, window: float) -> Sa
     """CPU over `window` seconds after `warmup` seconds, memory at the window's end."""
     pause = threading.Event()  # never set: paces the measurement only
     pause.wait(warmup)
-    c0, t0 = cpu_seconds(procs), time.monotonic()
+    c0, t0 = CpuMark.now(procs), time.monotonic()
     pause.wait(window)
-    c1, t1 = cpu_seconds(procs), time.monotonic()
-    return Sample(c1 - c0, t1 - t0, *memory_mib(procs))
+    c1, t1 = CpuMark.now(procs), time.monotonic()
+    return Sample(c0.until(c1), t1 - t0, *memory_mib(procs))
 
 
 def load_report(when: str) -> float:
@@ -210,14 +229,19 @@ def run_rounds(contenders: Sequence[Callable[[], Contender]], steps: Sequence[St
             with tempfile.TemporaryDirectory(prefix="lightnvr-bench-") as tmp:
                 try:
                     c.start(Path(tmp))
+                    previous = ""
                     for n, variant in steps:
                         c.scale(n, variant)
+                        # A switch restarts streams in some contenders (LightNVR C restarts a
+                        # stream on any update, ffmpeg is started anew): let that settle.
+                        settle = warmup + (SWITCH_SETTLE if variant != previous else 0.0)
+                        previous = variant
                         procs = c.processes()
                         if not procs:  # e.g. ffmpeg per camera has no idle process
                             continue
                         # Idle: memory is what counts, and a CPU figure per stream means
                         # nothing; a short window keeps the run short.
-                        s = measure(procs, warmup if n else idle_settle, window if n else 5.0)
+                        s = measure(procs, settle if n else idle_settle, window if n else 5.0)
                         s.extra = c.extra()
                         label = f"{c.label} {variant}" if variant else c.label
                         res.add(label, n, s)
