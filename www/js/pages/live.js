@@ -8,6 +8,7 @@ import {
 import { Badge, HlsPlayer, Icon, ErrorBox, Empty, Spinner } from '../components.js';
 import { DetectionOverlay } from './overlay.js';
 import { MsePlayer, mseSupported, liveMode, LIVE_MODE_KEY } from '../mse_player.js';
+import { WebRtcPlayer, webrtcAvailable } from '../webrtc_player.js';
 
 const LAYOUTS = [1, 4, 9, 16];
 
@@ -51,7 +52,9 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
     document.addEventListener('fullscreenchange', onFs);
     return () => document.removeEventListener('fullscreenchange', onFs);
   }, []);
-  const useMse = mode !== 'hls' && mseSupported() && !fallback;
+  const [rtcFailed, setRtcFailed] = useState(''); // why WebRTC (go2rtc) gave way to MSE/HLS
+  const useRtc = mode === 'webrtc' && !rtcFailed;
+  const useMse = !useRtc && mode !== 'hls' && mseSupported() && !fallback;
   const sub = grid && !full; // tiles of a grid take the sub-stream, fullscreen the main one
   const fullscreen = () => {
     const el = tileRef.current;
@@ -76,7 +79,9 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
   const snapUrl = `/api/streams/${enc(name)}/snapshot?t=${snapTick}`;
   return html`<article class="tile" ref=${tileRef} aria-label=${'Camera ' + name} data-stream=${name}>
     <div class="tile-video" onClick=${fullscreen} title="Click for fullscreen">
-      ${live && running && useMse ? html`<${MsePlayer} stream=${name} sub=${sub} muted=${muted}
+      ${live && running && useRtc ? html`<${WebRtcPlayer} stream=${name} muted=${muted} label=${'Live video of ' + name}
+        videoRef=${videoRef} onState=${(s) => setPlay(s)} onFallback=${(why) => { setRtcFailed(why); setPlay('loading'); }} />`
+      : live && running && useMse ? html`<${MsePlayer} stream=${name} sub=${sub} muted=${muted}
         label=${'Live video of ' + name} videoRef=${videoRef} onState=${(s) => setPlay(s)}
         onInfo=${setInfo} onFallback=${(why) => { setFallback(why); setInfo(null); setPlay('loading'); }} />`
       : live && running ? html`<${HlsPlayer} src=${`/hls/${enc(name)}/index.m3u8`} label=${'Live video of ' + name}
@@ -96,8 +101,8 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
     <header class="tile-bar">
       <h2 class="tile-name" title=${name}>${name}</h2>
       <${Badge} state=${state} title=${errMsg || state} />
-      <span class="live-kind" data-kind=${useMse ? 'mse' : 'hls'} title=${fallback ? `HLS: ${fallback}` : useMse ? 'Low-latency live view (MSE)' : 'HLS live view'}
-        style="font-size:.7em;opacity:.7">${useMse ? 'MSE' : 'HLS'}</span>
+      <span class="live-kind" data-kind=${useRtc ? 'webrtc' : useMse ? 'mse' : 'hls'} title=${useRtc ? 'WebRTC live view (go2rtc)' : fallback ? `HLS: ${fallback}` : useMse ? (rtcFailed ? `MSE: ${rtcFailed}` : 'Low-latency live view (MSE)') : 'HLS live view'}
+        style="font-size:.7em;opacity:.7">${useRtc ? 'WebRTC' : useMse ? 'MSE' : 'HLS'}</span>
       <span class="spacer"></span>
       ${live && running && (!useMse || (info && info.audio)) && html`<button type="button" class="btn small ghost mute-btn"
         onClick=${(e) => { e.stopPropagation(); setMuted(!muted); }} aria-pressed=${muted ? 'false' : 'true'}
@@ -121,7 +126,9 @@ export function LivePage({ user }) {
   const [layout, setLayout] = useState(Number(localStorage.getItem('lightnvr.layout')) || 4);
   const [page, setPage] = useState(0);
   const [overlay, setOverlay] = useState(localStorage.getItem('lightnvr.overlay') === '1');
-  const [mode, setMode] = useState(liveMode());
+  const [mode, setMode] = useState(localStorage.getItem(LIVE_MODE_KEY) === 'webrtc' ? 'webrtc' : liveMode());
+  const [rtc, setRtc] = useState(false); // the daemon's go2rtc serves WebRTC: offer it as a mode
+  useEffect(() => { webrtcAvailable().then((st) => setRtc(!!st)); }, []);
   const [phone, setPhone] = useState(() => window.matchMedia(PHONE).matches);
   useEffect(() => {
     const mq = window.matchMedia(PHONE);
@@ -159,7 +166,8 @@ export function LivePage({ user }) {
       </div>`}
       <label class="live-mode" title="How live video reaches this browser (remembered here)">Live
         <select value=${mode} onChange=${(e) => chooseMode(e.target.value)} aria-label="Live view mode">
-          ${Object.entries(MODE_LABELS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}
+          ${Object.entries(rtc || mode === 'webrtc' ? { ...MODE_LABELS, webrtc: 'WebRTC (go2rtc)' } : MODE_LABELS)
+            .map(([k, v]) => html`<option value=${k}>${v}</option>`)}
         </select></label>
       <button type="button" class=${'btn small' + (overlay ? ' primary' : '')} aria-pressed=${overlay ? 'true' : 'false'}
         onClick=${toggleOverlay} title="Draw the cells and boxes of current detections over the video">Detections</button>
