@@ -78,9 +78,9 @@ def test_pressure_sheds_detection_and_recording_stays_gap_free(
     assert not [t.name for t in threading.enumerate() if t.name.startswith("detect:")]
     rows = store.of("m")
     assert len(rows) == 1 and rows[0].is_complete
-    probed = probe_segment(rows[0].segment.file_path)
+    probed = probe_segment(rows[0].file_path)
     assert probed is not None
-    duration = rows[0].end_time - rows[0].segment.start_time
+    duration = rows[0].end_time - rows[0].start_time
     assert duration >= 3 * PHASE
     # Recording never waited for detection: every frame of the span is in the file.
     assert probed.video_packets == pytest.approx(duration * 15, abs=3)
