@@ -1,7 +1,7 @@
 """Cut a fragmented-MP4 byte stream into its init segment and self-contained fragments.
 
-FFmpeg's mp4 muxer (movflags empty_moov+default_base_moof+frag_keyframe, frag_duration 1 us)
-writes `ftyp moov` once, then a `moof mdat` pair for about every packet. Media Source
+FFmpeg's mp4 muxer (movflags empty_moov+default_base_moof+frag_keyframe, frag_duration 40 ms)
+writes `ftyp moov` once, then a `moof mdat` pair for about every video frame. Media Source
 Extensions need the init segment first and may then take any fragment sequence that starts
 at a video sync sample, so the live muxer (live_mse.py) needs to know three things about
 what FFmpeg wrote, which this module reads from the ISO BMFF boxes (ISO/IEC 14496-12)

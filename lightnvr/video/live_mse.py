@@ -5,7 +5,7 @@ sub-stream) when the first viewer subscribes and lets it end when the last one l
 muxer is a consumer thread `mse:<stream>` (or `mse:<stream>/sub`) on its own HandoffQueue of
 the reader's fan-out (governor role LIVE: keyframes only under PRESSURE, nothing under
 CRITICAL), so it never opens a second camera connection and never re-encodes: it stream-copies
-packets through FFmpeg's mp4 muxer into memory with about one fragment per packet
+packets through FFmpeg's mp4 muxer into memory with about one fragment per video frame
 (live_fmp4.py splits them), so a frame leaves as soon as the next packet arrives. Each viewer is a
 `LiveSubscription`: a bounded queue of messages the delivery side (web/live_socket.py) drains.
 A viewer first gets a text header (MIME type with RFC 6381 codecs, audio note), then the init
@@ -41,19 +41,22 @@ log = logging.getLogger(__name__)
 # Audio Chromium's MSE plays from MP4; anything else is left out of live (video goes on).
 PLAYABLE_AUDIO = frozenset({"aac", "opus", "mp3"})
 FMP4_OPTIONS = {
-    # A fragment at every keyframe and whenever 1 us of media is queued, i.e. about one per
-    # packet: a frame is sent as soon as the muxer sees the next packet. (frag_every_frame
-    # does the same but mistimes audio: every few AAC frames a zero-length sample and a
-    # repeated decode time, which leaves holes in a browser's buffered ranges.)
+    # A fragment at every keyframe and once 40 ms of media are queued: one per video frame,
+    # the audio frames in between riding along, so a frame leaves as soon as the muxer sees
+    # the next packet. One per packet (frag_duration 1 us) cost 3-4x the CPU with AAC (every
+    # ~21 ms audio frame a fragment, a wake-up and a WebSocket message); frag_every_frame
+    # mistimes audio (every few AAC frames a zero-length sample and a repeated decode time,
+    # which leaves holes in a browser's buffered ranges).
     "movflags": "empty_moov+default_base_moof+frag_keyframe+skip_trailer",
-    "frag_duration": "1",
+    "frag_duration": "40000",
     "flush_packets": "1",
     # Never hold video back for long waiting for audio (dropped under PRESSURE); see live.py.
     "max_interleave_delta": "100000",
 }
 VIEWER_MAX_BYTES = 1 << 20  # a viewer's unsent backlog before it skips to the next keyframe
 GOP_CACHE_MAX_BYTES = 4 << 20  # a longer GOP is not cached: new viewers wait for a keyframe
-POLL_SECONDS = 0.02  # the consumer loop's idle poll: added latency, at most this
+POLL_SECONDS = 0.05  # the consumer loop's idle poll: added latency, at most this
+# (0.02 cost ~0.4 % of a core per stream more, tools/bench_live.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,8 +71,8 @@ def test_feed_starts_on_a_keyframe_and_plays_with_audio(live_daemon: DaemonProce
     assert keys and keys[0], "the first frame a viewer gets must be a keyframe"
     assert len(keys) >= 20, f"only {len(keys)} frames in 3 s at 15 fps"
     assert audio > 20, "AAC must reach the viewer"
-    # short fragments: about one per packet, not one per GOP
-    assert len(frags) > len(keys)
+    # short fragments: about one per video frame, not one per GOP (live264: 30 frames)
+    assert len(frags) >= 0.8 * len(keys)
 
 
 def _first_video_packet_is_key(init: bytes, frags: list[bytes]) -> bool:
