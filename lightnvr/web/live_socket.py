@@ -11,11 +11,11 @@ encoded frames the kernel has not yet taken; only while that backlog is under
 `OUT_HIGH_WATER` does it pull more from the feed, so a slow viewer's overflow is handled by
 its feed (skip to the next keyframe, video/live_mse.py) and never costs the other viewers,
 the muxer or the recorder anything. A viewer whose socket takes nothing for `STALL_SECONDS`
-is disconnected (the socket's send buffer is capped at `SEND_BUFFER_BYTES`, so that
-happens within seconds, not after megabytes). Client frames are read only for close and ping. The thread beats a
-(non-critical) heartbeat "web:live" every loop turn (at least once a second); `stop()` closes
-every viewer's socket and joins within the deadline. WebServer owns the instance (start/stop
-with the web server).
+is disconnected (the socket's send buffer is capped at `SEND_BUFFER_BYTES`, so that happens
+within seconds, not after megabytes). Client frames are read only for close and ping. The
+thread beats a (non-critical) heartbeat "web:live" every loop turn (at least once a second);
+`stop()` closes every viewer's socket and joins within the deadline. WebServer owns the
+instance (start/stop with the web server).
 """
 
 from __future__ import annotations
