@@ -37,10 +37,12 @@ export function toast(message, kind = 'info', ms = 5000) {
   setTimeout(() => setStore({ toasts: store.toasts.filter((t) => t.id !== id) }), ms);
 }
 if (typeof window !== 'undefined') {
-  window.addEventListener('hashchange', () => {
+  // After the router has seen the change (a store update inside its hashchange would make it
+  // act on the old route, e.g. send a fresh sign-in to the Live page instead of back).
+  window.addEventListener('hashchange', () => setTimeout(() => {
     const here = pageOf(location.hash);
     if (store.toasts.some((t) => t.page !== here)) setStore({ toasts: store.toasts.filter((t) => t.page === here) });
-  });
+  }, 0));
 }
 
 // ---------------------------------------------------------------------------------------------
