@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lightnvr.core.memory.handoff import HandoffQueue
+from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.live_fmp4 import BoxSplitter, codecs, starts_with_video_sync
 from lightnvr.video.muxing import add_streams, make_packet
@@ -203,6 +203,7 @@ class MseMuxer(ConsumerThread):
         self._gop_bytes = 0
         self._moof = b""
         self._note = ""
+        self._keys_only = False
         self.fragments = 0
         self.errors = 0
 
@@ -259,9 +260,13 @@ class MseMuxer(ConsumerThread):
             item.release()
 
     def _handle(self, item: MediaPacket) -> None:
-        if item.info is not self._info:
+        # Under PRESSURE only video keyframes arrive: an audio track would get no samples and
+        # a browser plays no further than its buffered audio, so the output is reopened
+        # without audio (a new header and init segment) and again with it afterwards.
+        keys_only = self.queue.drop_level != DropLevel.NONE
+        if item.info is not self._info or keys_only != self._keys_only:
             self._close()
-            self._info = item.info
+            self._info, self._keys_only = item.info, keys_only
         if self._out is None:
             if not (item.is_video and item.is_keyframe):
                 return  # viewers start on a keyframe
@@ -278,9 +283,11 @@ class MseMuxer(ConsumerThread):
         self._sink = _Sink()
         self._split = BoxSplitter()
         self._pending_init = []
-        audio = self.with_audio and info.audio_codec in PLAYABLE_AUDIO
+        audio = self.with_audio and info.audio_codec in PLAYABLE_AUDIO and not self._keys_only
         self._note = ""
-        if self.with_audio and info.audio_codec and not audio:
+        if self._keys_only:
+            self._note = "the NVR is short of memory: live view shows keyframes only, no audio"
+        elif self.with_audio and info.audio_codec and not audio:
             self._note = (f"the camera's audio ({info.audio_codec}) cannot be played by "
                           f"browsers; live view shows video only")
         out = av.open(self._sink, "w", format="mp4", options=dict(FMP4_OPTIONS))
