@@ -28,6 +28,9 @@ NOT_STARTED_HERE = {
     "swap": "needs [memory] use_swap with a swap file (tests/core/test_swap.py)",
     "go2rtc": "needs [go2rtc] enabled with its binary (tests/video/test_go2rtc_*.py)",
     "reader:<stream>/sub": "needs a sub_stream_url (tests/detection/test_motion_substream.py)",
+    "reader:<stream>/live-sub": "needs an MSE sub-stream viewer (tests/video/test_live_mse.py)",
+    "mse:<stream>": "needs an MSE viewer (tests/video/test_live_mse.py)",
+    "mse:<stream>/sub": "needs an MSE viewer of a sub-stream (tests/video/test_live_mse.py)",
 }
 
 
