@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.web.http import Role
 from tests.fixtures.wait import wait_until
-from tests.web.api_support import ApiEnv
+from tests.web.api_support import ApiEnv, make_clip
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -208,6 +209,22 @@ def test_batch_delete_job_with_progress(env: ApiEnv) -> None:
     assert env.admin.json("POST", "/api/recordings/batch-delete", {"ids": []})[0] == 400
     assert env.admin.json("POST", "/api/recordings/batch-delete", {"nothing": 1})[0] == 400
     assert env.admin.json("GET", "/api/recordings/batch-delete/progress/nope")[0] == 404
+
+
+def test_batch_delete_leaves_the_segment_being_written(env: ApiEnv) -> None:
+    """A row whose segment is still open (its recorder writes the file) is not deleted by a
+    batch delete, by ids or by filter; finished ones beside it are."""
+    done_id = env.add_recording("cam", T0)
+    path = env.storage_path / "cam" / "open.mp4"
+    make_clip(path, 2)
+    open_id = env.recordings.segment_opened(SegmentOpened(
+        "cam", str(path), T0 + 100, 320, 240, 10, "h264"))
+    for body in ({"ids": [done_id, open_id]}, {"filter": {"stream": "cam"}}):
+        status, answer = env.admin.json("POST", "/api/recordings/batch-delete", body)
+        assert status == 202, answer
+        _wait_job(env, f"/api/recordings/batch-delete/progress/{answer['job_id']}")
+        assert env.recordings.get(open_id) is not None and path.exists()
+    assert env.recordings.get(done_id) is None
 
 
 def test_batch_download_zip(env: ApiEnv) -> None:

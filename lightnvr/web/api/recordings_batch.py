@@ -17,7 +17,8 @@ Limits: MAX_JOBS_PER_USER unfinished jobs of each kind per user and MAX_ZIP_STRE
 downloads overall (each holds a web worker while it streams) -> 429 with Retry-After.
 
 Protected recordings are skipped by a batch delete unless an admin sends
-`"include_protected": true` (issue #10 item 13); answers count the skipped ones.
+`"include_protected": true` (issue #10 item 13); answers count the skipped ones. A segment
+still being written is never deleted (its recorder owns the file): it counts as failed.
 """
 
 from __future__ import annotations
@@ -307,6 +308,11 @@ class BatchApi:
                 if self.jobs.stopping:
                     return
                 rec = self.ctx.recordings.get(rid)
+                if rec is not None and not rec.is_complete:
+                    # Still being written: its recorder owns the file (as the single
+                    # delete's 409); counted as failed, deleted once it is finished.
+                    self.jobs.update(job, current=n, failed=job.failed + 1)
+                    continue
                 if rec is not None and rec.protected and not include_protected:
                     # Protected since the selection: still never deleted without the flag.
                     self.jobs.update(job, current=n,
