@@ -196,7 +196,9 @@ def _best_match(d: DaemonProcess, stream: str, around: float, picture: Any) -> f
         with av.open(str(root / r["file_path"])) as c:
             v = c.streams.video[0]
             origin = v.start_time or 0
+            assert v.time_base is not None
             for frame in c.decode(v):
+                assert frame.pts is not None
                 wall = r["start_time_unix"] + float((frame.pts - origin) * v.time_base)
                 if wall < around - 3:
                     continue
@@ -238,9 +240,9 @@ def test_range_export_downloads_one_mp4_of_that_length(nvr: DaemonProcess, chrom
     with av.open(str(out)) as c:
         assert len(c.streams.video) == 1
         v = c.streams.video[0]
-        frames = [p for p in c.demux(v) if p.dts is not None and p.size]
+        frames = [p for p in c.demux(v) if p.dts is not None and p.pts is not None and p.size]
     assert frames[0].is_keyframe
-    ts = [float(p.pts * p.time_base) for p in frames]
+    ts = [float(p.pts * p.time_base) for p in frames]  # type: ignore[operator]
     duration = max(ts) - min(ts) + 1 / 15
     assert 20.0 - 0.5 <= duration <= 20.0 + GOP + 0.5, duration
 
