@@ -26,6 +26,9 @@ const ICONS = {
   edit: 'M4 20h4L20 8l-4-4L4 16z',
   dot: 'M12 8a4 4 0 1 0 0 8 4 4 0 0 0 0-8z',
   refresh: 'M20 11a8 8 0 1 0-2.3 5.7 M20 4v7h-7',
+  camera: 'M4 8h3l2-3h6l2 3h3v11H4z M12 10a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  sound: 'M4 9h4l5-4v14l-5-4H4z M16 9a4 4 0 0 1 0 6 M18.5 6.5a8 8 0 0 1 0 11',
+  mute: 'M4 9h4l5-4v14l-5-4H4z M16 9l5 6 M21 9l-5 6',
 };
 
 export function Icon({ name, size = 18, label }) {

@@ -106,14 +106,16 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
       <span class="spacer"></span>
       ${live && running && (!useMse || (info && info.audio)) && html`<button type="button" class="btn small ghost mute-btn"
         onClick=${(e) => { e.stopPropagation(); setMuted(!muted); }} aria-pressed=${muted ? 'false' : 'true'}
-        title=${muted ? 'Unmute' : 'Mute'} aria-label=${(muted ? 'Unmute ' : 'Mute ') + name}>${muted ? '🔇' : '🔊'}</button>`}
+        title=${muted ? 'Unmute' : 'Mute'} aria-label=${(muted ? 'Unmute ' : 'Mute ') + name}><${Icon} name=${muted ? 'mute' : 'sound'} /></button>`}
       ${live && running && html`<a class="btn small ghost snap-btn" href=${`/api/streams/${enc(name)}/snapshot`}
-        download=${`${name}.jpg`} title="Save a snapshot" aria-label=${'Snapshot of ' + name}>📷</a>`}
+        download=${`${name}.jpg`} title="Save a snapshot" aria-label=${'Snapshot of ' + name}><${Icon} name="camera" /></a>`}
       ${canWrite(user) && html`<button type="button" class="btn small rec-btn"
         disabled=${busy || continuous || !running}
         onClick=${toggleRec} aria-pressed=${manualActive ? 'true' : 'false'}
         title=${continuous ? 'Disabled: continuous recording is already on for this stream' : !running ? `Disabled: the stream is not running (${state})` : manualActive ? 'Stop manual recording' : 'Start manual recording'}>
-        <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}<span class="sr-only">${manualActive ? ` manual recording of ${name}` : ` start manual recording of ${name}`}</span></button>`}
+        <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}${continuous ? html`<span class="rec-why"> · always on</span>` : !running ? html`<span class="rec-why"> · offline</span>` : ''}<span class="sr-only">${manualActive ? ` manual recording of ${name}` : ` start manual recording of ${name}`}</span></button>`}
+      <a class="btn small ghost back-btn" href=${`#/timeline?stream=${enc(name)}&back=300`}
+        title="Play the last 5 minutes" aria-label=${'Last 5 minutes of ' + name}>−5 min</a>
       <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
         aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>
     </header>

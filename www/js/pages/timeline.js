@@ -336,7 +336,8 @@ export function TimelinePage({ query }) {
     const now = Date.now();
     if (!isToday) return;
     zoomTo(MIN_SPAN, now, 0.85);
-    pick(stream, new Date(now - seconds * 1000), 60000);
+    // from the oldest footage of those minutes when the stream began recording after their start
+    pick(stream, new Date(now - seconds * 1000), seconds * 1000);
   };
   useEffect(() => {
     const back = Number(query.get('back'));
