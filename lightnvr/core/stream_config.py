@@ -155,8 +155,10 @@ class StreamConfig:
 
     def restart_needed(self, other: StreamConfig) -> bool:
         """True when switching from self to `other` needs the stream's threads restarted."""
-        keys = ("url", "enabled", "streaming_enabled", "record", "segment_duration", "protocol",
-                "record_audio", "detection_based_recording")
+        # segment_duration is not among them: the recorder cuts at its next keyframe past the
+        # new length (Recorder.update_config), so a change leaves no gap.
+        keys = ("url", "enabled", "streaming_enabled", "record", "protocol", "record_audio",
+                "detection_based_recording")
         return any(getattr(self, k) != getattr(other, k) for k in keys)
 
 

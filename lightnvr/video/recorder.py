@@ -147,11 +147,14 @@ class Recorder(ConsumerThread):
         self._hang = write_hang()
 
     def update_config(self, config: StreamConfig) -> None:
-        """Settings that need no restart (schedule, pre-event buffer): plain attribute
-        swaps, read by the thread at its next packet."""
+        """Settings that need no restart (schedule, pre-event buffer, segment length): plain
+        attribute swaps, read by the thread at its next packet."""
         self.config = config
         self.schedule = ScheduleGate(config.record_on_schedule, config.recording_schedule)
         self._prebuffer.seconds = pre_event_seconds(config)
+        seg = self._seg
+        if seg is not None:  # the open segment too ends at its next keyframe past the new length
+            seg.cut_ticks = int(config.segment_duration / seg.time_base)
 
     @property
     def recording(self) -> bool:

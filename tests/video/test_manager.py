@@ -51,7 +51,7 @@ def test_apply_restarts_only_the_stream_that_needs_it(camera_url: str, tmp_path:
         reader_a, reader_b = mgr._streams["a"].reader, mgr._streams["b"].reader
         mgr.apply(a.replace(priority=1, tags="x"))  # no restart needed
         assert mgr._streams["a"].reader is reader_a
-        mgr.apply(a.replace(segment_duration=30))   # restart needed: only "a"
+        mgr.apply(a.replace(record_audio=False))   # restart needed: only "a"
         assert mgr._streams["a"].reader is not reader_a
         assert mgr._streams["b"].reader is reader_b
         mgr.apply(StreamConfig("c", camera_url, enabled=False))  # added, not started

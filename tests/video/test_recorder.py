@@ -15,6 +15,7 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.storage.probe import probe_segment, start_time_from_name
 from lightnvr.video.recorder import segment_path
 from lightnvr.video.stream_manager import StreamState
+from tests.fixtures.camera import TestCamera
 from tests.fixtures.wait import wait_until
 from tests.video.helpers import make_manager, video_threads
 
@@ -159,3 +160,28 @@ def test_probe_of_a_file_cut_off_mid_fragment(tmp_path: Path) -> None:
     assert probe_segment(str(header_only)) is None
     assert probe_segment(str(tmp_path / "missing.mp4")) is None
     shutil.rmtree(tmp_path / "rec")
+
+
+def test_segment_length_changes_without_a_restart_or_a_gap(rtsp_camera: TestCamera,
+                                                           tmp_path: Path) -> None:
+    """A new segment_duration applies in place: the reader keeps its connection, the open
+    segment ends at the next keyframe past the new length, the next ones have it, no gap."""
+    mgr, store, _ = make_manager(tmp_path)
+    cfg = StreamConfig("len", rtsp_camera.url("live264na"), segment_duration=60,
+                       streaming_enabled=False)
+    mgr.start([cfg])
+    try:
+        assert wait_until(lambda: store.of("len"), 20), "no segment opened"
+        assert not cfg.restart_needed(cfg.replace(segment_duration=2))
+        mgr.apply(cfg.replace(segment_duration=2))
+        assert wait_until(lambda: len([r for r in store.of("len") if r.is_complete]) >= 3, 20)
+        status = mgr.status("len")
+        assert status is not None and status.reconnects == 0, status
+    finally:
+        mgr.stop(10)
+    rows = store.of("len")
+    for a, b in itertools.pairwise(rows):
+        assert a.end_time == pytest.approx(b.start_time, abs=1e-6)  # chained: no gap
+    assert rows[0].end_time - rows[0].start_time < 10  # cut long before the old 60 s
+    for r in rows[1:-1]:
+        assert r.end_time - r.start_time == pytest.approx(2.0, abs=0.1)  # GOP 2 s

@@ -32,7 +32,7 @@ const DEFAULTS = {
 // Fields whose change restarts the stream's threads (the server's StreamConfig.restart_needed):
 // the recording gets a gap of a few seconds. Every other field applies in place.
 const RESTART_FIELDS = { url: 'Stream URL', enabled: 'Enabled', streaming_enabled: 'Live view', record: 'Record',
-  segment_duration: 'Segment length', protocol: 'Transport', record_audio: 'Record audio',
+  protocol: 'Transport', record_audio: 'Record audio',
   detection_based_recording: 'Detection-based recording' };
 const NUMERIC = ['segment_duration', 'protocol', 'priority', 'width', 'height', 'fps', 'retention_days',
   'detection_retention_days', 'max_storage_mb', 'detection_threshold', 'detection_interval',
