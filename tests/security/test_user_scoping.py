@@ -53,7 +53,7 @@ def _from(c: ApiClient, ip: str) -> ApiClient:
         headers["X-Forwarded-For"] = ip
         return plain(method, path, headers=headers, **kw)  # type: ignore[arg-type]
 
-    c.request = request  # type: ignore[method-assign]
+    c.request = request  # type: ignore[method-assign,assignment]
     return c
 
 

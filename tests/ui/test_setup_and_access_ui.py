@@ -53,5 +53,6 @@ def test_users_page_sets_access_rules(ui: UiServer, page: Any) -> None:
         return u if u["password_change_locked"] else None
 
     u = wait_until(saved, 10, what="hank's access rules saved")
+    assert u is not None
     assert u["allowed_login_cidrs"] == "10.9.8.7/32\n192.168.0.0/16"
     assert u["allowed_tags"] == "porch,yard"

@@ -94,6 +94,7 @@ def test_health_has_lightnvrs_fields_and_detail_only_for_a_signed_in_caller(
         return cam if cam["status"] == "up" else None
 
     cam = wait_until(cam_up, 60, step=0.5, what="cam up in /api/health")
+    assert cam is not None
     assert cam["fps"] > 0
 
     def measured() -> int:  # a rate needs two looks at the byte counter, >= 1 s apart
@@ -115,6 +116,7 @@ def test_metrics_carry_lightnvrs_names_and_player_telemetry(nvr: DaemonProcess) 
         return text if 'lightnvr_stream_up{stream="cam"} 1' in text else None
 
     text = wait_until(up, 60, step=0.5, what="lightnvr_stream_up of cam")
+    assert text is not None
     assert 'lightnvr_stream_up{stream="other"} 0' in text
     fps = re.search(r'^lightnvr_stream_fps\{stream="cam"\} ([\d.]+)$', text, re.M)
     bps = re.search(r'^lightnvr_stream_bitrate_bps\{stream="cam"\} ([\d.e+]+)$', text, re.M)
@@ -221,15 +223,16 @@ def test_batch_tags_and_segments_by_ids(nvr: DaemonProcess,
     r = admin.post("/api/recordings/batch-tags", json={"ids": [rid], "remove": ["night"]})
     assert r.json["tags_removed"] == 1
     assert admin.get(f"/api/recordings/{rid}/tags").json["tags"] == ["car"]
-    for bad in ({"ids": []}, {"ids": "1"}, {"ids": [rid], "add": "car"}):
+    bad_tags: list[dict[str, Any]] = [{"ids": []}, {"ids": "1"}, {"ids": [rid], "add": "car"}]
+    for bad in bad_tags:
         assert admin.post("/api/recordings/batch-tags", json=bad).status == 400
 
     seg = admin.get(f"/api/timeline/segments-by-ids?ids={rid},999999").json
     assert seg["multi_stream"] is True and seg["stream"] == "(selected)"
     assert seg["segment_count"] == 1 and seg["segments"][0]["id"] == rid
     assert seg["segments"][0]["stream"] == "cam" and seg["segments"][0]["duration"] >= 1
-    for bad in ("", "?ids=", "?ids=abc,-1"):
-        assert admin.get(f"/api/timeline/segments-by-ids{bad}").status == 400
+    for query in ("", "?ids=", "?ids=abc,-1"):
+        assert admin.get(f"/api/timeline/segments-by-ids{query}").status == 400
 
 
 def test_recordings_of_streams_outside_a_users_tags_stay_out_of_reach(
