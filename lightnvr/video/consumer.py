@@ -48,6 +48,7 @@ class ConsumerThread:
         self._max_age = 0.0
         self._critical = True
         self._heartbeat: Heartbeat | None = None
+        self.errors = 0  # items the thread failed to handle
 
     @property
     def thread_name(self) -> str:
@@ -91,6 +92,16 @@ class ConsumerThread:
 
     def is_alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def _count_error(self, what: str) -> int:
+        """One more item that failed (call from an `except`): logged with its traceback the
+        first three times and every 100th, so a broken camera cannot flood the log; returns
+        the count (callers reset their output every 10th)."""
+        self.errors += 1
+        if self.errors <= 3 or self.errors % 100 == 0:
+            log.warning("%s: %s (error %d)", self.thread_name, what, self.errors,
+                        exc_info=True)
+        return self.errors
 
     def _run(self) -> None:
         raise NotImplementedError

@@ -58,7 +58,6 @@ class LiveWriter(ConsumerThread):
         self._started = False
         self._next_number = 0
         self.packets = 0
-        self.errors = 0
 
     def _run(self) -> None:
         log.info("live:%s started (%s)", self.name, self.directory)
@@ -74,11 +73,7 @@ class LiveWriter(ConsumerThread):
         try:
             self._handle(item)
         except Exception:
-            self.errors += 1
-            if self.errors <= 3 or self.errors % 100 == 0:
-                log.warning("live:%s: packet not written (error %d)", self.name,
-                            self.errors, exc_info=True)
-            if self.errors % 10 == 0:
+            if self._count_error("packet not written") % 10 == 0:
                 self._close()
         finally:
             item.release()

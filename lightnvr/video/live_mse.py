@@ -205,7 +205,6 @@ class MseMuxer(ConsumerThread):
         self._note = ""
         self._keys_only = False
         self.fragments = 0
-        self.errors = 0
 
     # -- viewers (any thread) --------------------------------------------------------------
     def subscribe(self, sub: LiveSubscription) -> bool:
@@ -250,11 +249,7 @@ class MseMuxer(ConsumerThread):
         try:
             self._handle(item)
         except Exception:
-            self.errors += 1
-            if self.errors <= 3 or self.errors % 100 == 0:
-                log.warning("mse:%s: packet not muxed (error %d)", self.name, self.errors,
-                            exc_info=True)
-            if self.errors % 10 == 0:
+            if self._count_error("packet not muxed") % 10 == 0:
                 self._close()
         finally:
             item.release()

@@ -141,7 +141,6 @@ class Recorder(ConsumerThread):
         self._shed = False  # governor CRITICAL: no pre-event buffering
         self.paused_reason = ""
         self.segments_written = 0
-        self.errors = 0
         self.current_path = ""
         self._finishing = False
         self._hang = write_hang()
@@ -197,12 +196,9 @@ class Recorder(ConsumerThread):
         return None
 
     def _on_error(self) -> None:
-        self.errors += 1
-        if self.errors <= 3 or self.errors % 100 == 0:
-            log.warning("recorder:%s: packet not written (error %d)", self.name, self.errors,
-                        exc_info=True)
+        errors = self._count_error("packet not written")
         seg = self._seg
-        if seg is not None and self.errors % 10 == 0:
+        if seg is not None and errors % 10 == 0:
             self._finish(None)  # persistent failure: start afresh at the next keyframe
 
     def _idle(self) -> None:

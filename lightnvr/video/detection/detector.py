@@ -104,7 +104,6 @@ class MotionDetectorThread(ConsumerThread):
         self.events = 0         # of which were reported as events (cooldown passed)
         self.paused_packets = 0  # packets not looked at under CRITICAL
         self.off_schedule = 0    # keyframes not looked at outside the detection schedule
-        self.errors = 0
         self.live: LiveMotion | None = None  # the latest analysed frame (any thread reads)
         self._dropped_seen = 0  # the queue's drop count when this thread last looked
 
@@ -147,10 +146,7 @@ class MotionDetectorThread(ConsumerThread):
         try:
             self._handle(item)
         except Exception:
-            self.errors += 1
-            if self.errors <= 3 or self.errors % 100 == 0:
-                log.warning("detect:%s: frame not analysed (error %d)", self.name,
-                            self.errors, exc_info=True)
+            self._count_error("frame not analysed")
         finally:
             item.release()
 

@@ -118,7 +118,6 @@ class ObjectDetectorThread(ConsumerThread):
         self.samples = 0        # frames given to the engine
         self.moving = 0         # of which had objects that counted
         self.events = 0         # of which were reported as events (cooldown passed)
-        self.errors = 0
         self.error = ""         # why detection is not working right now ("" when it is)
         self.live: LiveMotion | None = None  # the motion overlay's: objects go through rows
 
@@ -149,10 +148,7 @@ class ObjectDetectorThread(ConsumerThread):
         except ServiceUnavailable as e:
             self.error = str(e)
         except Exception:
-            self.errors += 1
-            if self.errors <= 3 or self.errors % 100 == 0:
-                log.warning("detect:%s: frame not analysed (error %d)", self.name,
-                            self.errors, exc_info=True)
+            self._count_error("frame not analysed")
         finally:
             item.release()
 
