@@ -115,7 +115,7 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
         title=${continuous ? 'Disabled: continuous recording is already on for this stream' : !running ? `Disabled: the stream is not running (${state})` : manualActive ? 'Stop manual recording' : 'Start manual recording'}>
         <span class="rec-ind" aria-hidden="true"></span>${manualActive ? 'STOP' : 'REC'}${continuous ? html`<span class="rec-why"> · always on</span>` : !running ? html`<span class="rec-why"> · offline</span>` : ''}<span class="sr-only">${manualActive ? ` manual recording of ${name}` : ` start manual recording of ${name}`}</span></button>`}
       <a class="btn small ghost back-btn" href=${`#/timeline?stream=${enc(name)}&back=300`}
-        title="Play the last 5 minutes" aria-label=${'Last 5 minutes of ' + name}>−5 min</a>
+        title="Play the last 5 minutes">−5 min<span class="sr-only"> (play the last 5 minutes of ${name})</span></a>
       <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
         aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>
     </header>
