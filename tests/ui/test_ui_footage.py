@@ -139,7 +139,8 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
         # against the recording's own frames, whose wall times the recorder wrote.
         shown_at, picture = _paused_frame(page, video)
         seen = _best_match(nvr, "yard", shown_at, picture)
-        assert abs(seen - shown_at) <= 0.5, f"player says {shown_at:.2f}, frame is {seen:.2f}"
+        # within the 1 s: a mostly still test picture matches neighbouring frames too
+        assert abs(seen - shown_at) <= 1.0, f"player says {shown_at:.2f}, frame is {seen:.2f}"
         assert abs(seen - target) <= 1.0 + (shown_at - started), (seen, target, started)
         page.evaluate(f"document.querySelector(\"{video}\").play()")
         assert_advances(page, video, 2.0)
