@@ -29,6 +29,7 @@ from lightnvr.web import media
 from lightnvr.web.api.recordings import iso, overlapping, parse_time
 from lightnvr.web.api.streams import path_stream
 from lightnvr.web.http import Access, HTTPError, Request, Response
+from lightnvr.web.stream_sink import StreamSink
 
 if TYPE_CHECKING:
     from lightnvr.database.recordings import Recording
@@ -52,30 +53,6 @@ class ExportPlan:
     files: tuple[tuple[Recording, str], ...]
 
 
-class _Sink:
-    """A write-only, non-seekable file for the muxer; the response generator drains it."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._pos = 0
-
-    def write(self, data: bytes, /) -> int:
-        self._parts.append(bytes(data))
-        self._pos += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._pos
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        out = b"".join(self._parts)
-        self._parts.clear()
-        return out
-
-
 def _same_format(a: Any, b: Any) -> bool:
     ca, cb = a.codec_context, b.codec_context
     return bool(ca.name == cb.name and ca.width == cb.width and ca.height == cb.height
@@ -85,7 +62,7 @@ def _same_format(a: Any, b: Any) -> bool:
 class _Remux:
     """Copies packets of several recordings into one output, on one wall-clock time axis."""
 
-    def __init__(self, plan: ExportPlan, sink: _Sink) -> None:
+    def __init__(self, plan: ExportPlan, sink: StreamSink) -> None:
         import av  # only here: the web layer touches media for exports and thumbnails alone
 
         self.plan = plan
@@ -243,7 +220,7 @@ class ExportApi:
         return Response(200, self._stream(plan, release), headers, close=release)
 
     def _stream(self, plan: ExportPlan, release: Any) -> Iterator[bytes]:
-        remux = _Remux(plan, _Sink())
+        remux = _Remux(plan, StreamSink())
         sent = 0
         log.info("export of %s %s..%s started (%d recordings)", plan.stream, iso(plan.start),
                  iso(plan.end), len(plan.files))

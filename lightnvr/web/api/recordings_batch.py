@@ -39,6 +39,7 @@ from lightnvr.storage.paths import recording_file
 from lightnvr.web import media, scope
 from lightnvr.web.api.recordings import iso, parse_time
 from lightnvr.web.http import Access, HTTPError, Principal, Request, Response, Role
+from lightnvr.web.stream_sink import StreamSink
 
 if TYPE_CHECKING:
     from lightnvr.web.context import WebContext
@@ -258,37 +259,6 @@ def _owner(req: Request) -> str:
     return "" if p is None else f"{p.user_id}:{p.username}"
 
 
-class _Sink:
-    """A write-only, non-seekable file for zipfile; the response generator drains it.
-
-    Without `seek`, zipfile writes data descriptors after each member instead of patching the
-    local headers, which is what lets the archive go out while it is being built.
-    """
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._pos = 0
-
-    def write(self, data: bytes, /) -> int:
-        self._parts.append(bytes(data))
-        self._pos += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self._pos
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        out = b"".join(self._parts)
-        self._parts.clear()
-        return out
-
-
 class BatchApi:
     """Handlers of the batch-delete and batch-download routes."""
 
@@ -395,7 +365,7 @@ class BatchApi:
                         close=lambda: self.jobs.finish(job, "error", "download interrupted"))
 
     def _stream_zip(self, job: Job) -> Iterator[bytes]:
-        sink = _Sink()
+        sink = StreamSink()
         names: set[str] = set()
         log.info("ZIP download %s started (%d recordings)", job.id[:8], job.total)
         try:
@@ -412,7 +382,7 @@ class BatchApi:
             log.info("ZIP download %s ended (%s, %d/%d)", job.id[:8], job.status,
                      job.succeeded, job.total)
 
-    def _zip_member(self, zf: zipfile.ZipFile, sink: _Sink, rid: int,
+    def _zip_member(self, zf: zipfile.ZipFile, sink: StreamSink, rid: int,
                     names: set[str]) -> Generator[bytes, None, bool]:
         """Write recording `rid` into `zf`, yielding the bytes as they come; returns success."""
         rec = self.ctx.recordings.get(rid)
