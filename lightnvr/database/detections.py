@@ -106,9 +106,17 @@ class DetectionsRepo:
                 (stream_name, start, end)).fetchall()
         return [(str(r[0]), int(r[1])) for r in rows]
 
-    def labels(self) -> list[str]:
+    def labels(self, streams: Sequence[str] | None = None) -> list[str]:
+        """Every label detections carry, sorted; with `streams`, only those streams' labels."""
         with self._db.reader() as conn:
-            rows = conn.execute("SELECT DISTINCT label FROM detections ORDER BY label").fetchall()
+            if streams is None:
+                rows = conn.execute(
+                    "SELECT DISTINCT label FROM detections ORDER BY label").fetchall()
+            else:
+                marks = ",".join("?" * len(streams))
+                rows = conn.execute(
+                    f"SELECT DISTINCT label FROM detections WHERE stream_name IN ({marks})"
+                    " ORDER BY label", tuple(streams)).fetchall()
         return [str(r[0]) for r in rows]
 
     def prune_unattached(self, stream: str, before: float) -> int:

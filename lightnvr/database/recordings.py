@@ -426,7 +426,14 @@ class RecordingsRepo:
             c.executemany("INSERT INTO recording_tags(recording_id, tag) VALUES (?, ?)",
                           [(recording_id, t) for t in clean])
 
-    def all_tags(self) -> list[str]:
+    def all_tags(self, streams: Sequence[str] | None = None) -> list[str]:
+        """Every tag in use, sorted; with `streams`, only tags of those streams' recordings."""
         with self._db.reader() as c:
+            if streams is None:
+                return [r[0] for r in c.execute(
+                    "SELECT DISTINCT tag FROM recording_tags ORDER BY tag")]
+            marks = ",".join("?" * len(streams))
             return [r[0] for r in c.execute(
-                "SELECT DISTINCT tag FROM recording_tags ORDER BY tag")]
+                "SELECT DISTINCT t.tag FROM recording_tags t JOIN recordings r"
+                f" ON r.id = t.recording_id WHERE r.stream_name IN ({marks}) ORDER BY t.tag",
+                tuple(streams))]

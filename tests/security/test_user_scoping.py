@@ -12,10 +12,15 @@ addresses other than loopback. Streams point at a closed port: scoping needs str
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
 
+from lightnvr.core.recordings_store import SegmentOpened
+from lightnvr.database.detections import DetectionsRepo, NewDetection
+from lightnvr.database.manager import Database
+from lightnvr.database.recordings import RecordingsRepo
 from tests.fixtures.accounts import totp_codes
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.fixtures.web import ApiClient, ApiResult
@@ -214,3 +219,55 @@ def test_forced_mfa_and_trusted_devices(nvr: DaemonProcess) -> None:
         "POST", "/api/auth/login", json={"username": "frank", "password": PW},
         headers={"Cookie": f"trusted_device={device}"})
     assert after.status == 401  # forgotten: forced MFA wants the code again
+
+
+def _seed_footage(d: DaemonProcess) -> dict[str, int]:
+    """A finished recording and a detection for streams front and garage, written into the
+    daemon's own SQLite file (WAL: the running daemon sees them); recording id per stream."""
+    db = Database(str(d.base / "db" / "lightnvr.db"))
+    db.open()
+    try:
+        recs, now = RecordingsRepo(db), time.time()
+        ids = {}
+        for name, label in (("front", "person"), ("garage", "cat")):
+            rid = recs.segment_opened(SegmentOpened(
+                stream_name=name, file_path=f"{name}/seg.mp4", start_time=now - 120, width=320,
+                height=240, fps=10, codec="h264", trigger_type="scheduled"))
+            recs.segment_closed(rid, now - 60, 1000)
+            DetectionsRepo(db).add_many([NewDetection(name, now - 90, label, recording_id=rid)])
+            ids[name] = rid
+        return ids
+    finally:
+        db.close()
+
+
+def test_allowed_tags_scope_recording_tags_and_detection_labels(nvr: DaemonProcess) -> None:
+    ids = _seed_footage(nvr)
+    admin = _admin(nvr)
+    for name, tag in (("front", "yard-visit"), ("garage", "garage-secret")):
+        assert admin.put(f"/api/recordings/{ids[name]}/tags",
+                         json={"tags": [tag]}).status == 200
+    _user(nvr, "gina", allowed_tags="yard")
+    gina = ApiClient("127.0.0.1", nvr.port, basic=("gina", PW))
+
+    # Lists: only what the streams of her tags carry (the admin, unrestricted, sees both).
+    assert {"yard-visit", "garage-secret"} <= set(admin.get("/api/recordings/tags").json["tags"])
+    assert gina.get("/api/recordings/tags").json["tags"] == ["yard-visit"]
+    assert {"person", "cat"} <= set(admin.get("/api/recordings/detection-labels").json["labels"])
+    labels = gina.get("/api/recordings/detection-labels").json
+    assert labels == {"labels": ["person"], "count": 1}
+
+    # One recording of a stream out of her tags: neither read nor tagged.
+    garage, front = ids["garage"], ids["front"]
+    denied = {"error": "Stream access denied"}
+    for r in (gina.get(f"/api/recordings/{garage}/tags"),
+              gina.put(f"/api/recordings/{garage}/tags", json={"tags": ["mine"]}),
+              gina.post("/api/recordings/batch-tags", json={"ids": [front, garage],
+                                                             "add": ["mine"]})):
+        assert r.status == 403 and r.json == denied, r.text
+    assert admin.get(f"/api/recordings/{garage}/tags").json["tags"] == ["garage-secret"]
+    assert admin.get(f"/api/recordings/{front}/tags").json["tags"] == ["yard-visit"]
+    # Her own stream's recording she tags as before.
+    r = gina.post("/api/recordings/batch-tags", json={"ids": [front], "add": ["mine"]})
+    assert r.status == 200 and r.json["tags_added"] == 1
+    assert gina.get(f"/api/recordings/{front}/tags").json["tags"] == ["mine", "yard-visit"]

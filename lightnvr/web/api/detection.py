@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from lightnvr.database.detections import DetectionsRepo, NewDetection
 from lightnvr.database.zones import ZonesRepo
+from lightnvr.web import scope
 from lightnvr.web.api.recordings import MAX_TAG_LENGTH, parse_time
 from lightnvr.web.api.streams import _C_STATUS, path_stream
 from lightnvr.web.http import Access, HTTPError, Request, Response
@@ -124,8 +125,10 @@ class DetectionApi:
 
     def labels(self, req: Request) -> Response:
         """LightNVR's GET /api/recordings/detection-labels: every label detections carry
-        (the motion detector's is "motion"), for the recordings list's label filter."""
-        labels = self.detections.labels()
+        (the motion detector's is "motion"), for the recordings list's label filter; only
+        the labels of streams the caller's camera tags reach (web/scope.py)."""
+        seen = scope.visible_streams(self.ctx, req)
+        labels = self.detections.labels(None if seen is None else sorted(seen))
         return Response.json({"labels": labels, "count": len(labels)})
 
     def models(self, req: Request) -> Response:

@@ -23,6 +23,7 @@ from wsproto.events import Request as WsRequest
 from wsproto.handshake import H11Handshake
 from wsproto.utilities import RemoteProtocolError
 
+from lightnvr.web import scope
 from lightnvr.web.api.streams import path_stream
 from lightnvr.web.app import same_origin
 from lightnvr.web.http import Access, HTTPError, Request, Response
@@ -91,8 +92,12 @@ def register(router: Router, ctx: WebContext) -> None:
         sockets = live.viewer_count() if isinstance(live, LiveSockets) else 0
         # A stream manager without MSE (the web tests' stand-in) has no feeds to report.
         viewers = getattr(ctx.stream_manager, "live_viewers", None)
+        feeds: dict[str, int] = viewers() if viewers else {}
+        seen = scope.visible_streams(ctx, req)  # feed keys are `stream` or `stream/sub`
+        if seen is not None:
+            feeds = {k: n for k, n in feeds.items() if k.split("/")[0] in seen}
         return Response.json({"available": isinstance(live, LiveSockets) and live.running,
-                              "sockets": sockets, "feeds": viewers() if viewers else {}})
+                              "sockets": sockets, "feeds": feeds})
 
     router.add("GET", "/api/live/status", status, Access.READ,
                "MSE live view: open viewer sockets and viewers per running muxer")

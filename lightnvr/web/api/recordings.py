@@ -326,7 +326,10 @@ class RecordingsApi:
         return Response.json({"success": True, "id": rid, "tags": self.ctx.recordings.tags(rid)})
 
     def all_tags(self, req: Request) -> Response:
-        return Response.json({"tags": self.ctx.recordings.all_tags()})
+        """Tags in use on the recordings of the streams the caller's camera tags reach."""
+        seen = scope.visible_streams(self.ctx, req)
+        return Response.json({"tags": self.ctx.recordings.all_tags(
+            None if seen is None else sorted(seen))})
 
     def protected(self, req: Request) -> Response:
         stream = req.arg("stream") or None
