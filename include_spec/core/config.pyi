@@ -41,7 +41,7 @@ class StorageConfig:
     generate_thumbnails: bool     # (idle)
     thumbnails_per_recording: int
     mp4_directory_format: str     # "year_month_day" | "year_month" | "flat"
-    mp4_segment_duration: int     # (idle) each stream has segment_duration
+    mp4_segment_duration: int     # segment length of streams added without one
     mp4_retention_days: int       # (idle)
     fsync_interval_seconds: float  # (ours) periodic fdatasync of open segments
     retention_interval_minutes: int  # (ours)

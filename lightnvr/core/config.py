@@ -126,8 +126,11 @@ class StorageConfig:
                                          note="any count 1 to 20 (LightNVR: 1 or 3)")
     mp4_directory_format: str = _opt("year_month_day",
                                      choices=("year_month_day", "year_month", "flat"))
-    mp4_segment_duration: int = _idle(900, "the segment length is each stream's "
-                                      "segment_duration", 5, 86400)
+    # new streams that do not give their own segment_duration take this one; 60 s (LightNVR's
+    # config default is 900, its API and UI give new streams 30) so footage shows up at once
+    mp4_segment_duration: int = _opt(60, 5, 86400, note=(
+        "the segment length of streams created without their own segment_duration; "
+        "default 60 (LightNVR: 900, while its API and UI give new streams 30)"))
     mp4_retention_days: int = _idle(30, "LightNVR reads it but never uses it; "
                                     "retention_days applies", 0, 36500)
     fsync_interval_seconds: float = _opt(5.0, 0, 3600, ours=True)

@@ -61,7 +61,7 @@ class StreamConfig:
     codec: str = ""
     priority: int = 5
     record: bool = True
-    segment_duration: int = 900
+    segment_duration: int = 60
     protocol: int = 0  # 0 = RTSP over TCP, 1 = UDP
     record_audio: bool = True
     detection_based_recording: bool = False

@@ -27,7 +27,7 @@ def test_defaults_are_the_c_projects() -> None:
     assert c.general.log_level == 2
     assert c.general.syslog_facility == "LOG_USER"
     assert c.storage.path == "/var/lib/lightnvr/recordings"
-    assert c.storage.retention_days == 30 and c.storage.mp4_segment_duration == 900
+    assert c.storage.retention_days == 30 and c.storage.mp4_segment_duration == 60
     assert c.storage.mp4_directory_format == "year_month_day"
     assert c.database.path == "/var/lib/lightnvr/lightnvr.db"
     assert c.database.backup_path == "/var/lib/lightnvr/backups"

@@ -92,7 +92,7 @@ NOT_IN_PARSER = {("api_detection", "confidence_threshold"), ("api_detection", "f
 # What this project does not act on (docs/compatibility.md says why for each).
 NOT_IMPLEMENTED = {
     "storage": {"record_mp4_directly", "mp4_path", "generate_thumbnails",
-                "mp4_segment_duration", "mp4_retention_days"},
+                "mp4_retention_days"},
     "database": {"post_backup_script"},
     "web": {"webrtc_disabled", "hls_disabled", "mse_disabled"},
     "api_detection": {"detection_threshold", "pre_detection_buffer", "post_detection_buffer",

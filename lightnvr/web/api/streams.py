@@ -242,6 +242,8 @@ class StreamsApi:
         refusal = demo_url_refusal(self.ctx, body)
         if refusal is not None:
             return refusal
+        if "segment_duration" not in body:  # the configured default, not the dataclass's
+            body = {**body, "segment_duration": self.ctx.config.storage.mp4_segment_duration}
         try:
             cfg = config_from_json(body, None)
         except InvalidStreamConfig as exc:
