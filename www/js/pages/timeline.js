@@ -389,7 +389,7 @@ export function TimelinePage({ query }) {
         aria-pressed=${Math.abs(view.span - s) < 1 ? 'true' : 'false'} data-zoom=${s} onClick=${() => zoomButton(s)}>${label}</button>`)}
       <button type="button" class="btn small" onClick=${() => pan(-1)} aria-label="Earlier" disabled=${view.start <= dayStart.getTime()}>◀</button>
       <button type="button" class="btn small" onClick=${() => pan(1)} aria-label="Later" disabled=${view.start + view.span * 1000 >= dayStart.getTime() + DAY * 1000}>▶</button>
-      <span class="muted small view-label">${fmtClock(new Date(view.start))} – ${fmtClock(new Date(view.start + view.span * 1000))}</span>
+      <span class="muted small view-label">${fmtClock(new Date(view.start))} – ${view.start + view.span * 1000 >= dayStart.getTime() + DAY * 1000 ? '24:00:00' : fmtClock(new Date(view.start + view.span * 1000))}</span>
     </div>
     ${streams && streams.length > 0 && html`<fieldset class="chips-select"><legend>Streams</legend>
       ${streams.map((s) => html`<label class=${'chip-check' + (chosen && chosen.includes(s.name) ? ' on' : '')}>
