@@ -44,7 +44,7 @@ from lightnvr.database.lightnvr_import_formats import is_lightnvr_hash, verify_l
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.trusted_devices import TrustedDevicesRepo
 from lightnvr.database.users import User, UsersRepo, ip_allowed
-from lightnvr.web.client import client_address
+from lightnvr.web.client import client_address, from_trusted_proxy
 from lightnvr.web.http import HTTPError, Principal, Request, Role
 from lightnvr.web.login_limiter import LoginRateLimiter
 
@@ -503,32 +503,40 @@ class Auth:
         if token:
             self.sessions.delete_by_token(token)
 
+    def _secure(self, req: Request) -> str:
+        return "; Secure" if is_https(req, self.web.trusted_proxy_cidrs) else ""
+
     def session_cookie(self, req: Request, token: str) -> str:
         """Set-Cookie value for a new session (Secure when served over TLS or a TLS proxy)."""
         age = self.web.auth_absolute_timeout_hours * 3600
         return (f"{SESSION_COOKIE}={token}; Path=/; Max-Age={age}; HttpOnly; SameSite=Strict"
-                + ("; Secure" if is_https(req) else ""))
+                + self._secure(req))
 
-    @staticmethod
-    def clear_cookie(req: Request) -> str:
+    def clear_cookie(self, req: Request) -> str:
+        """Set-Cookie value that ends the session cookie."""
         return (f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
-                + ("; Secure" if is_https(req) else ""))
+                + self._secure(req))
 
     def device_cookie(self, req: Request, token: str) -> str:
         """Set-Cookie value for a trusted device (LightNVR's name, lifetime and SameSite)."""
         age = self.web.trusted_device_days * 86400
         return (f"{DEVICE_COOKIE}={token}; Path=/; Max-Age={age}; HttpOnly; SameSite=Lax"
-                + ("; Secure" if is_https(req) else ""))
+                + self._secure(req))
 
-    @staticmethod
-    def clear_device_cookie(req: Request) -> str:
+    def clear_device_cookie(self, req: Request) -> str:
+        """Set-Cookie value that ends the trusted-device cookie."""
         return (f"{DEVICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
-                + ("; Secure" if is_https(req) else ""))
+                + self._secure(req))
 
 
-def is_https(req: Request) -> bool:
-    return (req.environ.get("wsgi.url_scheme") == "https"
-            or req.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower() == "https")
+def is_https(req: Request, trusted_proxy_cidrs: str) -> bool:
+    """The client reached us over TLS: our own TLS, or X-Forwarded-Proto "https" from a peer
+    inside `[web] trusted_proxy_cidrs` (anyone else could send the header, and a Secure cookie
+    over plain HTTP is a cookie the browser never sends back)."""
+    if req.environ.get("wsgi.url_scheme") == "https":
+        return True
+    proto = req.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return proto == "https" and from_trusted_proxy(req, trusted_proxy_cidrs)
 
 
 def session_token(req: Request) -> str | None:
