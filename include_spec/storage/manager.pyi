@@ -6,6 +6,7 @@ from typing import Any
 from lightnvr.core.clock import Clock
 from lightnvr.core.config import StorageConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
+from lightnvr.core.worker_thread import WorkerThread
 from lightnvr.database.manager import Database
 from lightnvr.storage.probe import ProbeResult
 
@@ -48,7 +49,7 @@ class SyncResult:
     errors: int
     skipped_live: int           # incomplete rows / files a running recorder is still writing
 
-class StorageManager:
+class StorageManager(WorkerThread):
     def __init__(self, config: StorageConfig, db: Database,
                  pause_recording: Callable[[str | None], None] | None = None,
                  heartbeats: HeartbeatRegistry | None = None,
@@ -56,8 +57,8 @@ class StorageManager:
                  probe: Callable[[str], ProbeResult | None] | None = None,   # default: storage.probe.probe_segment
                  statvfs: Callable[[str], Any] | None = None) -> None: ...   # default: os.statvfs (tests inject)
     def reconfigure(self, config: StorageConfig) -> None: ...   # new rules; ValueError if path differs
-    def start(self) -> None: ...                       # thread "storage"
-    def stop(self, timeout: float) -> None: ...
+    def start(self) -> bool: ...                       # thread "storage" (WorkerThread); False: running already
+    def stop(self, timeout: float) -> bool: ...
     def health(self) -> StorageHealth: ...
     def run_retention(self) -> RetentionResult: ...    # synchronous pass (API cleanup, tests)
     def request_retention(self) -> None: ...           # nudge the thread

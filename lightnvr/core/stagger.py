@@ -1,9 +1,9 @@
 """Staggered start-up: start registered items (streams) one at a time with a delay between them.
 
 Design: `run()` works in the caller's thread; `start()` runs the same loop in a thread named
-`stagger` so the main loop (and READY=1) need not wait for every stream. The delay is an
-`Event.wait`, so `stop()` ends it at once (the daemon's stop event within 0.1 s); items not
-yet started are reported by `pending()`.
+`stagger` (core.worker_thread) so the main loop (and READY=1) need not wait for every stream.
+The delay is an `Event.wait`, so `stop()` ends it at once (the daemon's stop event within 0.1
+s); items not yet started are reported by `pending()`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 
+from lightnvr.core.worker_thread import WorkerThread
+
 log = logging.getLogger(__name__)
 
 
-class StaggeredStarter:
+class StaggeredStarter(WorkerThread):
     """Start callables one at a time, `delay` seconds apart, until done or stopped."""
 
     delay: float
@@ -24,14 +26,14 @@ class StaggeredStarter:
     def __init__(self, delay: float, stop_event: threading.Event | None = None) -> None:
         if delay < 0:
             raise ValueError(f"stagger delay must be >= 0, got {delay}")
+        # not a daemon thread: interpreter exit waits for a start() in progress
+        super().__init__("stagger", daemon=False)
         self.delay = delay
-        self._stop = threading.Event()
         self._external = stop_event
         self._lock = threading.Lock()
         self._items: list[tuple[str, Callable[[], None]]] = []
         self._started: list[str] = []
         self._failed: list[str] = []
-        self._thread: threading.Thread | None = None
 
     def add(self, name: str, start: Callable[[], None]) -> None:
         """Queue `start` (called once, in order); may be called while running."""
@@ -80,25 +82,12 @@ class StaggeredStarter:
             self._stop.wait(min(left, 0.1) if self._external is not None else left)
         return True
 
-    def start(self) -> None:
-        """Run in the background thread `stagger`."""
-        def target() -> None:
-            log.debug("stagger thread started")
-            try:
-                self.run()
-            finally:
-                log.debug("stagger thread exiting")
-
-        self._thread = threading.Thread(target=target, name="stagger")
-        self._thread.start()
-
-    def stop(self, timeout: float) -> None:
-        """Stop starting further items and join the thread within `timeout`."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("stagger thread did not stop within %.1fs", timeout)
+    def _run(self) -> None:
+        log.debug("stagger thread started")
+        try:
+            self.run()
+        finally:
+            log.debug("stagger thread exiting")
 
     def started(self) -> list[str]:
         with self._lock:

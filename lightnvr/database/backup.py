@@ -4,7 +4,8 @@ Design: one thread, "db-backup" (``BackupThread``), wakes every ``backup_interva
 copies the live database into ``backup_path`` with the sqlite3 backup API (one read snapshot:
 recorders keep writing meanwhile), verifies the copy, renames it into place and keeps the
 newest ``backup_retention_count`` files. It is separate from the storage thread so a slow disk
-pass never delays backups and the other way round. ``stop(timeout)`` sets its event and joins.
+pass never delays backups and the other way round. ``stop(timeout)`` sets its event and joins
+(core.worker_thread).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import logging
 import os
 import re
 import sqlite3
-import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lightnvr.core.worker_thread import WorkerThread
 
 if TYPE_CHECKING:
     from lightnvr.core.clock import Clock
@@ -114,48 +116,40 @@ def _fsync_dir(path: str) -> None:
         os.close(fd)
 
 
-class BackupThread:
+class BackupThread(WorkerThread):
     """Thread "db-backup": ``db.backup()`` every ``interval_minutes`` (0 disables it)."""
 
     last_backup: str | None
     failures: int
 
-    def __init__(self, db: Database, interval_minutes: int, keep: int,
+    def __init__(self, db: Database, interval_minutes: float, keep: int,
                  dest_dir: str | None = None, heartbeats: HeartbeatRegistry | None = None,
                  clock: Clock | None = None) -> None:
+        super().__init__("db-backup")
         self._db = db
         self._period = interval_minutes * 60.0
         self._keep = keep
         self._dest = dest_dir
-        self._heartbeats = heartbeats
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        if heartbeats is not None:  # not critical: a late backup is no reason to restart
+            self.watch(heartbeats, max_age=self._period * 2 + 60, critical=False)
         self.last_backup: str | None = None
         self.failures = 0
 
-    def start(self) -> None:
+    @property
+    def period(self) -> float:
+        """Seconds between backups (0: disabled)."""
+        return self._period
+
+    def start(self) -> bool:
+        """Start thread "db-backup"; False (and no thread) when backups are disabled."""
         if self._period <= 0:
             log.info("database backups disabled (backup_interval_minutes = 0)")
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="db-backup", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("thread db-backup did not stop within %.1f s", timeout)
-            self._thread = None
+            return False
+        return super().start()
 
     def _run(self) -> None:
         log.info("thread db-backup started (every %.0f min, keep %d)", self._period / 60,
                  self._keep)
-        beat = None
-        if self._heartbeats is not None:
-            beat = self._heartbeats.register("db-backup", max_age=self._period * 2 + 60,
-                                             critical=False)
         try:
             while not self._stop.wait(self._period):
                 try:
@@ -163,11 +157,8 @@ class BackupThread:
                 except Exception:
                     self.failures += 1
                     log.error("database backup failed", exc_info=True)
-                if beat is not None:
-                    beat.beat()
+                self._beat()
         finally:
-            if self._heartbeats is not None:
-                self._heartbeats.unregister("db-backup")
             log.info("thread db-backup exiting")
 
 

@@ -1,8 +1,8 @@
 """Storage manager: disk heartbeat, retention, disk pressure, crash-safe deletion, FS<->DB sync.
 
-Design: one thread, "storage", owned by ``StorageManager`` (started by ``start()``, stopped by
-``stop(timeout)`` at shutdown priority PRIORITY_STORAGE). Its loop waits on one wake event
-with a timeout to the next due job:
+Design: one thread, "storage", owned by ``StorageManager`` (a core.worker_thread.WorkerThread:
+started by ``start()``, stopped by ``stop(timeout)`` at shutdown priority PRIORITY_STORAGE).
+Its loop waits on one wake event with a timeout to the next due job:
 
 - every ``heartbeat_interval_seconds``: ``statvfs`` of the storage path -> free bytes/percent
   and a level (NORMAL/WARNING/CRITICAL/EMERGENCY from ``pressure_*_pct``); under EMERGENCY or
@@ -30,6 +30,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.core.worker_thread import WorkerThread
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
@@ -41,7 +42,7 @@ from lightnvr.storage.sync import Reconciler, SyncResult
 
 if TYPE_CHECKING:
     from lightnvr.core.config import StorageConfig
-    from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+    from lightnvr.core.heartbeat import HeartbeatRegistry
 
 __all__ = ["RetentionResult", "StorageHealth", "StorageLevel", "StorageManager", "SyncResult"]
 
@@ -98,7 +99,7 @@ class RetentionResult:
     errors: int
 
 
-class StorageManager:
+class StorageManager(WorkerThread):
     """Keeps the storage path within its rules; see the module docstring for the thread."""
 
     def __init__(self, config: StorageConfig, db: Database,
@@ -107,6 +108,7 @@ class StorageManager:
                  clock: Clock | None = None,
                  probe: Callable[[str], ProbeResult | None] | None = None,
                  statvfs: Callable[[str], Any] | None = None) -> None:
+        super().__init__("storage")
         self.config = config
         self.root = os.path.abspath(config.path)
         self._db = db
@@ -115,16 +117,13 @@ class StorageManager:
         self._detections = DetectionsRepo(db)
         self._pause_cb = pause_recording
         self._heartbeats = heartbeats
-        self._beat: Heartbeat | None = None
         self._clock = clock or SYSTEM_CLOCK
         self._probe = probe or probe_segment
         self._statvfs = statvfs or os.statvfs
         self._pass_lock = threading.RLock()
         self._state_lock = threading.Lock()
-        self._stop = threading.Event()
         self._wake = threading.Event()
         self._retention_wanted = threading.Event()
-        self._thread: threading.Thread | None = None
         self._paused = False
         self._pause_reason: str | None = None
         self._last_retention_at: float | None = None
@@ -145,31 +144,18 @@ class StorageManager:
 
     # -- thread ---------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start thread "storage" (idempotent)."""
-        if self._thread is not None:
-            return
+    def start(self) -> bool:
+        """Start thread "storage" (idempotent: False when it runs already)."""
+        if self.is_alive():
+            return False
         os.makedirs(self.root, exist_ok=True)
         self._started_once = True
-        self._stop.clear()
         if self._heartbeats is not None:
-            self._beat = self._heartbeats.register(
-                "storage", max_age=3 * self.config.heartbeat_interval_seconds + 60)
-        self._thread = threading.Thread(target=self._run, name="storage", daemon=True)
-        self._thread.start()
+            self.watch(self._heartbeats, 3 * self.config.heartbeat_interval_seconds + 60)
+        return super().start()
 
-    def stop(self, timeout: float) -> None:
-        """Ask the thread to stop and join it within ``timeout`` seconds."""
-        self._stop.set()
+    def _wake_up(self) -> None:
         self._wake.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                log.error("thread storage did not stop within %.1f s", timeout)
-        if self._heartbeats is not None and self._beat is not None:
-            self._heartbeats.unregister("storage")
-            self._beat = None
 
     def _run(self) -> None:
         log.info("thread storage started (%s)", self.root)
@@ -186,7 +172,7 @@ class StorageManager:
                     self._retention_wanted.clear()
                     self._guarded("retention pass", self.run_retention)
                     next_ret = self._clock.monotonic() + ret_period
-                self._tick_beat()
+                self._beat()
                 self._wake.wait(max(0.0, min(next_hb, next_ret) - self._clock.monotonic()))
                 self._wake.clear()
         finally:
@@ -197,10 +183,6 @@ class StorageManager:
             fn()
         except Exception:
             log.error("storage: %s failed", what, exc_info=True)
-
-    def _tick_beat(self) -> None:
-        if self._beat is not None:
-            self._beat.beat()
 
     # -- measurements ---------------------------------------------------------------------------
 
@@ -257,10 +239,9 @@ class StorageManager:
     def _new_pass(self) -> RetentionPass:
         # only the storage thread's own passes end early at shutdown; an API caller's pass
         # (or one run after stop()) always completes
-        on_thread = threading.current_thread() is self._thread
         return RetentionPass(self._recordings, self._streams.list_with_deleted(), self.config,
                              self._clock.wall(), self._delete_row, self._free_pct,
-                             beat=self._tick_beat, stop=self._stop if on_thread else None)
+                             beat=self._beat, stop=self._stop if self.on_thread() else None)
 
     def _delete_row(self, rec: Any) -> int:
         return _delete(self._recordings, self.root, rec)

@@ -20,21 +20,23 @@ import threading
 import time
 from collections.abc import Callable
 
-from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
 from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
+from lightnvr.core.worker_thread import WorkerThread
 from lightnvr.video.packet import MediaPacket
 
 POLL_SECONDS = 0.1
 log = logging.getLogger(__name__)
 
 
-class ConsumerThread:
+class ConsumerThread(WorkerThread):
     """Lifecycle shared by the consumers of one stream's queue (recorder, live writer,
-    detector).
+    detector): a core.worker_thread.WorkerThread.
 
     A subclass sets `name`, `queue` and `THREAD_PREFIX` and implements `_run`; the thread is
-    named `<THREAD_PREFIX>:<name>`. `stop()` closes the queue (the loop drains it and ends),
-    wakes the poll sleep, and joins against the deadline.
+    named `<THREAD_PREFIX>:<name>`, and so is its heartbeat (`watch()`). `stop()` closes the
+    queue (the loop drains it and ends), wakes the poll sleep, and joins against the deadline.
+    A detector's heartbeat is not critical (a wedged decoder costs detection, not recording,
+    and must not get the daemon restarted).
     """
 
     THREAD_PREFIX = "consumer"
@@ -42,56 +44,16 @@ class ConsumerThread:
     queue: HandoffQueue[MediaPacket]
 
     def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
-        self._registry: HeartbeatRegistry | None = None
-        self._max_age = 0.0
-        self._critical = True
-        self._heartbeat: Heartbeat | None = None
+        super().__init__()
+        self._wake = self._stop  # the poll sleep of consume(): stop() ends it
         self.errors = 0  # items the thread failed to handle
 
     @property
     def thread_name(self) -> str:
         return f"{self.THREAD_PREFIX}:{self.name}"
 
-    def watch(self, registry: HeartbeatRegistry, max_age: float, critical: bool = True) -> None:
-        """Give the thread a heartbeat named like it, registered by `start()`. A critical one
-        stops the watchdog pings when stale; a detector's is not critical (a wedged decoder
-        costs detection, not recording, and must not get the daemon restarted)."""
-        self._registry, self._max_age, self._critical = registry, max_age, critical
-
-    def start(self) -> None:
-        if self._registry is not None:
-            self._heartbeat = self._registry.register(self.thread_name, self._max_age,
-                                                      self._critical)
-        self._thread = threading.Thread(target=self._main, name=self.thread_name, daemon=True)
-        self._thread.start()
-
-    def _main(self) -> None:
-        self._run()  # an exception leaves the heartbeat registered: it goes stale
-        if self._registry is not None:
-            self._registry.unregister(self.thread_name, self._heartbeat)
-
-    def _beat(self) -> None:
-        hb = self._heartbeat
-        if hb is not None:
-            hb.beat()
-
-    def stop(self, timeout: float) -> bool:
-        """Close the queue, let the thread finish what it holds; False if it overran."""
+    def _wake_up(self) -> None:
         self.queue.close()
-        self._wake.set()
-        if self._thread is None:
-            return True
-        self._thread.join(max(0.0, timeout))
-        if self._thread.is_alive():
-            log.warning("%s:%s did not stop within %.1f s", self.THREAD_PREFIX, self.name,
-                        timeout)
-            return False
-        return True
-
-    def is_alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _count_error(self, what: str) -> int:
         """One more item that failed (call from an `except`): logged with its traceback the
@@ -102,9 +64,6 @@ class ConsumerThread:
             log.warning("%s: %s (error %d)", self.thread_name, what, self.errors,
                         exc_info=True)
         return self.errors
-
-    def _run(self) -> None:
-        raise NotImplementedError
 
 
 def _nothing() -> None:

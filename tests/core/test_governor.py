@@ -194,9 +194,8 @@ def test_thread_gives_freed_heap_back_every_few_seconds() -> None:
         libc.free(b)
     assert trim_malloc() is True  # glibc had free heap to give back, and did
     trims: list[float] = []
-    g = MemoryGovernor(LIMITS, Readings(), period=0.01)
+    g = MemoryGovernor(LIMITS, Readings(), period=0.01, trim=lambda: trims.append(1.0))
     g.trim_every = 0.02
-    g._trim = lambda: trims.append(1.0)
     g.start()
     try:
         assert wait_until(lambda: len(trims) >= 2, 10)

@@ -119,9 +119,10 @@ def test_corrupted_database_without_backup_starts_empty(tmp_path: Path) -> None:
 
 def test_backup_thread_runs_and_stops_within_deadline(testdb: TestDb) -> None:
     before = threading.active_count()
-    bt = BackupThread(testdb.db, interval_minutes=1, keep=2,
+    # a minute is the config's floor; the test runs the same loop every 0.05 s
+    bt = BackupThread(testdb.db, interval_minutes=0.05 / 60, keep=2,
                       dest_dir=str(testdb.base / "bt"))
-    bt._period = 0.05  # a minute is the config's floor; the test runs the same loop faster
+    assert bt.period == pytest.approx(0.05)
     bt.start()
     assert any(t.name == "db-backup" for t in threading.enumerate())
     wait_until(lambda: len(list_backups(str(testdb.base / "bt"))) >= 2, 10, step=0.02)

@@ -5,6 +5,7 @@ from typing import Any
 from lightnvr.core.config import MemoryConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.handoff import HandoffQueue
+from lightnvr.core.worker_thread import WorkerThread
 
 class PressureLevel(IntEnum):
     NORMAL = 0
@@ -33,9 +34,10 @@ class MemoryLimits:
 
 def read_process_memory() -> MemoryReading: ...   # psutil: this process's RSS, system available
 
-class MemoryGovernor:
+class MemoryGovernor(WorkerThread):
     def __init__(self, limits: MemoryLimits, read: Callable[[], MemoryReading] | None = None,
-                 period: float = 1.0, heartbeats: HeartbeatRegistry | None = None) -> None: ...
+                 period: float = 1.0, heartbeats: HeartbeatRegistry | None = None,
+                 trim: Callable[[], object] = ...) -> None: ...   # trim: arena.trim_malloc
     def register_queue(self, queue: HandoffQueue[Any], role: QueueRole) -> None: ...
     def unregister_queue(self, queue: HandoffQueue[Any]) -> None: ...
     def evaluate(self, reading: MemoryReading) -> PressureLevel: ...  # pure; used by the loop and tests
@@ -45,5 +47,5 @@ class MemoryGovernor:
     def level(self) -> PressureLevel: ...
     @property
     def last_reading(self) -> MemoryReading | None: ...
-    def start(self) -> None: ...          # thread "governor"
-    def stop(self, timeout: float) -> None: ...
+    def start(self) -> bool: ...          # thread "governor" (WorkerThread), heartbeat "governor"
+    def stop(self, timeout: float) -> bool: ...

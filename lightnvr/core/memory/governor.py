@@ -1,13 +1,14 @@
 """Memory governor: memory readings -> NORMAL/PRESSURE/CRITICAL -> drop levels of the queues.
 
-Design: one thread, `governor`, runs `tick()` every `period` seconds (an `Event.wait` loop,
-stopped by `stop()`): read (psutil by default; tests inject a reading source), evaluate against
-`MemoryLimits`, apply hysteresis, and push a `DropLevel` to every registered queue by its
-role. The level rises at once but falls one step only after `recover_ticks` consecutive
-readings that are below the current level even with a `margin` of headroom, so it does not
-flap around a threshold. Recording queues are never throttled by level (their bounded
-capacity drops whole GOPs instead); live and detection queues go KEY_ONLY under PRESSURE and
-ALL under CRITICAL. The governor beats a heartbeat "governor" each tick when given a registry.
+Design: one thread, `governor` (core.worker_thread), runs `tick()` every `period` seconds (an
+`Event.wait` loop, stopped by `stop()`): read (psutil by default; tests inject a reading
+source), evaluate against `MemoryLimits`, apply hysteresis, and push a `DropLevel` to every
+registered queue by its role. The level rises at once but falls one step only after
+`recover_ticks` consecutive readings that are below the current level even with a `margin` of
+headroom, so it does not flap around a threshold. Recording queues are never throttled by level
+(their bounded capacity drops whole GOPs instead); live and detection queues go KEY_ONLY under
+PRESSURE and ALL under CRITICAL. The governor beats a heartbeat "governor" each tick when given
+a registry.
 Lock order: governor lock, then a queue's lock (apply() calls set_drop_level under ours).
 """
 
@@ -24,10 +25,11 @@ from typing import Any
 import psutil
 
 from lightnvr.core.config import MemoryConfig
-from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.arena import trim_malloc
 from lightnvr.core.memory.cgroup import read_cgroup_memory
 from lightnvr.core.memory.handoff import DropLevel, HandoffQueue
+from lightnvr.core.worker_thread import WorkerThread
 
 log = logging.getLogger(__name__)
 _MB = 1024 * 1024
@@ -108,29 +110,29 @@ def _level_for(limits: MemoryLimits, r: MemoryReading, margin: float) -> Pressur
     return PressureLevel.NORMAL
 
 
-class MemoryGovernor:
+class MemoryGovernor(WorkerThread):
     """Watches memory and sets the drop level of registered queues."""
 
     def __init__(self, limits: MemoryLimits, read: Callable[[], MemoryReading] | None = None,
-                 period: float = 1.0, heartbeats: HeartbeatRegistry | None = None) -> None:
+                 period: float = 1.0, heartbeats: HeartbeatRegistry | None = None,
+                 trim: Callable[[], object] = trim_malloc) -> None:
+        # not a daemon thread: the shutdown coordinator stops it in order
+        super().__init__("governor", daemon=False)
         self.limits = limits
         self._read = read or read_process_memory
         self.period = period
         self.margin = 0.1
         self.recover_ticks = 3
         self._heartbeats = heartbeats
-        self._heartbeat: Heartbeat | None = None
         self._lock = threading.Lock()
         self._queues: dict[int, tuple[HandoffQueue[Any], QueueRole]] = {}
         self._level = PressureLevel.NORMAL
         self._below = 0
         self._last: MemoryReading | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         # Freed heap back to the OS every `trim_every` seconds from this thread (arena.py):
-        # without it an idle daemon keeps its start-up's garbage resident.
+        # without it an idle daemon keeps its start-up's garbage resident. Tests pass `trim`.
         self.trim_every = 10.0
-        self._trim: Callable[[], object] = trim_malloc
+        self._trim = trim
 
     def register_queue(self, queue: HandoffQueue[Any], role: QueueRole) -> None:
         """Track `queue`; it gets the drop level of the current pressure level at once."""
@@ -183,8 +185,7 @@ class MemoryGovernor:
             self._below = 0
             new = current
         self.apply(new)
-        if self._heartbeat is not None:
-            self._heartbeat.beat()
+        self._beat()
         return new
 
     @property
@@ -195,15 +196,14 @@ class MemoryGovernor:
     def last_reading(self) -> MemoryReading | None:
         return self._last
 
-    def start(self) -> None:
-        """Start the `governor` thread (one tick immediately, then every `period`)."""
-        if self._heartbeats is not None:
-            self._heartbeat = self._heartbeats.register("governor", max(5.0, self.period * 5))
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="governor")
-        self._thread.start()
+    def start(self) -> bool:
+        """Start the `governor` thread (one tick immediately, then every `period`); False if
+        it is running already."""
+        if self._heartbeats is not None:  # max_age follows a `period` changed after __init__
+            self.watch(self._heartbeats, max(5.0, self.period * 5))
+        return super().start()
 
-    def _loop(self) -> None:
+    def _run(self) -> None:
         log.info("governor thread started (period %.1fs)", self.period)
         next_trim = time.monotonic() + self.trim_every
         while True:
@@ -217,15 +217,3 @@ class MemoryGovernor:
             if self._stop.wait(self.period):
                 break
         log.info("governor thread exiting")
-
-    def stop(self, timeout: float) -> None:
-        """Stop the thread within `timeout` seconds and drop its heartbeat."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("governor thread did not stop within %.1fs", timeout)
-            self._thread = None
-        if self._heartbeats is not None and self._heartbeat is not None:
-            self._heartbeats.unregister("governor")
-            self._heartbeat = None

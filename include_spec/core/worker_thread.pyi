@@ -1,0 +1,13 @@
+# Stoppable-thread base (lightnvr/core/worker_thread.py): named thread, stop event, deadline join, heartbeat.
+from lightnvr.core.heartbeat import HeartbeatRegistry
+
+class WorkerThread:
+    def __init__(self, thread_name: str = "", daemon: bool = True) -> None: ...
+    @property
+    def thread_name(self) -> str: ...    # also the heartbeat's name
+    def watch(self, registry: HeartbeatRegistry, max_age: float, critical: bool = True) -> None: ...
+    def start(self) -> bool: ...         # False: already running (one thread, never two)
+    def stop(self, timeout: float) -> bool: ...   # set, wake, join; False (logged) = overran
+    def join(self, timeout: float) -> bool: ...
+    def is_alive(self) -> bool: ...
+    def on_thread(self) -> bool: ...     # the caller is this thread
