@@ -18,6 +18,7 @@ from collections import deque
 
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import wants_motion_detector
+from lightnvr.video.detection.objects import wants_object_detector
 from lightnvr.video.packet import MediaPacket
 
 # 5 s at ~12 Mbit/s. Slabs held here are outside the handoff queues; past the pool's budget
@@ -28,14 +29,15 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 def pre_event_seconds(config: StreamConfig) -> float:
     """How much a detection clip keeps from before its trigger (0: no pre-event buffer).
 
-    `pre_detection_buffer` seconds, plus one `detection_interval` when the built-in motion
-    detector triggers: it looks at one frame per interval, so the motion it reports may have
-    begun up to an interval earlier, and the clip must still start `pre_detection_buffer`
-    seconds before the motion itself.
+    `pre_detection_buffer` seconds, plus one `detection_interval` when a detector of ours
+    triggers (the built-in motion detector, a model or the detection API): it looks at one
+    frame per interval, so what it reports may have appeared up to an interval earlier, and
+    the clip must still start `pre_detection_buffer` seconds before that.
     """
     if not config.detection_based_recording:
         return 0.0
-    extra = config.detection_interval if wants_motion_detector(config) else 0
+    sampled = wants_motion_detector(config) or wants_object_detector(config)
+    extra = config.detection_interval if sampled else 0
     return float(config.pre_detection_buffer + extra)
 
 

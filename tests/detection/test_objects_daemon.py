@@ -5,15 +5,18 @@ One daemon watches the `objects264` mount (a white ball moving in the right half
 picture) with five streams for one observation window:
 
 - `obj`: the in-process ONNX model `ball.onnx`, detection-based recording only (pre 3 s,
-  post 2 s). The model is switched on only once the stream has run a while, so the clip's
-  pre-buffer can be checked;
-- `zoned`: the same, with an include zone over the LEFT half - the ball is never there;
+  post 2 s, one look every OBJ_INTERVAL s). Its detection schedule opens only once the
+  stream has run a while (the recorder has filled its pre-buffer, which is longer with a
+  detector than without), so the clip's pre-buffer can be checked;
+- `zoned`: the same, with an include zone over the LEFT half - the ball is never there (its
+  model is switched on at the same time);
 - `api`: `detection_model = api-detection` with the stream's own `detection_api_url` (the
   test's detection service, object_service.py, with credentials in the URL) before
   `[api_detection] url` (a dead address), continuous recording in 4 s segments; the service
   is stopped for a while in the middle of the window and started again;
 - `broken`: a corrupt model file, continuous recording;
-- `lite`: a `.tflite` model (no LiteRT installed here: a missing runtime);
+- `lite`: `ball.tflite`, the same model as a uint8-quantised `.tflite` run by LiteRT
+  (tflite_models.py); a corrupt `.tflite` is only listed;
 - `classes`: `ball.onnx` with LightNVR's class filter including only person and car.
 
 The tests then read what a user would: stream status, GET /api/detection/models, the event
@@ -38,6 +41,7 @@ import pytest
 
 from tests.detection.object_models import LABEL, build, build_wrong_layout
 from tests.detection.object_service import DetectionService
+from tests.detection.tflite_models import build_tflite
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.fixtures.wait import wait_until
@@ -47,6 +51,10 @@ pytestmark = [pytest.mark.camera, pytest.mark.slow]
 MOUNT = "objects264"
 SECRET = "pw-Secret-9"  # the detection service's password: never in a log or an answer
 INTERVAL = 1
+# obj's interval: longer than the camera's 2 s GOP plus the check's slack, so a clip with only
+# pre_detection_buffer (without the interval) cannot pass the pre-buffer check by GOP rounding
+OBJ_INTERVAL = 4
+CLOSED = "0" * 168  # a weekly detection schedule that never looks
 PRE = 3
 POST = 2
 SEGMENT = 4
@@ -61,7 +69,7 @@ DETECT = {"detection_based_recording": True, "detection_interval": INTERVAL,
 class Observed:
     daemon: DaemonProcess
     service: DetectionService
-    switched: float            # when obj and zoned got their model
+    switched: float            # when obj and zoned began to look
     down: tuple[float, float]  # the service's outage
     segments: tuple[int, int]  # api's segments_written when the service stopped / came back
     down_status: dict[str, Any]  # GET /api/streams/api's detection while the service was down
@@ -98,7 +106,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
     build(models / "ball.onnx")
     build_wrong_layout(models / "mean.onnx")
     (models / "corrupt.onnx").write_bytes(b"\x08\x07garbage, not a model" * 20)
-    (models / "ball.tflite").write_bytes(b"TFL3" + bytes(300))
+    build_tflite(models / "ball.tflite", "uint8")
+    (models / "corrupt.tflite").write_bytes(b"TFL3" + bytes(300))
     service = DetectionService().start()
     d = start_daemon(base / "d", {"models": {"path": models}, "api_detection": {
         "url": "http://127.0.0.1:9/nothing-listens-here", "backend": "tflite"}})
@@ -107,7 +116,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         url = rtsp_camera.url(MOUNT)
         streams = {
             # excluding another class keeps the ball
-            "obj": {**DETECT, "detection_model": "", "record": False,
+            "obj": {**DETECT, "detection_model": "ball.onnx", "record": False,
+                    "detection_interval": OBJ_INTERVAL, "detection_schedule": CLOSED,
                     "detection_object_filter": "exclude", "detection_object_filter_list": "car"},
             "classes": {**DETECT, "detection_model": "ball.onnx", "record": False,
                         "detection_object_filter": "include",
@@ -129,15 +139,16 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
              "type": "include"}]})
         assert status in (200, 201), reply
         # the recorders have been filling their pre-buffers; now the model looks
-        wait_until(lambda: False, PRE + 2.0, step=0.5)
+        wait_until(lambda: False, PRE + OBJ_INTERVAL + 2.0, step=0.5)
         switched = time.time()
-        for name in ("obj", "zoned"):
-            status, reply = d.call("PUT", f"/api/streams/{name}",
-                                   {"detection_model": "ball.onnx"})
+        for name, change in (("obj", {"detection_schedule": "1" * len(CLOSED)}),
+                             ("zoned", {"detection_model": "ball.onnx"})):
+            status, reply = d.call("PUT", f"/api/streams/{name}", change)
             assert status == 200, reply
         wait_until(lambda: _detected_since(d, "obj", switched)
-                   and _detected_since(d, "api", switched), 30,
-                   what="detections of obj and api")
+                   and _detected_since(d, "api", switched)
+                   and _detected_since(d, "lite", switched), 30,
+                   what="detections of obj, api and lite")
         live = d.json("/api/detection/results/obj")
         service.stop()
         down_from = time.time()
@@ -198,8 +209,9 @@ def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed)
 
 def test_detection_clip_has_its_pre_buffer_and_linked_rows(observed: Observed) -> None:
     """Detection-based recording: the first detection starts a `detection` clip that begins
-    at least pre_detection_buffer s before it (the recorder's GOP buffer) and decodes; every
-    detection row names the clip that holds it."""
+    at least pre_detection_buffer s plus one detection interval before it (the model looks
+    once per interval, so the object may have appeared that much earlier; the recorder's GOP
+    buffer) and decodes; every detection row names the clip that holds it."""
     rows = observed.detections["obj"]
     recs = [r for r in observed.recordings["obj"] if r["is_complete"]]
     assert recs and all(r["trigger_type"] == "detection" for r in recs)
@@ -210,7 +222,10 @@ def test_detection_clip_has_its_pre_buffer_and_linked_rows(observed: Observed) -
     # slower than the wall clock, so only "before" is compared, never "within")
     first = rows[0]
     clip = by_id[first["recording_id"]]
-    assert clip["start_time"] <= first["timestamp"] - PRE + 0.5, (dict(first), dict(clip))
+    # 1 s of slack for the detector's lag behind the recorder (less than OBJ_INTERVAL minus
+    # the 2 s GOP, so pre_detection_buffer alone fails)
+    assert clip["start_time"] <= first["timestamp"] - PRE - OBJ_INTERVAL + 1.0, \
+        (dict(first), dict(clip))
     with av.open(str(observed.daemon.base / "rec" / clip["file_path"])) as c:
         assert sum(1 for _ in c.decode(video=0)) >= (clip["end_time"] - clip["start_time"]) * 10
 
@@ -296,17 +311,35 @@ def test_unusable_models_are_reported_and_nothing_else_stops(observed: Observed)
     assert broken["detection"]["state"] == "error"
     assert "corrupt.onnx cannot be loaded" in broken["detection"]["error"]
     assert len([r for r in observed.recordings["broken"] if r["is_complete"]]) >= 3
-    lite = observed.status["lite"]["detection"]
-    assert lite["state"] == "error"
-    if importlib.util.find_spec("ai_edge_litert") is None:
-        assert "ai-edge-litert" in lite["error"]
     listed = {m["id"]: m for m in observed.models["models"]}
     assert {"motion", "api-detection", "ball.onnx", "mean.onnx", "corrupt.onnx",
-            "ball.tflite"} <= set(listed)
+            "ball.tflite", "corrupt.tflite"} <= set(listed)
     ball = listed["ball.onnx"]
     assert (ball["supported"], ball["input_width"], ball["input_height"], ball["layout"],
             ball["labels"]) == (True, 128, 128, "end2end", ["ball", "other"])
     assert listed["mean.onnx"]["supported"] is False
     assert "output layout not supported" in listed["mean.onnx"]["unsupported_reason"]
     assert "cannot be loaded" in listed["corrupt.onnx"]["unsupported_reason"]
-    assert listed["ball.tflite"]["supported"] is False
+    assert listed["corrupt.tflite"]["supported"] is False
+    reason = listed["corrupt.tflite"]["unsupported_reason"]
+    assert ("ai-edge-litert" if importlib.util.find_spec("ai_edge_litert") is None
+            else "cannot be loaded") in reason, reason
+
+
+def test_tflite_model_detects_the_object_in_the_daemon(observed: Observed) -> None:
+    """A uint8-quantised `.tflite` model run by LiteRT in the daemon: detections with the
+    labels file's label and a box in the right half (where the ball moves); the models
+    list describes it."""
+    pytest.importorskip("ai_edge_litert")
+    lite = observed.status["lite"]["detection"]
+    assert lite["state"] == "running" and lite["error"] == "", lite
+    rows = observed.detections["lite"]
+    assert rows, observed.daemon.log_tail()
+    for r in rows:
+        assert r["label"] == LABEL
+        assert r["confidence"] == pytest.approx(0.9, abs=0.01)
+        cx = r["x"] + r["width"] / 2
+        assert cx > 0.5 and 0 < r["width"] < 0.5 and 0 < r["height"] < 0.5, dict(r)
+    m = {x["id"]: x for x in observed.models["models"]}["ball.tflite"]
+    assert (m["supported"], m["input_width"], m["layout"], m["labels"][0]) == \
+        (True, 64, "end2end", LABEL)
