@@ -67,9 +67,18 @@ export function LoginPage() {
   const [totpToken, setTotpToken] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(store.sessionError || null);
+  // The server's login rules: forced MFA (the code goes with the password) and trusted devices.
+  const [cfg, setCfg] = useState({});
+  const [remember, setRemember] = useState(false);
   const codeRef = useRef(null);
   useEffect(() => { document.title = 'Sign in · LightNVR'; }, []);
+  useEffect(() => { get('/api/auth/login/config').then((c) => c && setCfg(c), () => {}); }, []);
   useEffect(() => { if (totpToken && codeRef.current) codeRef.current.focus(); }, [totpToken]);
+
+  // Remembering a browser only skips a TOTP code, so the box appears where a code is asked:
+  // the second step, or the password form when the server wants the code with the password.
+  const forced = !!cfg.force_mfa_on_login && !totpToken;
+  const rememberShown = !!cfg.remember_device_enabled && (!!totpToken || forced);
 
   const finish = async (res) => {
     const mustChange = !!(res && (res.password_change_required || res.must_change_password));
@@ -83,14 +92,18 @@ export function LoginPage() {
     setError(null);
     try {
       if (!totpToken) {
-        const res = await post('/api/auth/login', { username, password });
+        const body = { username, password };
+        if (cfg.force_mfa_on_login && code.trim()) body.totp_code = code.trim();
+        if (rememberShown) body.remember_device = remember;
+        const res = await post('/api/auth/login', body);
         if (res && (res.totp_required || res.requires_totp)) {
           setTotpToken(res.totp_token || res.token || '');
         } else {
           await finish(res);
         }
       } else {
-        const res = await post('/api/auth/login/totp', { totp_token: totpToken, code: code.trim() });
+        const res = await post('/api/auth/login/totp', {
+          totp_token: totpToken, code: code.trim(), remember_device: rememberShown && remember });
         await finish(res);
       }
     } catch (err) {
@@ -100,6 +113,10 @@ export function LoginPage() {
     }
   };
 
+  const days = cfg.trusted_device_days;
+  const rememberBox = rememberShown && html`<label class="row"><input type="checkbox"
+      name="remember_device" checked=${remember} onChange=${(e) => setRemember(e.currentTarget.checked)} />
+    Remember this device for ${days} ${days === 1 ? 'day' : 'days'}</label>`;
   return html`<${Card} title=${totpToken ? 'Two-factor code' : 'Sign in'}
       subtitle=${totpToken ? 'Enter the 6-digit code from your authenticator app.' : (store.sessionExpired ? 'Your session expired. Sign in to continue where you were.' : 'Network video recorder')}>
     <form onSubmit=${submit} class="stack" novalidate>
@@ -109,10 +126,14 @@ export function LoginPage() {
           required value=${username} onInput=${(e) => setUsername(e.currentTarget.value)} autofocus />`}<//>
         <${Field} label="Password">${(id) => html`<input id=${id} name="password" type="password"
           autocomplete="current-password" required value=${password}
-          onInput=${(e) => setPassword(e.currentTarget.value)} />`}<//>`
+          onInput=${(e) => setPassword(e.currentTarget.value)} />`}<//>
+        ${forced && html`<${Field} label="Authentication code" hint="If your account uses two-factor sign-in: the 6-digit code from your app">${(id, d) => html`<input
+          id=${id} name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6"
+          aria-describedby=${d} value=${code} onInput=${(e) => setCode(e.currentTarget.value)} />`}<//>`}`
       : html`<${Field} label="Authentication code">${(id) => html`<input id=${id} name="code" ref=${codeRef}
           inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required
           value=${code} onInput=${(e) => setCode(e.currentTarget.value)} />`}<//>`}
+      ${rememberBox}
       <button type="submit" class="btn primary block" disabled=${busy}>
         ${busy ? 'Signing in…' : totpToken ? 'Verify' : 'Sign in'}</button>
       ${totpToken && html`<button type="button" class="btn ghost block" onClick=${() => { setTotpToken(null); setCode(''); }}>Back</button>`}

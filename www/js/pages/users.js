@@ -96,6 +96,37 @@ function TotpCard({ user }) {
   </div>`;
 }
 
+// Browsers that skip the TOTP code at sign-in (`remember_device`); the server says which one
+// is this browser (its trusted_device cookie is HttpOnly, so the page cannot tell by itself).
+function TrustedDevicesCard() {
+  const [devices, setDevices] = useState(null);
+  const [error, setError] = useState(null);
+  const load = async () => {
+    try { setDevices((await get('/api/auth/trusted-devices')).trusted_devices || []); } catch (err) { setError(err); }
+  };
+  useEffect(() => { load(); }, []);
+  const forget = async (d) => {
+    setError(null);
+    try {
+      await del(`/api/auth/trusted-devices/${d.id}`);
+      toast(d.current ? 'This browser will ask for a code at the next sign-in' : 'Device forgotten', 'ok');
+      load();
+    } catch (err) { setError(err); }
+  };
+  return html`<div class="card" data-testid="trusted-devices">
+    <h2>Trusted devices</h2>
+    <${ErrorBox} error=${error} />
+    ${devices === null ? (!error && html`<${Spinner} />`)
+    : devices.length === 0 ? html`<p class="muted">No device skips the two-factor code. Tick “Remember this device” when you sign in with a code.</p>`
+    : html`<ul class="plain-list">${devices.map((d) => html`<li class="row" data-device=${d.id}>
+        <span class="grow"><strong>${d.current ? 'This browser' : 'Another browser'}</strong>
+          <small class="muted block">${[d.user_agent, d.ip_address].filter(Boolean).join(' · ')}</small>
+          <small class="muted block">Trusted until ${fmtTime(d.expires_at)}</small></span>
+        <button type="button" class="btn ghost" onClick=${() => forget(d)}
+          aria-label=${`Forget ${d.current ? 'this browser' : 'device ' + d.id}`}>Forget</button></li>`)}</ul>`}
+  </div>`;
+}
+
 function AddUser({ onClose, onDone }) {
   const [f, setF] = useState({ username: '', password: '', role: 1, email: '' });
   const [errors, setErrors] = useState({});
@@ -232,6 +263,7 @@ export function UsersPage({ user }) {
         <p class="muted">Signed in as <strong>${user.username}</strong> (${user.role}).</p>
         <${PasswordForm} userId=${user.id} onDone=${() => toast('Password changed', 'ok')} /></div>
       <${TotpCard} user=${user} />
+      <${TrustedDevicesCard} />
     </div>
     ${isAdmin(user) && html`<${UserAdmin} me=${user} />`}
   </section>`;
