@@ -12,7 +12,11 @@ from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import LiveMotion
 from lightnvr.video.detection.engine import ModelInfo
+from lightnvr.video.detection.slot import DetectorSlot
+from lightnvr.video.live import LiveWriter
 from lightnvr.video.live_mse import LiveSubscription
+from lightnvr.video.reader import StreamReader
+from lightnvr.video.recorder import Recorder
 
 MOTION_EVENT_DETAIL: str  # NvrEvent.detail of the built-in motion detector's DETECTION events
 OBJECT_EVENT_DETAIL: str  # NvrEvent.detail of object detectors' DETECTION events (boxes, labels)
@@ -90,6 +94,12 @@ class ProbeResult:
     fps: float
     audio_codec: str
 
+class StreamPipeline:                # a snapshot of one stream's threads (None: not running)
+    reader: StreamReader | None      # compare with a later snapshot by identity: restarted?
+    recorder: Recorder | None
+    live: LiveWriter | None
+    detector: DetectorSlot | None
+
 class StreamManager:
     def __init__(self, settings: VideoSettings, pool: BufferPool, recordings: RecordingsStore,
                  governor: MemoryGovernor | None = None,
@@ -101,6 +111,7 @@ class StreamManager:
     def remove(self, name: str) -> None: ...
     def names(self) -> list[str]: ...
     def configs(self) -> list[StreamConfig]: ...        # sorted by name (go2rtc follows it)
+    def pipeline(self, name: str) -> StreamPipeline | None: ...   # None: unknown stream
     def status(self, name: str) -> StreamStatus | None: ...
     def statuses(self) -> list[StreamStatus]: ...
     def snapshot_jpeg(self, name: str) -> bytes | None: ...   # latest keyframe decoded, cached ~1 s

@@ -155,6 +155,15 @@ class Recorder(ConsumerThread):
         if seg is not None:  # the open segment too ends at its next keyframe past the new length
             seg.cut_ticks = int(config.segment_duration / seg.time_base)
 
+    def prebuffer_seconds(self) -> float:
+        """How far back the next detection clip starts (any thread; event_recording.py)."""
+        return self._prebuffer.seconds
+
+    def prebuffered_bytes(self) -> int:
+        """Bytes held for the next detection clip now (any thread; 0 while memory is CRITICAL
+        or nothing waits for an event)."""
+        return self._prebuffer.bytes
+
     @property
     def recording(self) -> bool:
         # True until a finishing segment's row is complete (_finish), so a caller that sees

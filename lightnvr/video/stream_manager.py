@@ -70,7 +70,7 @@ from lightnvr.video.source import PermanentSourceError, describe_error, open_sou
 from lightnvr.video.states import StreamState
 
 __all__ = ["MOTION_EVENT_DETAIL", "OBJECT_EVENT_DETAIL", "ProbeResult", "StreamManager",
-           "StreamState", "StreamStatus", "VideoSettings"]
+           "StreamPipeline", "StreamState", "StreamStatus", "VideoSettings"]
 
 MOTION_EVENT_DETAIL = "motion detector"  # NvrEvent.detail of the built-in detector's events
 OBJECT_EVENT_DETAIL = "object detector"  # NvrEvent.detail of object detectors' events
@@ -141,6 +141,17 @@ class ProbeResult:
     height: int = 0
     fps: float = 0.0
     audio_codec: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPipeline:
+    """The threads one stream runs at the moment of the call (None: not running). A snapshot:
+    compare it with a later one by identity to see whether a thread was restarted."""
+
+    reader: StreamReader | None
+    recorder: Recorder | None
+    live: LiveWriter | None
+    detector: DetectorSlot | None
 
 
 @dataclass(slots=True)
@@ -229,6 +240,13 @@ class StreamManager:
     def names(self) -> list[str]:
         with self._lock:
             return sorted(self._streams)
+
+    def pipeline(self, name: str) -> StreamPipeline | None:
+        """The threads stream `name` runs now (None: unknown stream); for status and tests."""
+        with self._lock:
+            e = self._streams.get(name)
+            return None if e is None else StreamPipeline(e.reader, e.recorder, e.live,
+                                                         e.detector)
 
     def configs(self) -> list[StreamConfig]:
         """Every managed stream's current configuration, sorted by name (go2rtc follows it)."""

@@ -167,7 +167,7 @@ def test_state_events_become_retained_state_topics() -> None:
     rec = msgs["site/n1/recordings/cam_1"]
     assert not rec.retain and orjson.loads(rec.payload)["event"] == "started"
     # A reconnect restores the state first: the level and the stream's status again.
-    restored = {m.topic for m in service._connect_state()}
+    restored = {m.topic for m in service.connect_state()}
     assert {"site/n1/storage/pressure", "site/n1/streams/cam_1/status"} <= restored
 
 

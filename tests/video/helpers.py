@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor
 from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened
@@ -80,19 +81,20 @@ class SqliteStore:
 
 
 def make_manager(tmp: Path, store: RecordingsStore | None = None,
-                 governor: MemoryGovernor | None = None, **overrides: object
+                 governor: MemoryGovernor | None = None,
+                 heartbeats: HeartbeatRegistry | None = None, **overrides: object
                  ) -> tuple[StreamManager, SqliteStore, BufferPool]:
     """A StreamManager recording under `tmp` into a real SQLite store (`store` replaces the
     store the recorders are handed, e.g. one that stalls; the returned SqliteStore is then
-    still a fresh, unused one)."""
+    still a fresh, unused one); `overrides` are VideoSettings fields."""
     sqlite_store = SqliteStore(tmp, str(tmp / "rec"))
     settings = VideoSettings(storage_path=str(tmp / "rec"), hls_path=str(tmp / "hls"),
                              stagger_seconds=0.0, fsync_interval_seconds=2.0)
     for k, v in overrides.items():
         setattr(settings, k, v)
     pool = BufferPool.from_budget(32 * 1024 * 1024)
-    return (StreamManager(settings, pool, store or sqlite_store, governor=governor),
-            sqlite_store, pool)
+    return (StreamManager(settings, pool, store or sqlite_store, governor=governor,
+                          heartbeats=heartbeats), sqlite_store, pool)
 
 
 VIDEO_THREAD_PREFIXES = ("reader:", "recorder:", "live:", "stagger")

@@ -29,7 +29,8 @@ def main(argv: list[str]) -> int:
     mgr.start([StreamConfig("k", url, segment_duration=900, streaming_enabled=False)])
     def recording_path() -> str | None:
         st = mgr.status("k")
-        rec = mgr._streams["k"].recorder
+        threads = mgr.pipeline("k")
+        rec = threads.recorder if threads is not None else None
         if st is not None and st.recording and rec is not None and rec.current_path:
             return str(rec.current_path)
         return None

@@ -1,4 +1,4 @@
-"""ConsumerThread._count_error: the one place consumers (recorder, live writers, detectors)
+"""ConsumerThread's error count: the one place consumers (recorder, live writers, detectors)
 count and log the items they fail to handle."""
 
 from __future__ import annotations
@@ -17,6 +17,13 @@ class _Consumer(ConsumerThread):
         super().__init__()
         self.name = "cam"
 
+    def handle_failing_item(self) -> int:
+        """What a consumer's per-item handler does with an item it fails to write."""
+        try:
+            raise OSError("disk gone")
+        except OSError:
+            return self._count_error("packet not written")
+
 
 def test_failures_are_counted_and_logged_first_three_then_every_hundredth(
         caplog: pytest.LogCaptureFixture) -> None:
@@ -24,10 +31,7 @@ def test_failures_are_counted_and_logged_first_three_then_every_hundredth(
     caplog.set_level(logging.WARNING, logger="lightnvr.video.consumer")
     counts = []
     for _ in range(200):
-        try:
-            raise OSError("disk gone")
-        except OSError:
-            counts.append(c._count_error("packet not written"))
+        counts.append(c.handle_failing_item())
     assert counts == list(range(1, 201)) and c.errors == 200
     logged = [r for r in caplog.records if "packet not written" in r.getMessage()]
     assert [r.getMessage() for r in logged] == [

@@ -19,7 +19,8 @@ from lightnvr.core.memory.pool import BufferPool
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.event_recording import EventWindow, GopBuffer
 from lightnvr.video.packet import MediaPacket
-from lightnvr.video.stream_manager import StreamState
+from lightnvr.video.recorder import Recorder
+from lightnvr.video.stream_manager import StreamManager, StreamState
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.wait import wait_until
 from tests.video.helpers import make_manager, media_seconds, video_threads
@@ -87,6 +88,11 @@ def test_event_window_start_stop_pulse_and_grace() -> None:
     g.trigger(True, 0.0, None, post=0, grace=2)
     g.trigger(False, 1.0, None, post=0, grace=2)
     assert g.active(2.9) and not g.active(3.0), "grace keeps the clip open for a next event"
+
+
+def _recorder(mgr: StreamManager, name: str) -> Recorder | None:
+    pipeline = mgr.pipeline(name)
+    return pipeline.recorder if pipeline is not None else None
 
 
 def _ready(mgr: object, name: str) -> bool:
@@ -172,14 +178,14 @@ def test_apply_updates_buffers_and_schedule_without_restart(
     mgr.start([cfg])
     try:
         assert wait_until(lambda: _ready(mgr, "u"), 10)
-        rec = mgr._streams["u"].recorder  # the running recorder must be kept, not replaced
-        assert rec is not None and rec._prebuffer.seconds == 3.0
+        rec = _recorder(mgr, "u")  # the running recorder must be kept, not replaced
+        assert rec is not None and rec.prebuffer_seconds() == 3.0
         mgr.apply(cfg.replace(pre_detection_buffer=7, post_detection_buffer=1))
-        assert mgr._streams["u"].recorder is rec and rec._prebuffer.seconds == 7.0
+        assert _recorder(mgr, "u") is rec and rec.prebuffer_seconds() == 7.0
         schedule = "0" * 168
         mgr.apply(cfg.replace(pre_detection_buffer=7, record_on_schedule=True,
                               recording_schedule=schedule))
-        assert mgr._streams["u"].recorder is rec  # a schedule change needs no restart
+        assert _recorder(mgr, "u") is rec  # a schedule change needs no restart
         assert rec.config.recording_schedule == schedule
     finally:
         mgr.stop(10)
@@ -193,14 +199,14 @@ def test_memory_critical_empties_the_pre_event_buffer(camera_url: str, tmp_path:
                             detection_based_recording=True, pre_detection_buffer=3)])
     try:
         assert wait_until(lambda: _ready(mgr, "m"), 10)
-        rec = mgr._streams["m"].recorder
-        assert rec is not None and wait_until(lambda: len(rec._prebuffer) > 10, 5)
+        rec = _recorder(mgr, "m")
+        assert rec is not None and wait_until(lambda: rec.prebuffered_bytes() > 0, 5)
         governor.apply(PressureLevel.CRITICAL)
-        assert wait_until(lambda: len(rec._prebuffer) == 0, 3)
+        assert wait_until(lambda: rec.prebuffered_bytes() == 0, 3)
         time.sleep(1.0)
-        assert len(rec._prebuffer) == 0, "not refilled under CRITICAL"
+        assert rec.prebuffered_bytes() == 0, "not refilled under CRITICAL"
         governor.apply(PressureLevel.NORMAL)
-        assert wait_until(lambda: len(rec._prebuffer) > 10, 5), "refills afterwards"
+        assert wait_until(lambda: rec.prebuffered_bytes() > 0, 5), "refills afterwards"
     finally:
         mgr.stop(10)
     assert pool.stats().slabs_in_use == 0

@@ -14,7 +14,8 @@ from lightnvr.core.recordings_store import SegmentOpened
 from lightnvr.core.shutdown import ShutdownCoordinator
 from lightnvr.core.stream_config import StreamConfig
 from lightnvr.database.recordings import RecordingsRepo
-from lightnvr.video.stream_manager import StreamState
+from lightnvr.video.reader import StreamReader
+from lightnvr.video.stream_manager import StreamManager, StreamState
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.db import open_testdb
 from tests.fixtures.wait import wait_until
@@ -42,18 +43,24 @@ def test_start_stop_cycles_leave_no_thread_behind(camera_url: str, tmp_path: Pat
     assert threading.active_count() == baseline
 
 
+def _reader(mgr: StreamManager, name: str) -> StreamReader | None:
+    pipeline = mgr.pipeline(name)
+    return pipeline.reader if pipeline is not None else None
+
+
 def test_apply_restarts_only_the_stream_that_needs_it(camera_url: str, tmp_path: Path) -> None:
     mgr, _, _ = make_manager(tmp_path)
     a, b = StreamConfig("a", camera_url, streaming_enabled=False), StreamConfig("b", camera_url)
     mgr.start([a, b])
     try:
         assert wait_until(lambda: all(s.state == StreamState.ACTIVE for s in mgr.statuses()), 10)
-        reader_a, reader_b = mgr._streams["a"].reader, mgr._streams["b"].reader
+        reader_a, reader_b = _reader(mgr, "a"), _reader(mgr, "b")
+        assert reader_a is not None and reader_b is not None
         mgr.apply(a.replace(priority=1, tags="x"))  # no restart needed
-        assert mgr._streams["a"].reader is reader_a
+        assert _reader(mgr, "a") is reader_a
         mgr.apply(a.replace(record_audio=False))   # restart needed: only "a"
-        assert mgr._streams["a"].reader is not reader_a
-        assert mgr._streams["b"].reader is reader_b
+        assert _reader(mgr, "a") not in (reader_a, None)
+        assert _reader(mgr, "b") is reader_b
         mgr.apply(StreamConfig("c", camera_url, enabled=False))  # added, not started
         assert mgr.names() == ["a", "b", "c"]
         assert mgr.status("c").state == StreamState.INACTIVE  # type: ignore[union-attr]
@@ -69,8 +76,7 @@ def test_apply_restarts_only_the_stream_that_needs_it(camera_url: str, tmp_path:
 def test_shutdown_coordinator_stops_readers_then_live_then_recorders(
         camera_url: str, tmp_path: Path) -> None:
     beats = HeartbeatRegistry()
-    mgr, store, _ = make_manager(tmp_path)
-    mgr._heartbeats = beats
+    mgr, store, _ = make_manager(tmp_path, heartbeats=beats)
     coordinator = ShutdownCoordinator(global_deadline=20)
     mgr.register_shutdown(coordinator)
     assert coordinator.registered() == ["video-readers", "video-live", "video-recorders"]

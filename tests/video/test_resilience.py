@@ -165,9 +165,10 @@ def test_governor_pressure_thins_live_view_and_keeps_recording_complete(
     try:
         assert wait_until(lambda: _st(mgr, "g").recording, 15)
         time.sleep(2)
-        entry = mgr._streams["g"]
-        assert entry.live is not None and entry.recorder is not None
-        live_q, rec_q = entry.live.queue, entry.recorder.queue
+        threads = mgr.pipeline("g")
+        assert threads is not None and threads.live is not None
+        assert threads.recorder is not None
+        live_q, rec_q = threads.live.queue, threads.recorder.queue
         governor.apply(PressureLevel.PRESSURE)
         assert live_q.drop_level == DropLevel.KEY_ONLY and rec_q.drop_level == DropLevel.NONE
         time.sleep(0.5)  # what was queued before the switch is delivered first
@@ -185,7 +186,7 @@ def test_governor_pressure_thins_live_view_and_keeps_recording_complete(
         assert pool.stats().slabs_in_use < 100
         governor.apply(PressureLevel.NORMAL)
         time.sleep(1)
-        video_packets = entry.reader.packets if entry.reader else 0
+        video_packets = threads.reader.packets if threads.reader else 0
         assert video_packets > 0
     finally:
         mgr.stop(10)

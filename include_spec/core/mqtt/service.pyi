@@ -3,7 +3,7 @@ from collections.abc import Callable
 from lightnvr.core.clock import Clock
 from lightnvr.core.config import MqttConfig
 from lightnvr.core.heartbeat import Heartbeat
-from lightnvr.core.mqtt.client import MqttClient, MqttStatus
+from lightnvr.core.mqtt.client import MqttClient, MqttMessage, MqttStatus
 from lightnvr.core.nvr_events import EventHub, NvrEvent
 
 MOTION_OFF_SECONDS: float
@@ -21,3 +21,4 @@ class MqttService:
     def status(self) -> MqttStatus: ...
     def handle(self, event: NvrEvent) -> None: ...   # EventHub sink
     def tick(self) -> None: ...                      # EventHub periodic task
+    def connect_state(self) -> list[MqttMessage]: ...   # what a fresh connection publishes first (mqtt thread)

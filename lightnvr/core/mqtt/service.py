@@ -7,7 +7,7 @@ recorder or web thread. What it queues goes to the MqttClient (`mqtt` thread) ou
 Commands arrive on the `mqtt` thread (`_on_message`), are validated there and handed to the
 hub with `run_soon`, because starting or stopping a recorder may take seconds.
 State this class keeps (streams, labels seen, motion) is guarded by `_lock`, since
-`_connect_state` runs on the `mqtt` thread. docs/mqtt.md documents the topics.
+`connect_state` runs on the `mqtt` thread. docs/mqtt.md documents the topics.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class MqttService:
         if self.discovery is not None:
             subs += [self.discovery.status_topic, self.discovery.sensor_configs_filter]
         self.client = MqttClient(config, self.topics.availability,
-                                 on_connected=self._connect_state, on_message=self._on_message,
+                                 on_connected=self.connect_state, on_message=self._on_message,
                                  subscriptions=subs, heartbeat=heartbeat)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -255,7 +255,7 @@ class MqttService:
                 self._send(self.topics.camera(name, "snapshot"), jpeg, retain=False, qos=0)
 
     # -- connection and commands (mqtt thread) ---------------------------------------------
-    def _connect_state(self) -> list[MqttMessage]:
+    def connect_state(self) -> list[MqttMessage]:
         """What a fresh connection publishes first: discovery and the retained states."""
         with self._lock:
             streams = [(s.name, set(s.labels), s.online, s.error)
