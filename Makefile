@@ -65,7 +65,7 @@ run: deps-run deps-node venv www-deps
 	$(PY) -m lightnvr -c $(CONF)
 
 lint: $(VENV)/.stamp-dev
-	$(VENV)/bin/ruff check lightnvr tests tools
+	$(VENV)/bin/ruff check lightnvr tests tools include_spec
 	$(VENV)/bin/mypy
 
 test: deps-test $(VENV)/.stamp-dev www-deps

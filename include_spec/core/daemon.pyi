@@ -4,6 +4,7 @@
 import threading
 from collections.abc import Callable
 from typing import Any
+
 from lightnvr.core.config import Config
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.notify import Notifier

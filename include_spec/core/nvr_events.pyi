@@ -1,6 +1,7 @@
 # NVR events and their hub (lightnvr/core/nvr_events.py): thread "events"; emit() never blocks.
 import enum
 from collections.abc import Callable, Sequence
+
 from lightnvr.core.clock import Clock
 from lightnvr.core.heartbeat import Heartbeat
 

@@ -1,5 +1,6 @@
 # Priority shutdown coordinator (lightnvr/core/shutdown.py). Highest priority stops first.
 from collections.abc import Callable
+
 from lightnvr.core.clock import Clock
 
 PRIORITY_WEB: int          # 100: stop accepting, finish in-flight requests

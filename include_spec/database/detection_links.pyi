@@ -1,6 +1,7 @@
 # lightnvr/database/detection_links.py: detections of the built-in detector stored from its
 # hub events and linked to the recordings that cover them (app.py calls it on the hub thread).
 from collections.abc import Iterable
+
 from lightnvr.core.nvr_events import NvrEvent
 from lightnvr.database.manager import Database
 

@@ -1,6 +1,7 @@
 # Detection results (lightnvr/database/detections.py): what detectors and /api/motion/trigger saw.
 from collections.abc import Sequence
 from typing import Any
+
 from lightnvr.database.manager import Database
 
 class Detection:

@@ -1,5 +1,6 @@
 # System events (lightnvr/database/events.py).
 from enum import IntEnum
+
 from lightnvr.core.nvr_events import EventKind, NvrEvent
 from lightnvr.database.manager import Database
 

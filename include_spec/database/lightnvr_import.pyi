@@ -3,6 +3,7 @@
 import sqlite3
 from collections.abc import Callable
 from typing import Any, Protocol
+
 from lightnvr.database.manager import Database
 
 IMPORT_MARKER_KEY: str   # system_settings key recording the import (a second one is refused)

@@ -1,7 +1,7 @@
 # DB manager (lightnvr/database/manager.py): the one owner of SQLite connection policy.
 import sqlite3
-from pathlib import Path
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 class SchemaTooNew(Exception): ...
 class MigrationFailed(Exception): ...

@@ -1,6 +1,7 @@
 # Recording metadata rows (lightnvr/database/recordings.py). RecordingsRepo is also the
 # RecordingsStore the recorders write through.
 from collections.abc import Sequence
+
 from lightnvr.core.recordings_store import SegmentOpened, TriggerType
 from lightnvr.database.manager import Database
 

@@ -1,5 +1,6 @@
 # Dynamic settings (lightnvr/database/settings.py): system_settings key -> text value.
 from collections.abc import Mapping
+
 from lightnvr.database.manager import Database
 
 class SettingsRepo:

@@ -1,6 +1,7 @@
 # Detection zones per stream (lightnvr/database/zones.py). Coordinates are normalized 0..1.
 from collections.abc import Mapping, Sequence
 from typing import Any
+
 from lightnvr.database.manager import Database
 
 MAX_ZONES_PER_STREAM: int

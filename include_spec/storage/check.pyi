@@ -1,6 +1,7 @@
 # `lightnvr check [-c CONFIG] [--repair]` (lightnvr/storage/check.py): docs/storage.md invariants.
 import argparse
 from collections.abc import Callable
+
 from lightnvr.core.config import StorageConfig
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.storage.probe import ProbeResult

@@ -1,6 +1,7 @@
 # LightNVR's recording layout (lightnvr/storage/lightnvr_layout.py):
 # <storage>/mp4/<sanitized stream>/[YYYY/MM/DD/](recording|detection)_YYYYMMDD_HHMMSS.mp4
 from collections.abc import Iterable
+
 from lightnvr.core.recordings_store import TriggerType
 
 LIGHTNVR_MP4_DIR: str

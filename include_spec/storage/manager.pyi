@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any
+
 from lightnvr.core.clock import Clock
 from lightnvr.core.config import StorageConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry

@@ -2,7 +2,7 @@
 # threads), fanned out to viewers. The web layer gets LiveSubscriptions from
 # StreamManager.live_subscribe and drains them (web/live_socket.py).
 from collections.abc import Callable
-from typing import Any
+
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.video.consumer import ConsumerThread
 from lightnvr.video.packet import MediaPacket

@@ -1,7 +1,8 @@
 # Stream manager (lightnvr/video/stream_manager.py): owns every stream's reader, recorder,
 # live writer and motion detector threads. The web layer and the daemon use only this contract.
 from collections.abc import Callable, Sequence
-from enum import Enum
+from enum import StrEnum
+
 from lightnvr.core.clock import Clock
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor
@@ -21,7 +22,7 @@ from lightnvr.video.recorder import Recorder
 MOTION_EVENT_DETAIL: str  # NvrEvent.detail of the built-in motion detector's DETECTION events
 OBJECT_EVENT_DETAIL: str  # NvrEvent.detail of object detectors' DETECTION events (boxes, labels)
 
-class StreamState(str, Enum):
+class StreamState(StrEnum):
     INACTIVE = "inactive"
     STARTING = "starting"
     ACTIVE = "active"

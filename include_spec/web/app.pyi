@@ -1,6 +1,7 @@
 # The WSGI application (lightnvr/web/app.py).
 from collections.abc import Callable, Iterable
 from typing import Any
+
 from lightnvr.web.auth import Auth
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Request, Response

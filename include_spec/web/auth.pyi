@@ -1,6 +1,7 @@
 # Authentication (lightnvr/web/auth.py): scrypt passwords, sessions, API keys, Basic, TOTP.
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+
 from lightnvr.core.config import WebConfig
 from lightnvr.database.sessions import SessionsRepo
 from lightnvr.database.trusted_devices import TrustedDevicesRepo

@@ -1,6 +1,7 @@
 # lightnvr/web/context.py: what the daemon hands to every API module's register(router, ctx);
 # handlers reach subsystems only through these attributes (each through its own contract).
 from collections.abc import Callable
+
 from lightnvr.core.config import Config
 from lightnvr.core.logger import LogRing
 from lightnvr.core.memory.governor import MemoryGovernor

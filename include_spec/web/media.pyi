@@ -1,5 +1,6 @@
 # File serving for the web layer (lightnvr/web/media.py).
 from collections.abc import Mapping
+
 from lightnvr.web.http import Request, Response
 
 CHUNK: int

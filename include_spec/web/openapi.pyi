@@ -2,6 +2,7 @@
 # module may call describe(method, template, ...) with the same method and template.
 from collections.abc import Mapping, Sequence
 from typing import Any
+
 from lightnvr.web.context import WebContext
 from lightnvr.web.router import Router
 

@@ -1,6 +1,7 @@
 # Router (lightnvr/web/router.py).
 import re
 from collections.abc import Callable
+
 from lightnvr.web.http import Access, Request, Response
 
 Handler = Callable[[Request], Response]

@@ -1,6 +1,7 @@
 # cheroot WSGI server thread "web" (lightnvr/web/server.py), its head gate thread "web:heads"
 # and, given a HeartbeatRegistry, the self-probe thread "web:probe" beating heartbeat "web".
 from typing import Any
+
 from lightnvr.core.config import WebConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.shutdown import ShutdownCoordinator

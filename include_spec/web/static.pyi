@@ -1,5 +1,6 @@
 # Static UI files (lightnvr/web/static.py).
 from collections.abc import Collection
+
 from lightnvr.web.http import Request, Response
 
 NODE_MODULES_ALLOWLIST: set[str]     # packages served from /node_modules/<pkg>/...; extend here

@@ -2,6 +2,7 @@
 from collections.abc import Callable
 from enum import Enum, IntEnum
 from typing import Any
+
 from lightnvr.core.config import MemoryConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.handoff import HandoffQueue

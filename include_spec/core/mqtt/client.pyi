@@ -1,8 +1,10 @@
 # The MQTT connection (lightnvr/core/mqtt/client.py): thread "mqtt", bounded outbox, back-off.
 from collections.abc import Callable, Sequence
+
+from paho.mqtt.reasoncodes import ReasonCode
+
 from lightnvr.core.config import MqttConfig
 from lightnvr.core.heartbeat import Heartbeat
-from paho.mqtt.reasoncodes import ReasonCode
 
 OUTBOX_MAX_MESSAGES: int
 OUTBOX_MAX_BYTES: int

@@ -1,5 +1,6 @@
 # The MQTT service (lightnvr/core/mqtt/service.py): NVR events -> LightNVR topics + HA discovery.
 from collections.abc import Callable
+
 from lightnvr.core.clock import Clock
 from lightnvr.core.config import MqttConfig
 from lightnvr.core.heartbeat import Heartbeat

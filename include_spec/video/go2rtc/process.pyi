@@ -3,6 +3,7 @@
 # WebRTC offers through webrtc_offer(). docs/go2rtc.md.
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+
 from lightnvr.core.clock import Clock
 from lightnvr.core.config import Go2rtcConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry

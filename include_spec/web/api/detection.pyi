@@ -1,7 +1,8 @@
 # lightnvr/web/api/detection.py: routes are added by routes.build_router through register().
+from typing import Any
+
 from lightnvr.web.context import WebContext
 from lightnvr.web.router import Router
-from typing import Any
 
 def register(router: Router, ctx: WebContext) -> None: ...
 

@@ -1,9 +1,10 @@
 # lightnvr/web/api/recordings.py: routes are added by routes.build_router through register().
-from lightnvr.web.context import WebContext
-from lightnvr.web.router import Router
 from typing import Any
+
 from lightnvr.database.recordings import Recording, RecordingQuery
+from lightnvr.web.context import WebContext
 from lightnvr.web.http import Request
+from lightnvr.web.router import Router
 
 def register(router: Router, ctx: WebContext) -> None: ...
 

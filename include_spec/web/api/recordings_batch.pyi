@@ -3,6 +3,7 @@
 # its stop(timeout) when the web server stops (workers are short-lived daemon threads).
 # Nothing here writes to disk: ZIPs are built while they are sent.
 from collections.abc import Callable
+
 from lightnvr.web.context import WebContext
 from lightnvr.web.router import Router
 

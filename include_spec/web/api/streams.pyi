@@ -1,11 +1,12 @@
 # lightnvr/web/api/streams.py: routes are added by routes.build_router through register().
-from lightnvr.web.context import WebContext
-from lightnvr.web.router import Router
 import datetime
 from collections.abc import Mapping
 from typing import Any
+
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.web.context import WebContext
 from lightnvr.web.http import Request, Response
+from lightnvr.web.router import Router
 
 def register(router: Router, ctx: WebContext) -> None: ...
 

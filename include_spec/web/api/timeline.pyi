@@ -1,8 +1,8 @@
 # lightnvr/web/api/timeline.py: routes are added by routes.build_router through register().
-from lightnvr.web.context import WebContext
-from lightnvr.web.router import Router
 from lightnvr.database.recordings import Recording
+from lightnvr.web.context import WebContext
 from lightnvr.web.media import LayoutCache
+from lightnvr.web.router import Router
 
 def register(router: Router, ctx: WebContext) -> None: ...
 
