@@ -22,6 +22,7 @@ class TableReport:
     imported: int
     skipped: list[dict[str, str]]          # {"row": ..., "why": ...}
     fields_not_imported: dict[str, str]    # LightNVR column -> why
+    defaults_applied: dict[str, str]       # column an older file lacks -> LightNVR's default
     def skip(self, what: str, why: str) -> None: ...
 
 class ImportReport:

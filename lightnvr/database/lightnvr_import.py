@@ -28,7 +28,9 @@ from typing import Any, Protocol
 from lightnvr.core.stream_config import STREAM_FIELDS, InvalidStreamConfig, StreamConfig
 from lightnvr.database.lightnvr_import_formats import (
     encode_lightnvr_hash,
+    importable,
     lightnvr_schema_version,
+    too_old_message,
 )
 from lightnvr.database.manager import Database
 
@@ -72,6 +74,15 @@ _WHY_NOT: dict[str, str] = {
     "event_end_time": "detections are points in time here",
     "updated_at": "not kept here",
 }
+# Columns LightNVR's migrations added after OLDEST_IMPORTABLE that have a place here:
+# (migration, LightNVR's default). An older file lacks them; its rows get that default, as
+# LightNVR's own ALTER TABLE ... ADD COLUMN would have given them (db/migrations/00NN_*.sql).
+_ADDED_LATER: dict[str, dict[str, tuple[str, Any]]] = {
+    "streams": {"record_on_schedule": ("0026", 0), "recording_schedule": ("0026", None),
+                "tags": ("0028", ""), "motion_trigger_source": ("0039", ""),
+                "sub_stream_url": ("0040", "")},
+    "users": {"allowed_tags": ("0029", None), "allowed_login_cidrs": ("0037", None)},
+}
 # Whole LightNVR tables with no place here, and why.
 _TABLES_NOT_IMPORTED: dict[str, str] = {
     "sessions": "sign-in sessions are not carried over: everyone signs in again",
@@ -112,6 +123,8 @@ class TableReport:
     imported: int = 0
     skipped: list[dict[str, str]] = field(default_factory=list)
     fields_not_imported: dict[str, str] = field(default_factory=dict)
+    # columns an older LightNVR file lacks -> what every row got instead
+    defaults_applied: dict[str, str] = field(default_factory=dict)
 
     def skip(self, what: str, why: str) -> None:
         self.skipped.append({"row": what, "why": why})
@@ -135,7 +148,8 @@ class ImportReport:
             "source": self.source, "target": self.target,
             "source_schema_version": self.source_version,
             "tables": {name: {"imported": t.imported, "skipped": t.skipped,
-                              "fields_not_imported": t.fields_not_imported}
+                              "fields_not_imported": t.fields_not_imported,
+                              "defaults_applied": t.defaults_applied}
                        for name, t in self.tables.items()},
             "tables_not_imported": self.tables_not_imported,
         }
@@ -148,6 +162,8 @@ class ImportReport:
             lines += [f"  not imported: {s['row']}: {s['why']}" for s in t.skipped]
             lines += [f"  field {col} not imported: {why}"
                       for col, why in t.fields_not_imported.items()]
+            lines += [f"  field {col} not in this database: {what}"
+                      for col, what in t.defaults_applied.items()]
         for name, why in self.tables_not_imported.items():
             lines.append(f"table {name} not imported: {why}")
         return "\n".join(lines)
@@ -206,6 +222,18 @@ class _Importer:
                 t.fields_not_imported[col] = _WHY_NOT.get(col, "no such field here")
         return [c for c in theirs if c in mine and c != "id"]
 
+    def _older_defaults(self, table: str) -> dict[str, Any]:
+        """LightNVR's defaults for the columns of `table` this (older) file lacks."""
+        theirs = set(_columns(self.src, table))
+        out: dict[str, Any] = {}
+        for col, (migration, default) in _ADDED_LATER.get(table, {}).items():
+            if col not in theirs:
+                out[col] = default
+                self.report.table(table).defaults_applied[col] = (
+                    f"added by LightNVR migration {migration}; LightNVR's default "
+                    f"{default!r} applied")
+        return out
+
     def _insert(self, table: str, values: dict[str, Any], keep_id: int | None = None) -> int:
         if keep_id is not None and not self.dst.execute(
                 f"SELECT 1 FROM {table} WHERE id = ?", (keep_id,)).fetchone():
@@ -222,12 +250,12 @@ class _Importer:
         shared = self._shared("streams", handled=("detection_record_on_schedule",
                                                   "detection_recording_schedule"))
         src_cols = set(_columns(self.src, "streams"))
+        older = self._older_defaults("streams")
         for row in self.src.execute("SELECT * FROM streams ORDER BY id"):
             name = str(row["name"] or "")
-            values = {c: row[c] for c in shared if row[c] is not None}
-            for col in ("recording_schedule",):
-                if col in values:
-                    values[col] = schedule_text(values[col])
+            values = {**older, **{c: row[c] for c in shared if row[c] is not None}}
+            if "recording_schedule" in values:
+                values["recording_schedule"] = schedule_text(values["recording_schedule"])
             if ("detection_schedule" in _columns(self.dst, "streams")
                     and "detection_recording_schedule" in src_cols
                     and row["detection_record_on_schedule"]):
@@ -247,6 +275,7 @@ class _Importer:
     def users_table(self) -> None:
         t = self.report.table("users")
         shared = self._shared("users")
+        older = self._older_defaults("users")
         taken = {str(r[0]) for r in self.dst.execute("SELECT username FROM users")}
         for row in self.src.execute("SELECT * FROM users ORDER BY id"):
             username = str(row["username"])
@@ -267,7 +296,7 @@ class _Importer:
             except ValueError:
                 t.skip(f"user {username}", "password hash is not LightNVR's PBKDF2 form")
                 continue
-            values = {c: row[c] for c in shared if row[c] is not None}
+            values = {**older, **{c: row[c] for c in shared if row[c] is not None}}
             values.update(role=role, salt=salt, password_hash=encode_lightnvr_hash(digest))
             for flag in _USER_FLAGS & set(values):
                 values[flag] = int(bool(values[flag]))  # ours CHECK these to be 0 or 1
@@ -428,6 +457,8 @@ def import_lightnvr(source: str, target: Database, locate: Locate) -> ImportRepo
         if version is None:
             raise ImportRefused(f"{source} is not a LightNVR database (its schema_migrations "
                                 "table does not hold LightNVR's text versions)")
+        if not importable(version):
+            raise ImportRefused(too_old_message(source, version))
         report = ImportReport(os.path.abspath(source), target.path, version)
         # one read snapshot: a LightNVR still running cannot make tags or detections point
         # at recordings this run did not see

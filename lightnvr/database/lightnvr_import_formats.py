@@ -18,6 +18,12 @@ import hashlib
 import hmac
 import sqlite3
 
+# The oldest LightNVR migration the importer reads: from 0022 on (which rebuilt
+# detection_zones) LightNVR's migrations only add columns and tables, and the importer fills
+# the ones an older file lacks with LightNVR's defaults. Older files, and those from before
+# its migration table, are LightNVR's to bring forward first.
+OLDEST_IMPORTABLE = "0022"
+NEWEST_KNOWN = "0046"  # the newest LightNVR migration this importer was written against
 LIGHTNVR_PBKDF2_SCHEME = "lightnvr-pbkdf2-sha256"
 LIGHTNVR_PBKDF2_ITERATIONS = 10000
 IMPORT_COMMAND = "lightnvr import-lightnvr"
@@ -47,11 +53,29 @@ def lightnvr_schema_version(conn: sqlite3.Connection) -> str | None:
     return None
 
 
+def importable(version: str) -> bool:
+    """The importer reads a LightNVR database whose newest migration is `version`."""
+    return version.isdigit() and version >= OLDEST_IMPORTABLE
+
+
+def too_old_message(path: str, version: str) -> str:
+    """Why a LightNVR database too old to import is refused, and what the user does."""
+    found = ("no migrations recorded" if version in ("none", "legacy")
+             else f"migrations up to {version}")
+    return (f"{path} is a LightNVR database from an old LightNVR ({found}); "
+            f"the import reads databases from LightNVR's migration {OLDEST_IMPORTABLE} on "
+            f"(current: {NEWEST_KNOWN}). Start a current LightNVR once with this database so "
+            "its migrations bring it up to date, stop it, then import again")
+
+
 def lightnvr_database_message(path: str, version: str) -> str:
     """The one line that says a LightNVR database was found and how to bring it across."""
+    first = "" if importable(version) else (
+        f"It is too old to import as it is: first start a current LightNVR once with it "
+        f"(its migrations bring it from {version} to {NEWEST_KNOWN}). ")
     return (f"database {path} is a LightNVR (C) database (its migrations up to {version}); "
-            f"lightnvr does not open it in place. Point [database] path at a new file and "
-            f"import it with: {IMPORT_COMMAND} {path} -c <your config> "
+            f"lightnvr does not open it in place. {first}Point [database] path at a new file "
+            f"and import it with: {IMPORT_COMMAND} {path} -c <your config> "
             "(the LightNVR file is only read, never changed; see docs/migrate.md)")
 
 
