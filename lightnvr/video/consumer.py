@@ -8,9 +8,10 @@ the watchdog sees that too.
 
 Waking a consumer for every packet (a condition notify, a context switch and a GIL handoff per
 packet, ~60 packets/s per camera) cost more CPU than the muxing itself. Instead a consumer
-drains everything queued, then sleeps `poll` seconds on an Event (its `stop()` sets it, so
-shutdown is not delayed) - the queue's `put()` then never has a waiter to notify. Recording
-and live view gain at most `poll` seconds of latency, which nobody can see.
+drains everything queued, then waits in the queue's `take_batch()` until its WakePolicy
+says a batch is due, at most `poll` seconds (`stop()` closes the queue, which ends the wait
+at once). Live view and detectors poll (`put()` never has a waiter to notify) and gain at
+most `poll` seconds of latency; a recorder's queue wakes it ~4 times a second.
 """
 
 from __future__ import annotations
@@ -77,13 +78,14 @@ def consume(queue: HandoffQueue[MediaPacket], handle: Callable[[MediaPacket], No
     """Call `handle` for each item until the queue is closed and drained; `idle` about every
     `idle_every` seconds; `beat` for every item and every wake-up of an empty queue (so it
     stops only while `handle` or `idle` is stuck). `handle` owns the item (it must release
-    it)."""
-    take_all = queue.take_all
+    it). Waits at most `poll` s at a time, less when the queue's WakePolicy says a batch is
+    due sooner; `stop()` closes the queue, which ends the wait (`wake` is that stop event)."""
+    take_batch = queue.take_batch
     next_idle = time.monotonic() + idle_every
     while True:
         # One lock acquisition for everything queued since the last wake-up (~6 packets per
-        # camera at 0.1 s), not one per packet.
-        items = take_all()
+        # camera at 0.1 s; a recorder's queue batches ~0.25 s), not one per packet.
+        items = take_batch(poll)
         beat()
         if items is QueueSignal.CLOSED:
             return
@@ -93,7 +95,6 @@ def consume(queue: HandoffQueue[MediaPacket], handle: Callable[[MediaPacket], No
             if now >= next_idle:
                 idle()
                 next_idle = now + idle_every
-            wake.wait(poll)
             continue
         for n, item in enumerate(items):
             try:

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lightnvr.core.memory.handoff import DropLevel, HandoffQueue, QueueSignal
+from lightnvr.core.memory.handoff import DropLevel, HandoffQueue, QueueSignal, WakePolicy
+from tests.fixtures.wait import wait_until
 
 
 @dataclass(eq=False)
@@ -212,6 +213,94 @@ def test_close_wakes_blocked_consumer() -> None:
     assert not t.is_alive() and result == [QueueSignal.CLOSED]
 
 
+class BatchConsumer:
+    """A thread blocked in take_batch(timeout) once; `done` is set when it returns."""
+
+    def __init__(self, q: HandoffQueue[Item], timeout: float = 60.0) -> None:
+        self.result: list[Item] | QueueSignal | None = None
+        self.done = threading.Event()
+        self._t = threading.Thread(target=self._run, args=(q, timeout), name="test-batch")
+        self._t.start()
+        # Blocked in the wait (not merely started): put() only notifies a waiter.
+        assert wait_until(lambda: q._batching == 1, 10)
+
+    def _run(self, q: HandoffQueue[Item], timeout: float) -> None:
+        self.result = q.take_batch(timeout)
+        self.done.set()
+
+    def join(self) -> None:
+        self._t.join(10)
+        assert not self._t.is_alive()
+
+
+def test_batch_wakes_the_consumer_once_per_batch_not_per_item() -> None:
+    src, q = Source(), HandoffQueue[Item]("rec", 100, WakePolicy(batch=5))
+    c = BatchConsumer(q)
+    try:
+        for k in "KPAP":
+            q.put(src.make(k))
+        # Four queued, a batch is five: the consumer sleeps on (60 s timeout, no max_delay).
+        assert not c.done.wait(0.3)
+        q.put(src.make("A"))
+        assert c.done.wait(10)
+        assert isinstance(c.result, list) and kinds(c.result) == "KPAPA" and len(q) == 0
+    finally:
+        q.close()
+        c.join()
+
+
+def test_keyframe_policy_wakes_at_once_for_a_keyframe() -> None:
+    src, q = Source(), HandoffQueue[Item]("seg", 100, WakePolicy(batch=50, keyframe=True))
+    c = BatchConsumer(q)
+    try:
+        q.put(src.make("A"))
+        q.put(src.make("A"))
+        assert not c.done.wait(0.3)
+        q.put(src.make("K"))
+        assert c.done.wait(10)
+        assert isinstance(c.result, list) and kinds(c.result) == "AAK"
+    finally:
+        q.close()
+        c.join()
+
+
+def test_max_delay_bounds_how_long_the_oldest_item_waits() -> None:
+    src, q = Source(), HandoffQueue[Item]("rec", 100, WakePolicy(batch=50, max_delay=0.2))
+    c = BatchConsumer(q, timeout=60.0)
+    try:
+        q.put(src.make("K"))
+        # Far below the consumer's 60 s timeout: the policy's 0.2 s woke it (generous bound
+        # for a busy machine).
+        assert c.done.wait(20)
+        assert isinstance(c.result, list) and kinds(c.result) == "K"
+    finally:
+        q.close()
+        c.join()
+    # An item already waiting longer than max_delay is taken without waiting at all.
+    q2 = HandoffQueue[Item]("rec", 100, WakePolicy(batch=50, max_delay=0.0))
+    q2.put(src.make("K"))
+    got = q2.take_batch(60.0)
+    assert isinstance(got, list) and kinds(got) == "K"
+
+
+def test_close_wakes_a_batch_consumer_and_poll_policy_takes_at_once() -> None:
+    src, q = Source(), HandoffQueue[Item]("rec", 100, WakePolicy(batch=50))
+    c = BatchConsumer(q)
+    q.put(src.make("K"))
+    q.close()
+    assert c.done.wait(10)
+    c.join()
+    assert isinstance(c.result, list) and kinds(c.result) == "K"
+    assert q.take_batch(60.0) is QueueSignal.CLOSED
+    # The default policy (a polling consumer): anything queued is taken without waiting,
+    # an empty queue waits the consumer's timeout and gives an empty list.
+    p = HandoffQueue[Item]("live", 10)
+    assert p.take_batch(0.05) == []
+    p.put(src.make("K"))
+    got = p.take_batch(60.0)
+    assert isinstance(got, list) and kinds(got) == "K"
+
+
 def test_producer_consumer_threads() -> None:
     src, q = Source(), HandoffQueue[Item]("t", 8)
     got: list[Item] = []
@@ -238,6 +327,7 @@ ops = st.lists(
         st.sampled_from(["K", "P", "P", "P", "A"]).map(lambda k: ("put", k)),
         st.just(("get", "")),
         st.just(("take", "")),
+        st.just(("batch", "")),
         st.sampled_from(list(DropLevel)).map(lambda lv: ("level", lv)),
     ),
     max_size=200,
@@ -245,9 +335,12 @@ ops = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(capacity=st.integers(min_value=1, max_value=8), script=ops)
-def test_queue_invariants(capacity: int, script: list[tuple[str, object]]) -> None:
-    src, q = Source(), HandoffQueue[Item]("prop", capacity)
+@given(capacity=st.integers(min_value=1, max_value=8), script=ops,
+       wake=st.builds(WakePolicy, batch=st.integers(0, 6),
+                      max_delay=st.sampled_from([None, 0.0]), keyframe=st.booleans()))
+def test_queue_invariants(capacity: int, script: list[tuple[str, object]],
+                          wake: WakePolicy) -> None:
+    src, q = Source(), HandoffQueue[Item]("prop", capacity, wake)
     delivered: list[Item] = []
     for op, arg in script:
         if op == "put":
@@ -260,6 +353,10 @@ def test_queue_invariants(capacity: int, script: list[tuple[str, object]]) -> No
             batch = q.take_all()
             assert isinstance(batch, list)  # never CLOSED before close()
             delivered.extend(batch)
+        elif op == "batch":
+            got_batch = q.take_batch(0.0)  # the wake policy decides waits only, never what
+            assert isinstance(got_batch, list)
+            delivered.extend(got_batch)
         else:
             assert isinstance(arg, DropLevel)
             q.set_drop_level(arg)

@@ -17,6 +17,18 @@ class DropLevel(IntEnum):
     KEY_ONLY = 1   # governor PRESSURE for live/detection: non-key video and audio are dropped
     ALL = 2        # governor CRITICAL for live/detection: consumer paused, everything dropped
 
+class WakePolicy:
+    """When take_batch() wakes its consumer: `batch` items queued (0: anything queued is
+    taken at once, the consumer polls), a video keyframe (`keyframe`), or the oldest item
+    `max_delay` s old (None: the consumer's timeout alone). Decides wake-ups only."""
+    batch: int
+    max_delay: float | None
+    keyframe: bool
+    def __init__(self, batch: int = 0, max_delay: float | None = None,
+                 keyframe: bool = False) -> None: ...
+
+POLL: WakePolicy   # the default: the consumer polls with its own timeout
+
 class QueueSignal(Enum):
     TIMEOUT = 0
     CLOSED = 1     # closed and drained
@@ -35,10 +47,16 @@ class HandoffQueue(Generic[T]):
     non-key video item is preceded in delivery by its GOP's keyframe and by every video item
     of that GOP before it (a dropped video item drops the rest of its GOP)."""
     name: str
-    def __init__(self, name: str, capacity: int) -> None: ...
+    def __init__(self, name: str, capacity: int, wake: WakePolicy = ...) -> None: ...
     def put(self, item: T) -> bool: ...        # never blocks; False if the item (or it) was dropped
     def get(self, timeout: float | None = None) -> T | QueueSignal: ...
     def take_all(self) -> list[T] | QueueSignal: ...  # all queued, no wait; [] if none, CLOSED once drained
+    # all queued once a batch is due under the wake policy, waiting <= timeout s; [] after
+    # the timeout with nothing queued, CLOSED once drained
+    def take_batch(self, timeout: float) -> list[T] | QueueSignal: ...
+    def set_wake(self, wake: WakePolicy) -> None: ...  # the consumer's choice; wakes a waiter
+    @property
+    def wake(self) -> WakePolicy: ...
     def close(self) -> None: ...               # state first, then notify_all; pending items drained by get()
     def discard_all(self) -> int: ...          # drop+release everything queued (consumer leaving)
     def set_drop_level(self, level: DropLevel) -> None: ...

@@ -19,6 +19,15 @@ the lock, then notifies; `get()` returns `QueueSignal.CLOSED` once closed and dr
 Per-packet cost (the reader puts ~60 packets/s per camera): `put()` notifies only when a
 consumer is blocked in `get()` (Condition.notify builds a deque even with nobody waiting),
 and a consumer that polls takes everything queued under one lock with `take_all()`.
+
+Wake-ups per batch, not per packet: each queue has a `WakePolicy` saying when a consumer
+blocked in `take_batch()` is woken - once `batch` items are queued, at once for a video
+keyframe (`keyframe`), or when the oldest queued item has waited `max_delay` seconds - and
+the consumer then takes everything queued. A recorder needs no packet the moment it is
+demuxed (docs/performance.md), so its queue wakes it a few times a second; the default policy
+wakes only when the consumer's own timeout ends, i.e. the consumer polls (live view and
+detectors keep their latency). The policy decides wake-ups only: what is admitted, dropped
+and delivered, and in which order, is the same under every policy.
 """
 
 from __future__ import annotations
@@ -50,6 +59,26 @@ class DropLevel(IntEnum):
     ALL = 2
 
 
+@dataclass(frozen=True, slots=True)
+class WakePolicy:
+    """When `take_batch()` wakes its consumer (module doc): `batch` items queued (0: never
+    for a count), a video keyframe queued (`keyframe`), or the oldest item `max_delay` s old
+    (None: only the consumer's own timeout). Whatever the policy, close() wakes at once."""
+
+    batch: int = 0
+    max_delay: float | None = None
+    keyframe: bool = False
+
+    def __post_init__(self) -> None:
+        if self.batch < 0:
+            raise ValueError(f"WakePolicy.batch must be >= 0, got {self.batch}")
+        if self.max_delay is not None and self.max_delay < 0:
+            raise ValueError(f"WakePolicy.max_delay must be >= 0, got {self.max_delay}")
+
+
+POLL = WakePolicy()  # the consumer's timeout alone decides (it polls)
+
+
 class QueueSignal(Enum):
     TIMEOUT = 0
     CLOSED = 1
@@ -77,7 +106,7 @@ class HandoffQueue(Generic[T]):
 
     name: str
 
-    def __init__(self, name: str, capacity: int) -> None:
+    def __init__(self, name: str, capacity: int, wake: WakePolicy = POLL) -> None:
         if capacity < 1:
             raise ValueError(f"queue {name}: capacity must be >= 1, got {capacity}")
         self.name = name
@@ -88,6 +117,10 @@ class HandoffQueue(Generic[T]):
         self._level = DropLevel.NONE
         self._skip_video = True  # rule 4: wait for a keyframe
         self._waiting = 0  # consumers blocked in get() (under the lock): put() notifies them
+        self._batching = 0  # consumers blocked in take_batch(): put() notifies per `_wake`
+        self._wake = wake
+        self._first_at = 0.0  # monotonic time the oldest queued item was put (max_delay)
+        self._key_queued = False  # a video keyframe is queued (WakePolicy.keyframe)
         self._put = 0
         self._delivered = 0
         self._dropped = 0
@@ -100,7 +133,8 @@ class HandoffQueue(Generic[T]):
         with self._cond:
             self._put += 1
             accepted = self._admit(item, dropped)
-            if accepted and self._waiting:
+            # _batch_due first: it also notes a queued keyframe for a later take_batch().
+            if accepted and ((self._batch_due(item) and self._batching) or self._waiting):
                 self._cond.notify()
         for d in dropped:
             d.release()
@@ -119,6 +153,8 @@ class HandoffQueue(Generic[T]):
         if self._level == DropLevel.KEY_ONLY and not _is_key(item):
             self._drop(item, dropped)
             return False
+        if not self._items:
+            self._first_at = time.monotonic()  # once per batch, not per packet
         self._items.append(item)
         while len(self._items) > self._capacity:
             self._evict(dropped)
@@ -179,6 +215,61 @@ class HandoffQueue(Generic[T]):
                 self._delivered += 1
                 return self._items.popleft()
             return QueueSignal.CLOSED
+
+    def _batch_due(self, item: T) -> bool:
+        """Under the lock, `item` just queued: is a batch due under the wake policy?"""
+        wake = self._wake
+        if wake.keyframe and item.is_video and item.is_keyframe:
+            self._key_queued = True
+            return True
+        return 0 < wake.batch <= len(self._items)
+
+    def take_batch(self, timeout: float) -> list[T] | QueueSignal:
+        """Take everything queued, oldest first, once a batch is due under the queue's
+        `WakePolicy` (module doc), waiting at most `timeout` s: possibly an empty list after
+        the timeout; `QueueSignal.CLOSED` once closed and drained. With `batch` 0 anything
+        queued is due at once (the consumer polls). Delivers the same items in the same
+        order as get() would."""
+        wake = self._wake
+        with self._cond:
+            n = len(self._items)
+            due = self._closed or (n > 0 and (wake.batch == 0 or n >= wake.batch
+                                              or (wake.keyframe and self._key_queued)))
+            if not due:
+                now = time.monotonic()
+                deadline = now + timeout
+                if wake.max_delay is not None:
+                    # An item queued from now on has waited less than max_delay when this
+                    # ends; one queued already, since _first_at.
+                    start = self._first_at if n else now
+                    deadline = min(deadline, start + wake.max_delay)
+                self._batching += 1
+                try:
+                    while not self._closed and now < deadline:
+                        if self._cond.wait(deadline - now):
+                            break  # put() found a batch due (or close, set_wake)
+                        now = time.monotonic()
+                finally:
+                    self._batching -= 1
+            self._key_queued = False
+            items = self._items
+            if not items:
+                return QueueSignal.CLOSED if self._closed else []
+            out = list(items)
+            items.clear()
+            self._delivered += len(out)
+            return out
+
+    def set_wake(self, wake: WakePolicy) -> None:
+        """Change the wake policy (the consumer owns it: how soon it needs its packets);
+        a consumer blocked now is woken so it waits under the new one."""
+        with self._cond:
+            self._wake = wake
+            self._cond.notify_all()
+
+    @property
+    def wake(self) -> WakePolicy:
+        return self._wake
 
     def _wait(self, timeout: float | None) -> None:
         """Under the lock: wait for a put or close, counted so put() knows to notify."""
