@@ -50,7 +50,6 @@ from lightnvr.database.backup import BackupThread
 from lightnvr.database.detection_links import LINK_WINDOW_SECONDS, DetectionLinks
 from lightnvr.database.events import EventsRepo
 from lightnvr.database.manager import Database
-from lightnvr.database.motion_zones import motion_polygons
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.settings import SettingsRepo
 from lightnvr.database.streams import StreamsRepo
@@ -214,10 +213,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
         daemon.phase("starting streams")
         active = streams_repo.list(include_disabled=False)
         zones = ZonesRepo(db)
-        for s in active:  # before the detectors start: motion counts only in its zones
-            mine = zones.list(s.name)
-            manager.set_motion_zones(s.name, motion_polygons(mine),
-                                     motion_polygons(mine, exclude=True))
+        for s in active:  # before the detectors start: detections count only in its zones
+            manager.set_detection_zones(s.name, zones.list(s.name))
         manager.start(active)
         go2rtc.start()  # after the streams are registered: its first config has them all
         daemon.set_status(lambda: _status_line(manager))

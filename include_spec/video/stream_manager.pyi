@@ -14,6 +14,7 @@ from lightnvr.core.stream_config import StreamConfig
 from lightnvr.video.detection.detector import LiveMotion
 from lightnvr.video.detection.engine import ModelInfo
 from lightnvr.video.detection.slot import DetectorSlot
+from lightnvr.video.detection.zones import StoredZone
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.live_mse import LiveSubscription
 from lightnvr.video.reader import StreamReader
@@ -134,12 +135,12 @@ class StreamManager:
     # Records "detection" segments with pre_detection_buffer s before the trigger and
     # post_detection_buffer s after the end, unless continuous recording covers it.
     # False: unknown stream. `objects` ((label, confidence)) reach the event listener.
-    def set_motion_zones(self, name: str,
-                         include: Sequence[Sequence[tuple[float, float]]],
-                         exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None: ...
-    # the motion detector counts motion only inside the include polygons (normalised 0..1;
-    # none: anywhere) and outside every exclude polygon; from its next frame; may be called
-    # before the stream starts
+    def set_detection_zones(self, name: str, zones: Sequence[StoredZone]) -> None: ...
+    # the stream's stored zones (database/zones.py's Zone): from the next analysed frame the
+    # motion detector counts motion only inside the enabled include zones whose class filter
+    # takes "motion" (none: anywhere) and outside such exclude zones; an object detector
+    # counts a box when its centre is in an include zone listing its label (empty list: any)
+    # and in no exclude zone for its label; may be called before the stream starts
     def live_motion(self, name: str) -> LiveMotion | None: ...
     def detection_models(self) -> list[ModelInfo]: ...
     # Every model file under [models] path: input size, output layout, labels, or `error`.

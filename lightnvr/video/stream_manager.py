@@ -57,7 +57,7 @@ from lightnvr.video.detection.objects import (
     wants_object_detector,
 )
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
-from lightnvr.video.detection.zones import Zones
+from lightnvr.video.detection.zones import StoredZone, ZoneShape, motion_zones, zone_shapes
 from lightnvr.video.event_recording import EventWindow
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.live_mse import LiveSubscription, MseHub, MseMuxer, MseSource
@@ -188,7 +188,7 @@ class StreamManager:
         self._starters: list[StaggeredStarter] = []
         self._stopping = False
         self._listener: Callable[[NvrEvent], None] | None = None
-        self._zones: dict[str, Zones] = {}  # motion (include, exclude) zones per stream
+        self._zones: dict[str, tuple[ZoneShape, ...]] = {}  # each stream's enabled zones
         self._models = ModelRegistry(EngineSettings(
             settings.models_path, settings.api_detection_url, settings.api_detection_backend))
         self._mse = MseHub(self._mse_queue, self._mse_forget, self._mse_watch)
@@ -407,21 +407,25 @@ class StreamManager:
             self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
         return True
 
-    def set_motion_zones(self, name: str,
-                         include: Sequence[Sequence[tuple[float, float]]],
-                         exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None:
-        """The motion detector of `name` counts motion only inside the `include` polygons
-        (anywhere when there is none) and outside every `exclude` polygon (normalised 0..1;
-        fewer than 3 points: ignored). Applies from the next analysed frame; may be called
-        before the stream exists or starts."""
-        zones: Zones = (tuple(tuple((float(x), float(y)) for x, y in p) for p in include),
-                        tuple(tuple((float(x), float(y)) for x, y in p) for p in exclude))
+    def set_detection_zones(self, name: str, zones: Sequence[StoredZone]) -> None:
+        """`name`'s stored zones (database/zones.py's Zone, any order): the enabled ones with
+        3+ points apply from the next analysed frame - the motion detector counts motion in
+        those whose class filter takes "motion", an object detector counts a box by its centre
+        and its label (detection/zones.py). May be called before the stream exists."""
+        self._set_zones(name, zone_shapes(zones))
+
+    def _set_zones(self, name: str, shapes: tuple[ZoneShape, ...]) -> None:
         with self._lock:
-            self._zones[name] = zones
+            self._zones[name] = shapes
             entry = self._streams.get(name)
             slot = entry.detector if entry is not None else None
-        if slot is not None:
-            slot.thread.set_zones(zones)
+        if slot is None:
+            return
+        thread = slot.thread
+        if isinstance(thread, MotionDetectorThread):
+            thread.set_zones(motion_zones(shapes))
+        else:
+            thread.set_zones(shapes)
 
     def live_motion(self, name: str) -> LiveMotion | None:
         """The motion of the latest frame `name`'s detector analysed (normalised cells and
@@ -580,9 +584,9 @@ class StreamManager:
     def _new_detector(self, entry: _Stream, main: StreamReader,
                       cfg: StreamConfig) -> DetectorSlot:
         q = self._queue(entry, "detect", QueueRole.DETECTION, DETECTION_QUEUE_CAPACITY)
-        zones = self._zones.get(cfg.name, ((), ()))
+        zones = self._zones.get(cfg.name, ())
         thread: MotionDetectorThread | ObjectDetectorThread = (
-            MotionDetectorThread(cfg, q, self._on_motion, self._level, zones)
+            MotionDetectorThread(cfg, q, self._on_motion, self._level, motion_zones(zones))
             if wants_motion_detector(cfg) else
             ObjectDetectorThread(
                 cfg, q, lambda c: self._models.engine(c.detection_model, c.detection_api_url),

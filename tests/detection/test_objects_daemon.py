@@ -17,7 +17,10 @@ picture) with five streams for one observation window:
 - `broken`: a corrupt model file, continuous recording;
 - `lite`: `ball.tflite`, the same model as a uint8-quantised `.tflite` run by LiteRT
   (tflite_models.py); a corrupt `.tflite` is only listed;
-- `classes`: `ball.onnx` with LightNVR's class filter including only person and car.
+- `classes`: `ball.onnx` with LightNVR's class filter including only person and car;
+- `zperson`: `ball.onnx`, one include zone over the whole picture whose class filter
+  (`filter_classes`, LightNVR's per-zone list) names only `person`;
+- `zball`: the same zone, and an include zone over the right half that lists `car, ball`.
 
 The tests then read what a user would: stream status, GET /api/detection/models, the event
 history, the detections and recordings (SQLite) and the clips (decoded).
@@ -60,6 +63,10 @@ POST = 2
 SEGMENT = 4
 OUTAGE = 6.0  # seconds the detection service is down
 LEFT = [{"x": 0, "y": 0}, {"x": 0.5, "y": 0}, {"x": 0.5, "y": 1}, {"x": 0, "y": 1}]
+RIGHT = [{"x": 0.5, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}, {"x": 0.5, "y": 1}]
+WHOLE = [{"x": 0, "y": 0}, {"x": 1, "y": 0}, {"x": 1, "y": 1}, {"x": 0, "y": 1}]
+PERSON_ONLY = {"id": "people", "name": "people only", "polygon": WHOLE, "enabled": True,
+               "type": "include", "filter_classes": "person"}
 DETECT = {"detection_based_recording": True, "detection_interval": INTERVAL,
           "pre_detection_buffer": PRE, "post_detection_buffer": POST,
           "detection_threshold": 50, "streaming_enabled": False, "record_audio": False}
@@ -74,6 +81,8 @@ class Observed:
     segments: tuple[int, int]  # api's segments_written when the service stopped / came back
     down_status: dict[str, Any]  # GET /api/streams/api's detection while the service was down
     status: dict[str, dict[str, Any]]
+    zones: dict[str, Any]      # GET /api/streams/zball/zones
+    bad_zone: tuple[int, bytes]  # POST of a zone whose filter_classes is a number
     models: dict[str, Any]
     events: list[dict[str, Any]]
     live: dict[str, Any]       # GET /api/detection/results/obj during the run
@@ -128,6 +137,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
             "broken": {**DETECT, "detection_model": "corrupt.onnx", "record": True,
                        "segment_duration": SEGMENT},
             "lite": {**DETECT, "detection_model": "ball.tflite", "record": False},
+            "zperson": {**DETECT, "detection_model": "ball.onnx", "record": False},
+            "zball": {**DETECT, "detection_model": "ball.onnx", "record": False},
         }
         for name, body in streams.items():
             status, reply = d.call("POST", "/api/streams", {"name": name, "url": url, **body})
@@ -138,6 +149,14 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
             {"id": "left", "name": "left half", "polygon": LEFT, "enabled": True,
              "type": "include"}]})
         assert status in (200, 201), reply
+        for name, zones in (("zperson", [PERSON_ONLY]), ("zball", [PERSON_ONLY, {
+                "id": "right", "name": "cars and balls", "polygon": RIGHT, "enabled": True,
+                "type": "include", "filter_classes": "car, ball"}])):
+            status, reply = d.call("POST", f"/api/streams/{name}/zones", {"zones": zones})
+            assert status in (200, 201), reply
+        zones_body = d.json("/api/streams/zball/zones")
+        bad_zone = d.call("POST", "/api/streams/zball/zones",
+                          {"zones": [{**PERSON_ONLY, "filter_classes": 5}]})
         # the recorders have been filling their pre-buffers; now the model looks
         wait_until(lambda: False, PRE + OBJ_INTERVAL + 2.0, step=0.5)
         switched = time.time()
@@ -147,8 +166,9 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
             assert status == 200, reply
         wait_until(lambda: _detected_since(d, "obj", switched)
                    and _detected_since(d, "api", switched)
-                   and _detected_since(d, "lite", switched), 30,
-                   what="detections of obj, api and lite")
+                   and _detected_since(d, "lite", switched)
+                   and _detected_since(d, "zball", switched), 30,
+                   what="detections of obj, api, lite and zball")
         live = d.json("/api/detection/results/obj")
         service.stop()
         down_from = time.time()
@@ -182,7 +202,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                      n) for n in streams}
     log = (d.base / "lightnvr.log").read_text(errors="replace")
     yield Observed(d, service, switched, (down_from, up), (segments_down, segments_up),
-                   down_status, status_of, models_body, events, live, recs, dets, log, labels,
+                   down_status, status_of, zones_body, bad_zone, models_body, events, live,
+                   recs, dets, log, labels,
                    labelled["recordings"] if isinstance(labelled, dict) else labelled)
 
 
@@ -237,6 +258,23 @@ def test_object_outside_the_include_zone_gives_nothing(observed: Observed) -> No
     assert observed.status["zoned"]["detection"]["frames"] > 0, "the detector did look"
     assert observed.detections["zoned"] == []
     assert observed.recordings["zoned"] == []
+
+
+def test_zone_class_filter_counts_only_the_labels_it_lists(observed: Observed) -> None:
+    """LightNVR's per-zone `filter_classes`: a zone over the whole picture that lists only
+    `person` lets no ball through (no row, no clip); beside it, a zone over the right half
+    listing `car, ball` does (rows with the ball's box in that zone). The zones API returns
+    the lists and answers a filter that is not a string with 400 and a JSON error."""
+    assert observed.status["zperson"]["detection"]["frames"] > 0, "the detector did look"
+    assert observed.detections["zperson"] == []
+    assert observed.recordings["zperson"] == []
+    rows = observed.detections["zball"]
+    assert rows, observed.daemon.log_tail()
+    assert {r["label"] for r in rows} == {LABEL}
+    assert all(r["x"] + r["width"] / 2 > 0.5 for r in rows)
+    assert [z["filter_classes"] for z in observed.zones["zones"]] == ["person", "car, ball"]
+    status, body = observed.bad_zone
+    assert status == 400 and "filter_classes" in json.loads(body)["error"], body
 
 
 def test_class_filter_keeps_only_the_listed_labels(observed: Observed) -> None:

@@ -123,11 +123,8 @@ class RecordingStreamManager:
     def detection_models(self) -> list[Any]:
         return []  # no [models] path in the stand-in (the real list: tests/detection)
 
-    def set_motion_zones(self, name: str,
-                         include: Sequence[Sequence[tuple[float, float]]],
-                         exclude: Sequence[Sequence[tuple[float, float]]] = ()) -> None:
-        self.calls.append(("motion_zones", (name, [tuple(p) for p in include],
-                                            [tuple(p) for p in exclude])))
+    def set_detection_zones(self, name: str, zones: Sequence[Any]) -> None:
+        self.calls.append(("zones", (name, [z.id for z in zones])))
 
     def probe(self, url: str, protocol: int = 0, timeout: float = 10.0) -> Probe:
         self.calls.append(("probe", url))

@@ -10,7 +10,8 @@ api_engine.MAX_WIDTH for the HTTP API. The engine (engine.py contract; shared by
 stream that uses the model, models.py) answers boxes; the thread keeps those scoring at least
 the stream's `detection_threshold` whose label passes the stream's class filter
 (`detection_object_filter` / `_list`, LightNVR's) and whose
-centre counts in its zones (zones.centre_counts), and reports them to
+centre counts in its zones (zones.object_counts: an include zone may name the labels it
+applies to, LightNVR's `filter_classes`), and reports them to
 `on_objects(stream, objects, wall, event)` (`event`: the cooldown since the last reported
 event has passed; the stream manager extends the event recording for every frame with
 objects and emits an event when `event`).
@@ -46,7 +47,7 @@ from lightnvr.video.detection.engine import (
     threshold_fraction,
 )
 from lightnvr.video.detection.frames import FrameSampler, frame_rgb, model_input
-from lightnvr.video.detection.zones import Zones, centre_counts
+from lightnvr.video.detection.zones import ZoneShape, object_counts
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.schedule import schedule_allows
 
@@ -83,14 +84,15 @@ def class_filter(config: StreamConfig) -> tuple[bool, frozenset[str]]:
 
 
 def keep_object(o: ObjectBox, threshold: float, classes: tuple[bool, frozenset[str]],
-                zones: Zones) -> bool:
-    """The thread's filter: score, class filter, then the box centre in the zones."""
+                zones: Sequence[ZoneShape]) -> bool:
+    """The thread's filter: score, class filter, then the box centre and label in the
+    zones."""
     if o.confidence < threshold:
         return False
     exclude, labels = classes
     if labels and (o.label.lower() in labels) == exclude:
         return False
-    return centre_counts(zones[0], zones[1], *o.centre)
+    return object_counts(zones, o.label, o.confidence, *o.centre)
 
 
 class ObjectDetectorThread(ConsumerThread):
@@ -101,7 +103,7 @@ class ObjectDetectorThread(ConsumerThread):
     def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
                  engine_for: EngineFactory, on_objects: ObjectsCallback,
                  pressure: Callable[[], PressureLevel] | None = None,
-                 zones: Zones = ((), ())) -> None:
+                 zones: Sequence[ZoneShape] = ()) -> None:
         super().__init__()
         self.name = config.name
         self.queue = queue
@@ -127,7 +129,8 @@ class ObjectDetectorThread(ConsumerThread):
         self.config = config
         self._sampler.interval = float(config.detection_interval)
 
-    def set_zones(self, zones: Zones) -> None:
+    def set_zones(self, zones: Sequence[ZoneShape]) -> None:
+        """The stream's zones (with their labels), from the next frame on."""
         self._zones = zones
 
     def _run(self) -> None:

@@ -21,7 +21,6 @@ from lightnvr.core.stream_config import (
     StreamConfig,
     validate_stream_name,
 )
-from lightnvr.database.motion_zones import motion_polygons
 from lightnvr.database.streams import StreamExists, StreamNotFound
 from lightnvr.database.zones import InvalidZone, ZonesRepo, zone_from_json
 from lightnvr.web import scope
@@ -372,16 +371,15 @@ class StreamsApi:
         except InvalidZone as exc:
             return Response.json({"error": f"{exc.field}: {exc.message}",
                                   "field": exc.field}, 400)
-        # the motion detector follows at once (no restart)
-        self.ctx.stream_manager.set_motion_zones(cfg.name, motion_polygons(parsed),
-                                                 motion_polygons(parsed, exclude=True))
+        # the detectors follow at once (no restart)
+        self.ctx.stream_manager.set_detection_zones(cfg.name, parsed)
         return Response.json({"success": True, "message": "Zones saved successfully",
                               "count": len(parsed)})
 
     def delete_zones(self, req: Request) -> Response:
         cfg = path_stream(self.ctx, req)
         n = self.zones.delete_all(cfg.name)
-        self.ctx.stream_manager.set_motion_zones(cfg.name, ())
+        self.ctx.stream_manager.set_detection_zones(cfg.name, ())
         return Response.json({"success": True, "message": "Zones deleted successfully",
                               "count": n})
 

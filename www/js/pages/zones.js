@@ -71,7 +71,8 @@ export function ZoneEditor({ stream }) {
   if (zones === null) return html`<p class="muted">Loading zones…</p>`;
   return html`<fieldset class="zone-editor"><legend>Detection zones</legend>
     <p class="hint" id="zone-help">Click on the picture to add corners, then “Close zone”. Motion counts
-      only inside enabled include zones and never inside exclude zones; with no zone, the whole picture counts.</p>
+      only inside enabled include zones and never inside exclude zones; with no zone, the whole picture counts.
+      A zone's objects (comma-separated labels, e.g. “person, car”) limit it to those labels; empty means any.</p>
     <${ErrorBox} error=${error} />
     <div class="zone-stage" style=${`aspect-ratio:${ratio}`}>
       ${snap.ok
@@ -101,6 +102,10 @@ export function ZoneEditor({ stream }) {
       <label class="sr-only" for=${`zt-${i}`}>Type of zone ${i + 1}</label>
       <select id=${`zt-${i}`} name=${`zone-type-${i}`} value=${z.type || 'include'} onChange=${(e) => change(i, 'type')(e.currentTarget.value)}>
         <option value="include">Include</option><option value="exclude">Exclude</option></select>
+      <label class="sr-only" for=${`zc-${i}`}>Objects of zone ${i + 1} (comma-separated labels, empty for any)</label>
+      <input id=${`zc-${i}`} name=${`zone-classes-${i}`} value=${z.filter_classes || ''} maxlength="256"
+        placeholder="any object" title="Labels this zone counts, comma-separated (e.g. person, car); empty: any"
+        onInput=${(e) => change(i, 'filter_classes')(e.currentTarget.value)} />
       <${Toggle} label="Enabled" checked=${z.enabled} onChange=${change(i, 'enabled')} name=${`zone-enabled-${i}`} />
       <button type="button" class="btn small danger ghost" onClick=${() => remove(i)} aria-label=${`Delete zone ${z.name}`}>Delete</button>
     </li>`)}</ul>`}
