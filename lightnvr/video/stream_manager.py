@@ -345,14 +345,12 @@ class StreamManager:
         if slot is not None and slot.sub is not None and slot.source == url:
             return MseSource(slot.sub.add_consumer, slot.sub.remove_consumer, lambda: None,
                              False)
-        name = entry.config.name + "/live-sub"  # "/" never occurs in a stream name
-        reader = self._new_reader(entry.config.replace(name=name, url=url), critical=False,
-                                  want_audio=False)
+        # "/" never occurs in a stream name
+        reader = self._new_sub_reader(entry.config, entry.config.name + "/live-sub", url)
 
         def release() -> None:
             reader.stop(self.settings.stop_deadline_seconds)
-            if self._heartbeats is not None:
-                self._heartbeats.unregister(f"reader:{name}")
+            self._forget_reader(reader.name)
 
         reader.start()
         return MseSource(reader.add_consumer, reader.remove_consumer, release, False)
@@ -442,15 +440,11 @@ class StreamManager:
 
     def _notify_detection(self, name: str, active: bool,
                           objects: Sequence[tuple[str, float]]) -> None:
-        listener = self._listener
-        if listener is None:
+        if self._listener is None:
             return
         kind = EventKind.DETECTION if active else EventKind.DETECTION_END
         found = tuple(DetectedObject(label, float(conf)) for label, conf in objects)
-        try:
-            listener(NvrEvent(kind, name, self._clock.wall(), found))
-        except Exception:
-            log.error("stream %s: the detection listener failed", name, exc_info=True)
+        self._emit(NvrEvent(kind, name, self._clock.wall(), found))
 
     def set_recording_paused(self, reason: str | None) -> None:
         """Storage emergency: recorders finish their segment and write nothing until None."""
@@ -531,6 +525,18 @@ class StreamManager:
             clock=self._clock, opener=functools.partial(open_source, allow_demo=s.allow_demo),
             heartbeat=hb, want_audio=want_audio)
 
+    def _new_sub_reader(self, config: StreamConfig, name: str, url: str) -> StreamReader:
+        """A second reader of the stream (`url`: its sub-stream), for detection or live view:
+        named `name`, no audio, and a heartbeat that is not critical (losing it costs
+        detection or a small live picture, not recording)."""
+        return self._new_reader(config.replace(name=name, url=url), critical=False,
+                                want_audio=False)
+
+    def _forget_reader(self, name: str) -> None:
+        """Drop the heartbeat of reader `name`, which has stopped (or is about to)."""
+        if self._heartbeats is not None:
+            self._heartbeats.unregister(f"reader:{name}")
+
     def _sync_recorder(self, entry: _Stream) -> None:
         """Run a recorder iff `record`, manual recording, `detection_based_recording` or an
         active detection event needs one, and hand it the current flags."""
@@ -596,49 +602,59 @@ class StreamManager:
                          critical=False)  # detection is not worth a watchdog restart
         sub = None
         if cfg.sub_stream_url:
-            sub = self._new_reader(cfg.replace(name=sub_reader_name(cfg.name),
-                                               url=cfg.sub_stream_url),
-                                   critical=False, want_audio=False)
+            sub = self._new_sub_reader(cfg, sub_reader_name(cfg.name), cfg.sub_stream_url)
         return DetectorSlot(thread, main, sub, cfg.sub_stream_url, detector_key(cfg))
 
     def _stop_detector(self, entry: _Stream, slot: DetectorSlot, timeout: float) -> None:
         slot.stop(timeout)
         self._forget_queue(entry, slot.thread.queue)
-        if slot.sub is not None and self._heartbeats is not None:
-            self._heartbeats.unregister(f"reader:{slot.sub.name}")
+        if slot.sub is not None:
+            self._forget_reader(slot.sub.name)
 
     def _on_motion(self, name: str, result: MotionResult, wall: float) -> None:
         """Detector thread: motion extends the event recording like a pulse of one detection
         interval (the next sample decides whether it goes on); an event (cooldown passed)
         goes to the listener (events table, MQTT, detection rows) like a trigger's."""
-        with self._lock:
-            entry = self._streams.get(name)
-        if entry is None:
-            return
-        cfg = entry.config
-        was_active = entry.events.active(self._clock.wall())
-        entry.events.trigger(True, wall, float(cfg.detection_interval),
-                             float(cfg.post_detection_buffer),
-                             self.settings.detection_grace_seconds)
-        if not was_active:
-            self._sync_recorder(entry)  # a stream that records nothing gets a recorder now
-        self._trigger_followers(name, wall, float(cfg.detection_interval))
-        if not result.event:
+        cfg = self._detected(name, wall)
+        if cfg is None or not result.event:
             return
         x, y, w, h = result.box
         # confidence: how far past the minimum area the change is (0.5 at the minimum)
         conf = min(1.0, 0.5 * result.area / max(cfg.motion_min_area, 1e-6))
         log.info("stream %s: motion (%.1f%% of the picture, box %.2f,%.2f %.2fx%.2f)", name,
                  result.area * 100, x, y, w, h)
+        self._emit(NvrEvent(EventKind.DETECTION, name, wall,
+                            (DetectedObject("motion", round(conf, 3), x, y, w, h),),
+                            MOTION_EVENT_DETAIL))
+
+    def _detected(self, name: str, wall: float) -> StreamConfig | None:
+        """A detector of `name` saw something at `wall`: the event recording goes on like a
+        pulse of one detection interval (a stream that records nothing gets a recorder now),
+        and so do its followers'. The stream's config; None when it is gone."""
+        with self._lock:
+            entry = self._streams.get(name)
+        if entry is None:
+            return None
+        cfg = entry.config
+        was_active = entry.events.active(self._clock.wall())
+        entry.events.trigger(True, wall, float(cfg.detection_interval),
+                             float(cfg.post_detection_buffer),
+                             self.settings.detection_grace_seconds)
+        if not was_active:
+            self._sync_recorder(entry)
+        self._trigger_followers(name, wall, float(cfg.detection_interval))
+        return cfg
+
+    def _emit(self, event: NvrEvent) -> None:
+        """Hand `event` to the listener (events table, MQTT); its failure is logged, never
+        raised into a detector or an API call."""
         listener = self._listener
         if listener is None:
             return
         try:
-            listener(NvrEvent(EventKind.DETECTION, name, wall,
-                              (DetectedObject("motion", round(conf, 3), x, y, w, h),),
-                              MOTION_EVENT_DETAIL))
+            listener(event)
         except Exception:
-            log.error("stream %s: the detection listener failed", name, exc_info=True)
+            log.error("stream %s: the detection listener failed", event.stream, exc_info=True)
 
     def detection_models(self) -> list[ModelInfo]:
         """Every model under [models] path with its input size, layout and labels, or the
@@ -649,29 +665,13 @@ class StreamManager:
                     event: bool) -> None:
         """Object detector thread: objects extend the event recording like motion does
         (_on_motion); an event (cooldown passed) goes to the listener with every object."""
-        with self._lock:
-            entry = self._streams.get(name)
-        if entry is None:
-            return
-        cfg = entry.config
-        was_active = entry.events.active(self._clock.wall())
-        entry.events.trigger(True, wall, float(cfg.detection_interval),
-                             float(cfg.post_detection_buffer),
-                             self.settings.detection_grace_seconds)
-        if not was_active:
-            self._sync_recorder(entry)
-        self._trigger_followers(name, wall, float(cfg.detection_interval))
-        listener = self._listener
-        if not event or listener is None:
+        if self._detected(name, wall) is None or not event:
             return
         log.info("stream %s: %s", name, ", ".join(f"{o.label} {o.confidence:.2f}"
                                                    for o in objects))
-        try:
-            listener(NvrEvent(EventKind.DETECTION, name, wall, tuple(
-                DetectedObject(o.label, o.confidence, o.x, o.y, o.width, o.height)
-                for o in objects), OBJECT_EVENT_DETAIL))
-        except Exception:
-            log.error("stream %s: the detection listener failed", name, exc_info=True)
+        self._emit(NvrEvent(EventKind.DETECTION, name, wall, tuple(
+            DetectedObject(o.label, o.confidence, o.x, o.y, o.width, o.height)
+            for o in objects), OBJECT_EVENT_DETAIL))
 
     def _trigger_followers(self, source: str, wall: float, duration: float) -> None:
         """LightNVR's cross-stream trigger: streams whose `motion_trigger_source` is `source`
@@ -723,8 +723,7 @@ class StreamManager:
             self._forget_queue(entry, q)
         with self._lock:
             entry.reader = entry.live = entry.recorder = entry.detector = None
-        if self._heartbeats is not None:
-            self._heartbeats.unregister(f"reader:{entry.config.name}")
+        self._forget_reader(entry.config.name)
 
     # -- shutdown --------------------------------------------------------------------------
     def register_shutdown(self, coordinator: ShutdownCoordinator) -> None:
@@ -784,8 +783,7 @@ class StreamManager:
             if e.recorder is not None:
                 e.recorder.stop(max(0.0, deadline - time.monotonic()))
         for e in self._entries():
-            if self._heartbeats is not None:
-                self._heartbeats.unregister(f"reader:{e.config.name}")
+            self._forget_reader(e.config.name)
 
     def stop(self, timeout: float) -> None:
         """Everything, in shutdown order, within `timeout` seconds in total."""
