@@ -57,12 +57,14 @@ class StorageManager(WorkerThread):
                  clock: Clock | None = None,
                  probe: Callable[[str], ProbeResult | None] | None = None,   # default: storage.probe.probe_segment
                  statvfs: Callable[[str], Any] | None = None) -> None: ...   # default: os.statvfs (tests inject)
-    def reconfigure(self, config: StorageConfig) -> None: ...   # new rules; ValueError if path differs
+    def reconfigure(self, config: StorageConfig) -> None: ...   # new rules from the next pass, at once (a running pass keeps its own); ValueError if path differs
     def start(self) -> bool: ...                       # thread "storage" (WorkerThread); False: running already
     def stop(self, timeout: float) -> bool: ...
     def health(self) -> StorageHealth: ...
     def run_retention(self) -> RetentionResult: ...    # synchronous pass (API cleanup, tests)
     def request_retention(self) -> None: ...           # nudge the thread
+    def cleanup_now(self, wait: float) -> RetentionResult | None: ...   # a pass on the storage thread; None: not done within `wait` s (still queued/running)
+    def sync_now(self, wait: float) -> SyncResult | None: ...           # reconcile() on the storage thread, likewise
     def heartbeat(self) -> StorageHealth: ...          # one statvfs check now (+ pressure steps if short)
     @property
     def pause_reason(self) -> str | None: ...          # why recording is paused, None when it is not

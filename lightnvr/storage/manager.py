@@ -12,11 +12,17 @@ Its loop waits on one wake event with a timeout to the next due job:
 
 When EMERGENCY persists after a pass (nothing left to remove), ``pause_recording(reason)`` is
 called once; when free space is back ``RESUME_MARGIN_PCT`` over the emergency line,
-``pause_recording(None)`` resumes recording. API calls (``run_retention``, ``reconcile``,
-``delete_recording``) run on the caller's thread.
+``pause_recording(None)`` resumes recording. The API's cleanup and sync (``cleanup_now``,
+``sync_now``) are jobs queued to the thread (storage/jobs.py), run between its own steps: a
+web worker waits for one as long as it chooses, never for a pass it did not ask for (on the
+caller's thread only while the thread does not run). ``run_retention``, ``reconcile`` and
+``delete_recording`` run on the caller's thread.
 
-Locks: ``_pass_lock`` serializes passes (thread, API cleanup, sync); ``_state_lock`` guards the
-health snapshot. Order: ``_pass_lock`` before ``_state_lock``; never the other way.
+Locks: ``_pass_lock`` serializes passes (thread, start-up reconciliation, direct callers);
+``_state_lock`` guards the health snapshot and the config swap of ``reconfigure`` - it is held
+for assignments only, never across SQL, statvfs or a pass, so status requests and
+``POST /api/settings`` answer at once. A pass reads ``self.config`` once, when it starts, and
+keeps that config to its end. Order: ``_pass_lock`` before ``_state_lock``.
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ import logging
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, replace
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.worker_thread import WorkerThread
@@ -36,6 +43,7 @@ from lightnvr.database.manager import Database
 from lightnvr.database.recordings import RecordingsRepo
 from lightnvr.database.streams import StreamsRepo
 from lightnvr.storage.deletion import delete_recording as _delete
+from lightnvr.storage.jobs import JobQueue
 from lightnvr.storage.probe import ProbeResult, probe_segment
 from lightnvr.storage.retention import RetentionPass, effective_days
 from lightnvr.storage.sync import Reconciler, SyncResult
@@ -49,6 +57,7 @@ __all__ = ["RetentionResult", "StorageHealth", "StorageLevel", "StorageManager",
 log = logging.getLogger(__name__)
 
 RESUME_MARGIN_PCT = 1.0  # hysteresis: resume only this far above the emergency line
+_T = TypeVar("_T")
 
 
 class StorageLevel(IntEnum):
@@ -124,6 +133,7 @@ class StorageManager(WorkerThread):
         self._state_lock = threading.Lock()
         self._wake = threading.Event()
         self._retention_wanted = threading.Event()
+        self._jobs = JobQueue()
         self._paused = False
         self._pause_reason: str | None = None
         self._last_retention_at: float | None = None
@@ -139,7 +149,8 @@ class StorageManager(WorkerThread):
         """
         if os.path.abspath(config.path) != self.root:
             raise ValueError("[storage] path changes need a restart")
-        with self._pass_lock:  # never change rules in the middle of a retention pass
+        # a running pass keeps the config it started with: no need to wait for it
+        with self._state_lock:
             self.config = config
 
     # -- thread ---------------------------------------------------------------------------------
@@ -172,11 +183,41 @@ class StorageManager(WorkerThread):
                     self._retention_wanted.clear()
                     self._guarded("retention pass", self.run_retention)
                     next_ret = self._clock.monotonic() + ret_period
+                self._jobs.run_pending()
                 self._beat()
                 self._wake.wait(max(0.0, min(next_hb, next_ret) - self._clock.monotonic()))
-                self._wake.clear()
+                self._wake.clear()  # before the next look at the jobs: no request is missed
         finally:
+            self._jobs.cancel_all()  # their callers run them themselves (_thread_job)
             log.info("thread storage exiting")
+
+    def _thread_job(self, kind: str, fn: Callable[[], _T], wait: float) -> _T | None:
+        """`fn()` run by the storage thread, waiting up to `wait` seconds for it; None when it
+        has not finished by then (it still runs). Without a running thread, run here."""
+        if self.is_alive() and not self._stop.is_set() and not self.on_thread():
+            done = self._jobs.submit(kind, fn)
+            self._wake.set()
+            if self._stop.is_set():  # stop() came meanwhile: the thread may be past its cancel
+                self._jobs.cancel_all()
+            try:
+                result: _T = done.result(timeout=wait)
+                return result
+            except TimeoutError:
+                return None
+            except CancelledError:
+                pass  # the thread stopped before it got to the job
+        return fn()
+
+    def cleanup_now(self, wait: float) -> RetentionResult | None:
+        """A retention pass asked for by a user (POST /api/storage/cleanup), run by the storage
+        thread after what it is doing; its result, or None when it has not finished within
+        `wait` seconds (it runs anyway). Requests while one is queued join that one."""
+        return self._thread_job("retention pass", self.run_retention, wait)
+
+    def sync_now(self, wait: float) -> SyncResult | None:
+        """``reconcile()`` for POST /api/recordings/sync, run by the storage thread like
+        ``cleanup_now``; None when it has not finished within `wait` seconds."""
+        return self._thread_job("sync", self.reconcile, wait)
 
     def _guarded(self, what: str, fn: Callable[[], object]) -> None:
         try:
@@ -197,11 +238,11 @@ class StorageManager(WorkerThread):
 
     def _measure(self) -> StorageHealth:
         total, free, pct = self._free()
+        size, count = self._recordings.total_size(), self._recordings.count()  # not under a lock
         with self._state_lock:
             h = StorageHealth(
                 path=self.root, total_bytes=total, free_bytes=free, free_pct=pct,
-                recordings_bytes=self._recordings.total_size(),
-                recordings_count=self._recordings.count(), level=level_for(pct, self.config),
+                recordings_bytes=size, recordings_count=count, level=level_for(pct, self.config),
                 recording_paused=self._paused, last_retention_at=self._last_retention_at,
                 last_retention_deleted=self._last_retention_deleted)
             old, self._health = self._health, h
@@ -219,15 +260,15 @@ class StorageManager(WorkerThread):
     def heartbeat(self) -> StorageHealth:
         """One statvfs check; runs the pressure steps at once when free space is short."""
         h = self._measure()
-        short_min_free = (self.config.auto_delete_oldest
-                          and h.free_pct < self.config.min_free_pct)
+        cfg = self.config
+        short_min_free = cfg.auto_delete_oldest and h.free_pct < cfg.min_free_pct
         if h.level == StorageLevel.EMERGENCY or short_min_free or self._paused:
             with self._pass_lock:
-                p = self._new_pass()
+                p = self._new_pass(cfg)
                 p.min_free()
-                if level_for(self._free_pct(), self.config) == StorageLevel.EMERGENCY:
+                if level_for(self._free_pct(), cfg) == StorageLevel.EMERGENCY:
                     p.emergency(RESUME_MARGIN_PCT)
-                self._settle_pause()
+                self._settle_pause(cfg)
             if p.stats.deleted:
                 log.warning("disk pressure: removed %d recordings (%d bytes) on %s",
                             p.stats.deleted, p.stats.freed_bytes, self.root)
@@ -236,10 +277,10 @@ class StorageManager(WorkerThread):
 
     # -- retention ------------------------------------------------------------------------------
 
-    def _new_pass(self) -> RetentionPass:
-        # only the storage thread's own passes end early at shutdown; an API caller's pass
+    def _new_pass(self, cfg: StorageConfig) -> RetentionPass:
+        # only the storage thread's own passes end early at shutdown; a direct caller's pass
         # (or one run after stop()) always completes
-        return RetentionPass(self._recordings, self._streams.list_with_deleted(), self.config,
+        return RetentionPass(self._recordings, self._streams.list_with_deleted(), cfg,
                              self._clock.wall(), self._delete_row, self._free_pct,
                              beat=self._beat, stop=self._stop if self.on_thread() else None)
 
@@ -249,19 +290,20 @@ class StorageManager(WorkerThread):
     def run_retention(self) -> RetentionResult:
         """A full retention pass (docs/storage.md, Retention steps 1-6), synchronously."""
         with self._pass_lock:
-            p = self._new_pass()
+            cfg = self.config  # this pass's rules, whatever reconfigure() does meanwhile
+            p = self._new_pass(cfg)
             p.age_rules()
             p.overrides()
             p.stream_quotas()
             p.global_quota()
             p.min_free()
-            if level_for(self._free_pct(), self.config) == StorageLevel.EMERGENCY:
+            if level_for(self._free_pct(), cfg) == StorageLevel.EMERGENCY:
                 p.emergency(RESUME_MARGIN_PCT)
-            self._settle_pause()
+            self._settle_pause(cfg)
             with self._state_lock:
                 self._last_retention_at = self._clock.wall()
                 self._last_retention_deleted = p.stats.deleted
-        pruned = self._prune_detections()
+        pruned = self._prune_detections(cfg)
         if pruned:
             log.info("retention pass: %d detections past retention removed", pruned)
         if p.stats.deleted or p.stats.errors:
@@ -270,10 +312,10 @@ class StorageManager(WorkerThread):
         self._measure()
         return RetentionResult(p.stats.deleted, p.stats.freed_bytes, p.stats.errors)
 
-    def _prune_detections(self) -> int:
+    def _prune_detections(self, cfg: StorageConfig) -> int:
         """Retention step 7: detections past their stream's retention with no recording left."""
         streams = {s.name: s for s in self._streams.list_with_deleted()}
-        g = self.config.retention_days
+        g = cfg.retention_days
         removed = 0
         for name in self._detections.stream_names():
             s = streams.get(name)
@@ -290,10 +332,10 @@ class StorageManager(WorkerThread):
         self._retention_wanted.set()
         self._wake.set()
 
-    def _settle_pause(self) -> None:
+    def _settle_pause(self, cfg: StorageConfig) -> None:
         """Pause recording when EMERGENCY outlived a pass; resume once space is back."""
         pct = self._free_pct()
-        line = self.config.pressure_emergency_pct
+        line = cfg.pressure_emergency_pct
         reason: str | None
         if pct < line and not self._paused:
             reason = (f"disk full: {pct:.1f}% free on {self.root} (emergency line {line}%) "
@@ -344,7 +386,8 @@ class StorageManager(WorkerThread):
         if startup is None:
             startup = not self._started_once
         with self._pass_lock:
-            excludes = (os.path.abspath(self.config.path_hls),) if self.config.path_hls else ()
+            hls = self.config.path_hls
+            excludes = (os.path.abspath(hls),) if hls else ()
             result = Reconciler(self._recordings, self.root, self._probe, self._clock.wall(),
                                 startup, excludes).run()
         self._measure()

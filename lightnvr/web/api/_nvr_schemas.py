@@ -12,6 +12,8 @@ NUM, INT, STR, BOOL = oa.NUMBER, oa.INTEGER, oa.STRING, oa.BOOLEAN
 ID = oa.INTEGER_PARAM
 TIME_Q = {"anyOf": [{"type": "string"}, {"type": "number"}]}
 SUCCESS = oa.obj({"success": BOOL}, required=["success"])
+# accepted: the storage thread runs it after its current pass (web/api/storage.py)
+QUEUED = oa.obj({"success": BOOL, "queued": BOOL, "message": STR}, required=["queued"])
 VIDEO = oa.media("video/mp4", {"type": "string", "format": "binary"})
 JPEG = oa.media("image/jpeg", {"type": "string", "format": "binary"})
 
@@ -97,7 +99,8 @@ def describe_recordings() -> None:
     d("POST", "/api/recordings/batch-protect", request=oa.obj(
         {"ids": oa.array(ID), "protected": BOOL}, required=["ids", "protected"]),
       responses={200: SUCCESS})
-    d("POST", "/api/recordings/sync", request_required=False, responses={200: SUCCESS})
+    d("POST", "/api/recordings/sync", request_required=False,
+      responses={200: SUCCESS, 202: QUEUED})
     for kind in ("play", "download"):
         d("GET", f"/api/recordings/{kind}/{{id}}", params={"id": ID},
           responses={200: VIDEO, 206: VIDEO})
@@ -162,7 +165,8 @@ def describe_storage_detection() -> None:
         "total_space_bytes": INT, "recordings_count": INT},
         required=["pressure_level", "free_space_bytes"])})
     d("POST", "/api/storage/cleanup", request_required=False,
-      responses={200: oa.obj({"success": BOOL, "deleted": INT}, required=["success"])})
+      responses={200: oa.obj({"success": BOOL, "deleted": INT}, required=["success"]),
+                 202: QUEUED})
     det = oa.obj({"label": STR, "confidence": NUM, "x": NUM, "y": NUM, "width": NUM,
                   "height": NUM, "timestamp": NUM})
     d("GET", "/api/detection/results/{stream}", query={"start": TIME_Q, "end": TIME_Q},

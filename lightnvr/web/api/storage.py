@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from lightnvr.web.context import WebContext
     from lightnvr.web.router import Router
 
+# How long a request waits for the pass it asked for. An idle storage thread finishes one in
+# well under this and the caller gets its figures; one busy with a long pass (a full SD card)
+# answers 202 at once and runs the queued pass next (LightNVR C always answers "triggered").
+STORAGE_JOB_WAIT_SECONDS = 2.0
+
 
 def register(router: Router, ctx: WebContext) -> None:
     """Add GET /api/storage/health and POST /api/storage/cleanup."""
@@ -32,7 +37,11 @@ def register(router: Router, ctx: WebContext) -> None:
         })
 
     def cleanup(req: Request) -> Response:
-        r = ctx.storage.run_retention()
+        r = ctx.storage.cleanup_now(STORAGE_JOB_WAIT_SECONDS)
+        if r is None:
+            return Response.json({"success": True, "aggressive": False, "queued": True,
+                                  "message": "Cleanup queued: it runs after the storage "
+                                             "thread's current retention pass"}, 202)
         return Response.json({"success": True, "aggressive": False,
                               "message": "Cleanup finished", "deleted": r.deleted,
                               "freed_bytes": r.freed_bytes, "errors": r.errors})
