@@ -7,39 +7,20 @@ at a video sync sample, so the live muxer (live_mse.py) needs to know three thin
 what FFmpeg wrote, which this module reads from the ISO BMFF boxes (ISO/IEC 14496-12)
 rather than guessing from the packets it fed in (FFmpeg's interleaver reorders audio and
 video): where each top-level box ends, whether a fragment's video run starts with a sync
-sample, and the RFC 6381 codec string the browser's `MediaSource.isTypeSupported` wants
-(read from `avcC`/`hvcC` and `esds`).
+sample (both read by video/fmp4_boxes.py, the one fMP4 box parser), and the RFC 6381 codec
+string the browser's `MediaSource.isTypeSupported` wants (read from `avcC`/`hvcC` and
+`esds`).
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+
+from lightnvr.video.fmp4_boxes import boxes, first_sample_sync
+from lightnvr.video.fmp4_boxes import child as _child
 
 # The live muxer adds the video stream first (muxing.add_streams), so it is track 1.
 VIDEO_TRACK_ID = 1
-_NON_SYNC = 0x0001_0000  # sample_is_non_sync_sample in the 32-bit sample flags
-
-
-def boxes(data: bytes | bytearray | memoryview, start: int = 0,
-          end: int | None = None) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, box end) of each complete box in data[start:end]."""
-    end = len(data) if end is None else end
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1:
-            if pos + 16 > end:
-                return
-            size = struct.unpack_from(">Q", data, pos + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            return
-        yield bytes(kind), pos + header, pos + size
-        pos += size
 
 
 class BoxSplitter:
@@ -64,51 +45,9 @@ class BoxSplitter:
         return len(self._buf)
 
 
-def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for k, payload, box_end in boxes(data, start, end):
-        if k == kind:
-            return payload, box_end
-    return None
-
-
-def _first_video_sample_flags(moof: bytes, traf_start: int, traf_end: int) -> int | None:
-    tfhd = _child(moof, traf_start, traf_end, b"tfhd")
-    trun = _child(moof, traf_start, traf_end, b"trun")
-    if tfhd is None or trun is None:
-        return None
-    t_flags, track_id = struct.unpack_from(">II", moof, tfhd[0])
-    if track_id != VIDEO_TRACK_ID:
-        return None
-    pos = tfhd[0] + 8
-    default_flags = None
-    for bit, size in ((0x01, 8), (0x02, 4), (0x08, 4), (0x10, 4)):
-        if t_flags & bit:
-            pos += size
-    if t_flags & 0x20:
-        default_flags = struct.unpack_from(">I", moof, pos)[0]
-    r_flags, count = struct.unpack_from(">II", moof, trun[0])
-    if count == 0:
-        return None
-    pos = trun[0] + 8 + (4 if r_flags & 0x01 else 0)
-    if r_flags & 0x04:
-        return int(struct.unpack_from(">I", moof, pos)[0])
-    if r_flags & 0x400:
-        pos += (4 if r_flags & 0x100 else 0) + (4 if r_flags & 0x200 else 0)
-        return int(struct.unpack_from(">I", moof, pos)[0])
-    return default_flags
-
-
 def starts_with_video_sync(moof: bytes) -> bool:
     """True when the fragment holds video and its first video sample is a sync sample."""
-    body = _child(moof, 0, len(moof), b"moof")
-    if body is None:
-        return False
-    for kind, start, end in boxes(moof, body[0], body[1]):
-        if kind == b"traf":
-            flags = _first_video_sample_flags(moof, start, end)
-            if flags is not None:
-                return not flags & _NON_SYNC
-    return False
+    return first_sample_sync(moof, VIDEO_TRACK_ID) is True
 
 
 def _find(data: bytes, path: tuple[bytes, ...], start: int = 0,

@@ -503,30 +503,29 @@ class Auth:
         if token:
             self.sessions.delete_by_token(token)
 
-    def _secure(self, req: Request) -> str:
-        return "; Secure" if is_https(req, self.web.trusted_proxy_cidrs) else ""
+    def _cookie(self, req: Request, name: str, value: str, age: int, same_site: str) -> str:
+        """One Set-Cookie value: HttpOnly, whole site, Secure when served over TLS or a
+        trusted TLS proxy; an empty `value` with age 0 ends the cookie."""
+        secure = "; Secure" if is_https(req, self.web.trusted_proxy_cidrs) else ""
+        return f"{name}={value}; Path=/; Max-Age={age}; HttpOnly; SameSite={same_site}{secure}"
 
     def session_cookie(self, req: Request, token: str) -> str:
-        """Set-Cookie value for a new session (Secure when served over TLS or a TLS proxy)."""
-        age = self.web.auth_absolute_timeout_hours * 3600
-        return (f"{SESSION_COOKIE}={token}; Path=/; Max-Age={age}; HttpOnly; SameSite=Strict"
-                + self._secure(req))
+        """Set-Cookie value for a new session (lives as long as its absolute timeout)."""
+        return self._cookie(req, SESSION_COOKIE, token,
+                            self.web.auth_absolute_timeout_hours * 3600, "Strict")
 
     def clear_cookie(self, req: Request) -> str:
         """Set-Cookie value that ends the session cookie."""
-        return (f"{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
-                + self._secure(req))
+        return self._cookie(req, SESSION_COOKIE, "", 0, "Strict")
 
     def device_cookie(self, req: Request, token: str) -> str:
         """Set-Cookie value for a trusted device (LightNVR's name, lifetime and SameSite)."""
-        age = self.web.trusted_device_days * 86400
-        return (f"{DEVICE_COOKIE}={token}; Path=/; Max-Age={age}; HttpOnly; SameSite=Lax"
-                + self._secure(req))
+        return self._cookie(req, DEVICE_COOKIE, token, self.web.trusted_device_days * 86400,
+                            "Lax")
 
     def clear_device_cookie(self, req: Request) -> str:
         """Set-Cookie value that ends the trusted-device cookie."""
-        return (f"{DEVICE_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
-                + self._secure(req))
+        return self._cookie(req, DEVICE_COOKIE, "", 0, "Lax")
 
 
 def is_https(req: Request, trusted_proxy_cidrs: str) -> bool:

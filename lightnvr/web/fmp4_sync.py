@@ -6,7 +6,8 @@ be decoded on its own: a browser's Media Source drops frames up to the next keyf
 player jumps over the hole, starting up to a GOP after the moment asked for. The playlist
 therefore starts its segments only at fragments whose first video sample is a sync sample
 (ISO/IEC 14496-12: `trun` first-sample flags, else its per-sample flags, else the `tfhd`
-default; `sample_is_non_sync_sample` is bit 16). Box walking is web/media.py's.
+default; `sample_is_non_sync_sample` is bit 16), read by the one fMP4 box parser,
+video/fmp4_boxes.py; finding the video track and the fragments is web/media.py's.
 """
 
 from __future__ import annotations
@@ -14,41 +15,9 @@ from __future__ import annotations
 import struct
 import threading
 from collections import OrderedDict
-from typing import BinaryIO
 
+from lightnvr.video.fmp4_boxes import first_sample_sync
 from lightnvr.web import media
-
-_NON_SYNC = 0x00010000
-
-
-def _u32(f: BinaryIO, at: int) -> int:
-    f.seek(at)
-    return int(struct.unpack(">I", f.read(4))[0])
-
-
-def _first_sample_sync(f: BinaryIO, moof: tuple[int, int], track_id: int) -> bool | None:
-    """True/False for the track's first sample in this moof; None when it does not say."""
-    for kind, off, hlen, size in media._boxes(f, *moof):
-        if kind != "traf":
-            continue
-        traf = (off + hlen, off + size)
-        tfhd, trun = media._child(f, *traf, "tfhd"), media._child(f, *traf, "trun")
-        if tfhd is None or trun is None or _u32(f, tfhd[0] + 4) != track_id:
-            continue
-        tf = _u32(f, tfhd[0]) & 0xFFFFFF
-        pos = tfhd[0] + 8 + (8 if tf & 0x1 else 0) + sum(4 for bit in (0x2, 0x8, 0x10)
-                                                          if tf & bit)
-        default = _u32(f, pos) if tf & 0x20 else None
-        tr = _u32(f, trun[0]) & 0xFFFFFF
-        pos = trun[0] + 8 + (4 if tr & 0x1 else 0)
-        if tr & 0x4:
-            flags: int | None = _u32(f, pos)
-        elif tr & 0x400:
-            flags = _u32(f, pos + (4 if tr & 0x100 else 0) + (4 if tr & 0x200 else 0))
-        else:
-            flags = default
-        return None if flags is None else not flags & _NON_SYNC
-    return None
 
 
 def sync_starts(path: str, layout: media.Fmp4Layout) -> list[bool]:
@@ -67,7 +36,8 @@ def sync_starts(path: str, layout: media.Fmp4Layout) -> list[bool]:
                 size, kind = struct.unpack(">I4s", f.read(8))
                 if kind != b"moof":
                     continue
-                sync = _first_sample_sync(f, (frag.offset + 8, frag.offset + size), track[0])
+                f.seek(frag.offset)
+                sync = first_sample_sync(f.read(size), track[0])
                 out[i] = sync is not False
     except (OSError, struct.error, IndexError):
         return [True] * len(layout.fragments)

@@ -183,41 +183,46 @@ def _child(f: BinaryIO, start: int, end: int, kind: str) -> tuple[int, int] | No
     return None
 
 
+def _children(f: BinaryIO, box: tuple[int, int],
+              *kinds: str) -> tuple[tuple[int, int], ...] | None:
+    """The payload ranges of `box`'s first child of each of `kinds`; None unless all are
+    there."""
+    found = [_child(f, *box, k) for k in kinds]
+    return None if any(c is None for c in found) else tuple(c for c in found if c is not None)
+
+
+def _boxes_having(f: BinaryIO, parent: tuple[int, int], kind: str,
+                  *kinds: str) -> Iterator[tuple[tuple[int, int], ...]]:
+    """For each `kind` box in `parent` that has children of all `kinds`: their ranges."""
+    for k, off, hlen, size in _boxes(f, *parent):
+        if k == kind and (found := _children(f, (off + hlen, off + size), *kinds)) is not None:
+            yield found
+
+
+def _u32_after_times(f: BinaryIO, box: tuple[int, int]) -> int:
+    """The 32-bit field after a full box's creation and modification times (tkhd's track_ID,
+    mdhd's timescale): at 12 in version 0, 20 in version 1 (64-bit times)."""
+    f.seek(box[0])
+    version = f.read(1)[0]
+    f.seek(box[0] + (20 if version == 1 else 12))
+    return int(struct.unpack(">I", f.read(4))[0])
+
+
 def _video_track(f: BinaryIO, moov: tuple[int, int]) -> tuple[int, int] | None:
     """(track_ID, timescale) of the first video track in moov."""
-    for k, off, hlen, size in _boxes(f, *moov):
-        if k != "trak":
+    for tkhd, mdia in _boxes_having(f, moov, "trak", "tkhd", "mdia"):
+        media_boxes = _children(f, mdia, "hdlr", "mdhd")
+        if media_boxes is None:
             continue
-        trak = (off + hlen, off + size)
-        tkhd, mdia = _child(f, *trak, "tkhd"), _child(f, *trak, "mdia")
-        if tkhd is None or mdia is None:
-            continue
-        hdlr, mdhd = _child(f, *mdia, "hdlr"), _child(f, *mdia, "mdhd")
-        if hdlr is None or mdhd is None:
-            continue
+        hdlr, mdhd = media_boxes
         f.seek(hdlr[0] + 8)
-        if f.read(4) != b"vide":
-            continue
-        f.seek(tkhd[0])
-        version = f.read(1)[0]
-        f.seek(tkhd[0] + (20 if version == 1 else 12))
-        track_id = struct.unpack(">I", f.read(4))[0]
-        f.seek(mdhd[0])
-        version = f.read(1)[0]
-        f.seek(mdhd[0] + (20 if version == 1 else 12))
-        timescale = struct.unpack(">I", f.read(4))[0]
-        return track_id, timescale
+        if f.read(4) == b"vide":
+            return _u32_after_times(f, tkhd), _u32_after_times(f, mdhd)
     return None
 
 
 def _fragment_time(f: BinaryIO, moof: tuple[int, int], track_id: int) -> int | None:
-    for k, off, hlen, size in _boxes(f, *moof):
-        if k != "traf":
-            continue
-        traf = (off + hlen, off + size)
-        tfhd, tfdt = _child(f, *traf, "tfhd"), _child(f, *traf, "tfdt")
-        if tfhd is None or tfdt is None:
-            continue
+    for tfhd, tfdt in _boxes_having(f, moof, "traf", "tfhd", "tfdt"):
         f.seek(tfhd[0] + 4)
         if struct.unpack(">I", f.read(4))[0] != track_id:
             continue

@@ -2,7 +2,8 @@
 the user's list of trusted devices with "Forget".
 
 A user with TOTP signs in with the box ticked, signs out, and the next sign-in skips the code;
-after "Forget" on "This browser" in their account page the code is asked again.
+after "Forget" on "This browser" in their account page the code is asked again. Under
+`[web] force_mfa_on_login` the password form itself takes the code and the box.
 """
 
 from __future__ import annotations
@@ -84,3 +85,30 @@ def test_remember_device_skips_the_code_until_forgotten(nvr: DaemonProcess, page
     _sign_out(page)
     _password_step(page, nvr)
     page.wait_for_selector("h1:has-text('Two-factor code')")  # asked again
+
+
+@pytest.fixture(scope="module")
+def forced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProcess]:
+    """A daemon with [web] force_mfa_on_login: the code goes with the password."""
+    d = start_daemon(tmp_path_factory.mktemp("forced-mfa-ui"),
+                     {"web": {"root": str(WWW), "trusted_device_days": DAYS,
+                              "force_mfa_on_login": True}})
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+def test_forced_mfa_form_takes_the_code_and_remembers_the_device(forced: DaemonProcess,
+                                                                 page: Any) -> None:
+    code = _totp_user(forced)
+    page.goto(f"http://127.0.0.1:{forced.port}/#/live")
+    page.fill("input[name=username]", "tina")
+    page.fill("input[name=password]", PW)
+    page.fill("input[name=code]", code)  # on the password form itself: no second step
+    page.locator(f"label:has-text('Remember this device for {DAYS} days') input").check()
+    page.click("button[type=submit]")
+    page.wait_for_selector("nav#sidenav")
+    _sign_out(page)
+    _password_step(page, forced)  # the code field left empty: the device is trusted
+    page.wait_for_selector("nav#sidenav")

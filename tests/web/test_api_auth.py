@@ -54,15 +54,20 @@ def test_configured_admin_password_is_used(testdb, tmp_path):
     assert result.user.password_change_required  # changed first, before anything else
 
 
-def test_login_cookie_flags_and_verify(web):
+def test_login_cookie_flags_and_verify(web, web_factory):
     c = web.client()
     r = c.login("admin", web.admin_password)
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" not in cookie
     assert c.get("/api/auth/verify").json["username"] == "admin"
-    r = web.client().post("/api/auth/login", json={"username": "admin",
-                                                   "password": web.admin_password},
-                          headers={"X-Forwarded-Proto": "https"})
+    https = {"X-Forwarded-Proto": "https"}
+    login = {"username": "admin", "password": web.admin_password}
+    # from a client that is not a trusted proxy the header counts for nothing
+    r = web.client().post("/api/auth/login", json=login, headers=https)
+    assert r.status == 200 and "Secure" not in r.headers["set-cookie"]
+    proxied = web_factory(web={"trusted_proxy_cidrs": "127.0.0.1/32"})
+    login["password"] = proxied.admin_password
+    r = proxied.client().post("/api/auth/login", json=login, headers=https)
     assert "; Secure" in r.headers["set-cookie"]
 
 

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from lightnvr.database.detections import DetectionsRepo, NewDetection
-from tests.web.api_support import ApiEnv
+from tests.fixtures.web import LiveWeb
 
 T0 = 1_700_000_000.0
 
@@ -16,10 +16,10 @@ T0 = 1_700_000_000.0
 pytestmark = pytest.mark.api_env(streams=["cam"])
 
 
-def test_segments_shape_and_detection_marks(env: ApiEnv) -> None:
+def test_segments_shape_and_detection_marks(env: LiveWeb) -> None:
     ids = [env.add_recording("cam", T0 + i * 6) for i in range(3)]
-    DetectionsRepo(env.db).add_many([NewDetection("cam", T0 + 7, "person")])
-    status, body = env.admin.json(
+    DetectionsRepo(env.testdb.db).add_many([NewDetection("cam", T0 + 7, "person")])
+    status, body = env.api.call(
         "GET", f"/api/timeline/segments?stream=cam&start={int(T0 - 10)}&end={int(T0 + 100)}")
     assert status == 200 and body["segment_count"] == 3 and body["stream"] == "cam"
     segs = body["segments"]
@@ -27,7 +27,7 @@ def test_segments_shape_and_detection_marks(env: ApiEnv) -> None:
     assert [s["has_detection"] for s in segs] == [False, True, False]
     assert segs[0]["start_timestamp"] == T0 and segs[0]["end_timestamp"] == T0 + 6
     assert segs[0]["duration"] == 6 and isinstance(segs[0]["start_time"], str)
-    _, body = env.admin.json("GET", "/api/timeline/segments?stream=cam&start=2023-11-14T22:13:27Z"
+    _, body = env.api.call("GET", "/api/timeline/segments?stream=cam&start=2023-11-14T22:13:27Z"
                                     "&end=2023-11-14T22:13:40Z")
     assert [s["id"] for s in body["segments"]] == ids[1:]
 
@@ -35,14 +35,15 @@ def test_segments_shape_and_detection_marks(env: ApiEnv) -> None:
 @pytest.mark.parametrize("query,status", [
     ("", 400), ("stream=nope", 404), ("stream=..", 400), ("stream=cam&start=bad", 400),
     ("stream=cam&start=2000&end=1000", 400)])
-def test_segments_errors(env: ApiEnv, query: str, status: int) -> None:
-    assert env.admin.json("GET", f"/api/timeline/segments?{query}")[0] == status
+def test_segments_errors(env: LiveWeb, query: str, status: int) -> None:
+    assert env.api.call("GET", f"/api/timeline/segments?{query}")[0] == status
 
 
-def test_manifest_is_byte_range_fmp4_hls_that_ffmpeg_plays(env: ApiEnv) -> None:
+def test_manifest_is_byte_range_fmp4_hls_that_ffmpeg_plays(env: LiveWeb) -> None:
     ids = [env.add_recording("cam", T0 + i * 6) for i in range(2)]
-    status, h, raw = env.admin.request(
+    r = env.api.request(
         "GET", f"/api/timeline/manifest?stream=cam&start={int(T0)}&end={int(T0 + 12)}")
+    status, h, raw = r.status, r.headers, r.body
     assert status == 200 and h["content-type"] == "application/vnd.apple.mpegurl"
     text = raw.decode()
     lines = text.splitlines()
@@ -65,12 +66,13 @@ def test_manifest_is_byte_range_fmp4_hls_that_ffmpeg_plays(env: ApiEnv) -> None:
     assert frames > 100 and seconds == pytest.approx(12.0, abs=0.2)
 
 
-def _play(env: ApiEnv, start: float, end: float) -> tuple[int, float]:
+def _play(env: LiveWeb, start: float, end: float) -> tuple[int, float]:
     """(video frames, seconds) ffprobe decodes from the manifest of [start, end]."""
     url = (f"http://127.0.0.1:{env.port}/api/timeline/manifest?stream=cam&start={int(start)}"
            f"&end={int(end)}")
+    headers = "".join(f"{k}: {v}\r\n" for k, v in env.api.credential_headers().items())
     probe = subprocess.run(
-        ["ffprobe", "-v", "error", "-headers", f"Authorization: {env.admin.auth}\r\n",
+        ["ffprobe", "-v", "error", "-headers", headers,
          "-count_frames", "-select_streams", "v:0", "-show_entries",
          "stream=nb_read_frames:format=duration", "-of", "json", url],
         capture_output=True, text=True, timeout=60, check=False)
@@ -79,15 +81,17 @@ def _play(env: ApiEnv, start: float, end: float) -> tuple[int, float]:
     return int(out["streams"][0]["nb_read_frames"]), float(out["format"]["duration"])
 
 
-def test_manifest_404_without_recordings(env: ApiEnv) -> None:
-    assert env.admin.json("GET", "/api/timeline/manifest?stream=cam&start=1&end=2")[0] == 404
+def test_manifest_404_without_recordings(env: LiveWeb) -> None:
+    assert env.api.call("GET", "/api/timeline/manifest?stream=cam&start=1&end=2")[0] == 404
 
 
-def test_play_redirects_to_covering_recording(env: ApiEnv) -> None:
+def test_play_redirects_to_covering_recording(env: LiveWeb) -> None:
     ids = [env.add_recording("cam", T0 + i * 6) for i in range(2)]
-    status, h, _ = env.admin.request("GET", f"/api/timeline/play?stream=cam&t={T0 + 8.5}")
+    r = env.api.request("GET", f"/api/timeline/play?stream=cam&t={T0 + 8.5}")
+    status, h = r.status, r.headers
     assert status == 302 and h["location"] == f"/api/recordings/play/{ids[1]}#t=2.5"
-    status, h, _ = env.admin.request("GET", f"/api/timeline/play?stream=cam&start={int(T0 + 30)}")
+    r = env.api.request("GET", f"/api/timeline/play?stream=cam&start={int(T0 + 30)}")
+    status, h = r.status, r.headers
     assert status == 302 and h["location"].startswith(f"/api/recordings/play/{ids[1]}")
-    assert env.admin.json("GET", "/api/timeline/play?stream=cam&t=100")[0] == 404
-    assert env.admin.json("GET", "/api/timeline/play?stream=cam&t=abc")[0] == 400
+    assert env.api.call("GET", "/api/timeline/play?stream=cam&t=100")[0] == 404
+    assert env.api.call("GET", "/api/timeline/play?stream=cam&t=abc")[0] == 400

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.api_support import ApiEnv
+from tests.fixtures.web import LiveWeb
 
 REPO = Path(__file__).resolve().parents[2]
 HLS_JS = REPO / "www" / "node_modules" / "hls.js" / "dist" / "hls.js"
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.api_env(streams=["cam"])
 
 @pytest.mark.ui
 @pytest.mark.slow
-def test_hlsjs_plays_the_manifest_across_recordings(env: ApiEnv, chromium: Any) -> None:
+def test_hlsjs_plays_the_manifest_across_recordings(env: LiveWeb, chromium: Any) -> None:
     if not HLS_JS.exists():
         pytest.fail("needs www/node_modules (make www-deps)")
     for i in range(2):
@@ -48,7 +48,7 @@ def test_hlsjs_plays_the_manifest_across_recordings(env: ApiEnv, chromium: Any) 
     base = f"http://127.0.0.1:{env.port}"
     manifest = f"/api/timeline/manifest?stream=cam&start={int(T0)}&end={int(T0 + 12)}"
     ctx = chromium.new_context(extra_http_headers={
-        "Authorization": env.admin.auth or "", "X-Requested-With": "test"})
+        **env.api.credential_headers(), "X-Requested-With": "test"})
     try:
         page = ctx.new_page()
         page.route(f"{base}/__test__/page.html", lambda r: r.fulfill(

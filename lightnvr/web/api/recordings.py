@@ -376,29 +376,28 @@ def register(router: Router, ctx: WebContext) -> None:
     api = RecordingsApi(ctx)
     describe_recordings()
     _describe_detections()
-    add = router.add
-    add("GET", "/api/recordings", api.list_recordings, Access.READ, "List recordings")
-    add("GET", "/api/recordings/tags", api.all_tags, Access.READ, "Every recording tag in use")
-    add("GET", "/api/recordings/protected", api.protected, Access.READ,
-        "Count protected recordings")
-    add("POST", "/api/recordings/batch-protect", api.batch_protect, Access.WRITE,
-        "Protect or unprotect many recordings")
-    add("POST", "/api/recordings/sync", api.sync, Access.WRITE, "Reconcile files and database")
-    add("GET", "/api/recordings/play/{id}", api.play, Access.READ, "Play a recording (Range)")
-    add("GET", "/api/recordings/download/{id}", api.download, Access.READ,
-        "Download a recording (Range)")
-    add("GET", "/api/recordings/thumbnail/{id}/{idx}", api.thumbnail, Access.READ,
-        "A JPEG thumbnail of a recording")
-    add("GET", "/api/recordings/{id}", api.get_one, Access.READ, "Get a recording")
-    add("DELETE", "/api/recordings/{id}", api.delete_one, Access.WRITE, "Delete a recording")
-    add("PUT", "/api/recordings/{id}/protect", api.protect, Access.WRITE, "Protect a recording")
-    add("PUT", "/api/recordings/{id}/retention", api.retention, Access.WRITE,
-        "Set a recording's retention override")
-    add("GET", "/api/recordings/{id}/detections", api.list_detections, Access.READ,
-        "Detections within a recording")
-    add("GET", "/api/recordings/{id}/tags", api.get_tags, Access.READ, "Tags of a recording")
-    add("PUT", "/api/recordings/{id}/tags", api.put_tags, Access.WRITE,
-        "Replace the tags of a recording")
+    r, w = Access.READ, Access.WRITE
+    one = "/api/recordings/{id}"
+    for method, path, handler, access, summary in (
+            ("GET", "/api/recordings", api.list_recordings, r, "List recordings"),
+            ("GET", "/api/recordings/tags", api.all_tags, r, "Every recording tag in use"),
+            ("GET", "/api/recordings/protected", api.protected, r, "Count protected recordings"),
+            ("POST", "/api/recordings/batch-protect", api.batch_protect, w,
+             "Protect or unprotect many recordings"),
+            ("POST", "/api/recordings/sync", api.sync, w, "Reconcile files and database"),
+            ("GET", "/api/recordings/play/{id}", api.play, r, "Play a recording (Range)"),
+            ("GET", "/api/recordings/download/{id}", api.download, r,
+             "Download a recording (Range)"),
+            ("GET", "/api/recordings/thumbnail/{id}/{idx}", api.thumbnail, r,
+             "A JPEG thumbnail of a recording"),
+            ("GET", one, api.get_one, r, "Get a recording"),
+            ("DELETE", one, api.delete_one, w, "Delete a recording"),
+            ("PUT", one + "/protect", api.protect, w, "Protect a recording"),
+            ("PUT", one + "/retention", api.retention, w, "Set a recording's retention override"),
+            ("GET", one + "/detections", api.list_detections, r, "Detections within a recording"),
+            ("GET", one + "/tags", api.get_tags, r, "Tags of a recording"),
+            ("PUT", one + "/tags", api.put_tags, w, "Replace the tags of a recording")):
+        router.add(method, path, handler, access, summary)
 
 
 def _describe_detections() -> None:

@@ -409,27 +409,23 @@ def register(router: Router, ctx: WebContext) -> None:
     """Add the /api/streams routes."""
     api = StreamsApi(ctx)
     describe_streams()
-    router.add("GET", "/api/streams", api.list_streams, Access.READ, "List streams")
-    router.add("POST", "/api/streams", api.create, Access.WRITE, "Create a stream")
-    router.add("POST", "/api/streams/test", api.test, Access.WRITE, "Probe a camera URL")
-    router.add("GET", "/api/streams/{name}", api.get_stream, Access.READ, "Get a stream")
-    router.add("PUT", "/api/streams/{name}", api.update, Access.WRITE, "Update a stream")
-    router.add("DELETE", "/api/streams/{name}", api.delete, Access.WRITE,
-               "Disable a stream, or remove it with ?permanent=true")
-    router.add("GET", "/api/streams/{name}/full", api.get_full, Access.READ,
-               "A stream with its zones and retention")
-    router.add("GET", "/api/streams/{name}/recording", api.state, Access.READ,
-               "Recording state of a stream")
-    router.add("POST", "/api/streams/{name}/recording", api.control, Access.WRITE,
-               "Start or stop a manual recording")
-    router.add("POST", "/api/streams/{name}/refresh", api.refresh, Access.WRITE,
-               "Reconnect a stream")
-    router.add("GET", "/api/streams/{name}/zones", api.get_zones, Access.READ, "Detection zones")
-    router.add("POST", "/api/streams/{name}/zones", api.set_zones, Access.WRITE,
-               "Replace the detection zones")
-    router.add("DELETE", "/api/streams/{name}/zones", api.delete_zones, Access.WRITE,
-               "Delete the detection zones")
-    router.add("GET", "/api/streams/{name}/retention", api.get_retention, Access.READ,
-               "Retention settings of a stream")
-    router.add("PUT", "/api/streams/{name}/retention", api.put_retention, Access.WRITE,
-               "Change the retention settings of a stream")
+    r, w = Access.READ, Access.WRITE
+    one = "/api/streams/{name}"
+    for method, path, handler, access, summary in (
+            ("GET", "/api/streams", api.list_streams, r, "List streams"),
+            ("POST", "/api/streams", api.create, w, "Create a stream"),
+            ("POST", "/api/streams/test", api.test, w, "Probe a camera URL"),
+            ("GET", one, api.get_stream, r, "Get a stream"),
+            ("PUT", one, api.update, w, "Update a stream"),
+            ("DELETE", one, api.delete, w, "Disable a stream, or remove it with ?permanent=true"),
+            ("GET", one + "/full", api.get_full, r, "A stream with its zones and retention"),
+            ("GET", one + "/recording", api.state, r, "Recording state of a stream"),
+            ("POST", one + "/recording", api.control, w, "Start or stop a manual recording"),
+            ("POST", one + "/refresh", api.refresh, w, "Reconnect a stream"),
+            ("GET", one + "/zones", api.get_zones, r, "Detection zones"),
+            ("POST", one + "/zones", api.set_zones, w, "Replace the detection zones"),
+            ("DELETE", one + "/zones", api.delete_zones, w, "Delete the detection zones"),
+            ("GET", one + "/retention", api.get_retention, r, "Retention settings of a stream"),
+            ("PUT", one + "/retention", api.put_retention, w,
+             "Change the retention settings of a stream")):
+        router.add(method, path, handler, access, summary)

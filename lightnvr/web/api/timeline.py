@@ -47,8 +47,23 @@ MARK_GAP = 10.0  # s: a person walking through gives one mark, not one per detec
 MAX_MARK_DETECTIONS = 20000
 
 
-def _local(ts: float) -> str:
+def local_time(ts: float) -> str:
+    """`ts` as the C project's timeline shows times: local "YYYY-MM-DD HH:MM:SS"."""
     return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def segment_json(r: Recording, end: float, has_detection: bool) -> dict[str, Any]:
+    """One timeline segment in LightNVR's shape, ending at `end` (the live edge of a segment
+    still being written); the same object for /segments and /segments-by-ids."""
+    return {
+        "id": r.id, "stream": r.stream_name, "start_time": local_time(r.start_time),
+        "end_time": local_time(end), "duration": round(end - r.start_time),
+        "size": r.to_dict()["size"], "size_bytes": r.size_bytes,
+        "has_detection": has_detection, "capture_method": r.trigger_type,
+        "recording": not r.is_complete,
+        "start_timestamp": r.start_time, "end_timestamp": end,
+        "local_start_timestamp": r.start_time, "local_end_timestamp": end,
+    }
 
 
 def _range(req: Request) -> tuple[float, float]:
@@ -104,17 +119,9 @@ class TimelineApi:
             r_end = r.end_time or r.start_time
             i = bisect.bisect_left(marks, r.start_time)
             has_det = r.trigger_type == "detection" or (i < len(marks) and marks[i] <= r_end)
-            out.append({
-                "id": r.id, "stream": r.stream_name, "start_time": _local(r.start_time),
-                "end_time": _local(r_end), "duration": round(r_end - r.start_time),
-                "size": r.to_dict()["size"], "size_bytes": r.size_bytes,
-                "has_detection": has_det, "capture_method": r.trigger_type,
-                "recording": not r.is_complete,
-                "start_timestamp": r.start_time, "end_timestamp": r_end,
-                "local_start_timestamp": r.start_time, "local_end_timestamp": r_end,
-            })
-        return Response.json({"segments": out, "stream": stream, "start_time": _local(start),
-                              "end_time": _local(end), "segment_count": len(out),
+            out.append(segment_json(r, r_end, has_det))
+        return Response.json({"segments": out, "stream": stream, "start_time": local_time(start),
+                              "end_time": local_time(end), "segment_count": len(out),
                               "detection_intervals": self.intervals(stream, start, end)})
 
     def intervals(self, stream: str, start: float, end: float) -> list[dict[str, Any]]:

@@ -8,21 +8,17 @@ camera tags do not reach are skipped too (web/scope.py), as LightNVR skips what 
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.web import openapi as oa
 from lightnvr.web import scope
+from lightnvr.web.api.timeline import local_time, segment_json
 from lightnvr.web.context import WebContext
 from lightnvr.web.http import Access, HTTPError, Request, Response
 from lightnvr.web.router import Router
 
 MAX_IDS = 8640  # LightNVR's MAX_TIMELINE_SEGMENTS
-
-
-def _local(ts: float) -> str:
-    return datetime.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def parse_ids(raw: str | None) -> list[int]:
@@ -53,19 +49,12 @@ def register(router: Router, ctx: WebContext) -> None:
             end = r.end_time if r.end_time is not None else r.start_time
             has_det = r.trigger_type == "detection" or bool(
                 detections.timestamps(r.stream_name, r.start_time, end))
-            out.append({
-                "id": r.id, "stream": r.stream_name, "start_time": _local(r.start_time),
-                "end_time": _local(end), "duration": round(end - r.start_time),
-                "size": r.to_dict()["size"], "size_bytes": r.size_bytes,
-                "has_detection": has_det, "capture_method": r.trigger_type,
-                "recording": not r.is_complete,
-                "start_timestamp": r.start_time, "end_timestamp": end,
-                "local_start_timestamp": r.start_time, "local_end_timestamp": end})
+            out.append(segment_json(r, end, has_det))
         start = rows[0].start_time if rows else 0.0
         end_all = max((s["end_timestamp"] for s in out), default=0.0)
         return Response.json({"segments": out, "stream": "(selected)", "multi_stream": True,
-                              "start_time": _local(start) if rows else "",
-                              "end_time": _local(end_all) if rows else "",
+                              "start_time": local_time(start) if rows else "",
+                              "end_time": local_time(end_all) if rows else "",
                               "segment_count": len(out)})
 
     router.add("GET", "/api/timeline/segments-by-ids", by_ids, Access.READ,
