@@ -256,6 +256,10 @@ def test_allowed_tags_scope_recording_tags_and_detection_labels(nvr: DaemonProce
     assert {"person", "cat"} <= set(admin.get("/api/recordings/detection-labels").json["labels"])
     labels = gina.get("/api/recordings/detection-labels").json
     assert labels == {"labels": ["person"], "count": 1}
+    _user(nvr, "hal", allowed_tags="nowhere")  # tags that reach no stream: nothing at all
+    hal = ApiClient("127.0.0.1", nvr.port, basic=("hal", PW))
+    assert hal.get("/api/recordings/tags").json == {"tags": []}
+    assert hal.get("/api/recordings/detection-labels").json == {"labels": [], "count": 0}
 
     # One recording of a stream out of her tags: neither read nor tagged.
     garage, front = ids["garage"], ids["front"]
