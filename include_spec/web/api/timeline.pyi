@@ -1,5 +1,6 @@
 # lightnvr/web/api/timeline.py: routes are added by routes.build_router through register().
 from typing import Any
+
 from lightnvr.database.recordings import Recording
 from lightnvr.web.context import WebContext
 from lightnvr.web.media import LayoutCache
