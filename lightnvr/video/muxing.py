@@ -38,10 +38,22 @@ def add_streams(out: Any, info: StreamInfo, with_audio: bool, what: str) -> tupl
     return video, audio
 
 
-def make_packet(item: MediaPacket, stream: Any) -> Any:
-    """A fresh PyAV packet for `stream` (mux() rewrites packets in place, so never share)."""
+def make_packet(item: MediaPacket, stream: Any, in_place: bool = False) -> Any:
+    """A PyAV packet for `stream`: a fresh one, or with `in_place` the demuxer's own packet
+    when the pool holds it (BufferPool.adopt) - no copy at all. mux() rewrites a packet's
+    timestamps and stream in place, so `in_place` is for ONE consumer of a reader (the
+    recorder); the bytes are never changed, so the others may read them meanwhile."""
     import av
 
+    pkt = item.buffer.adopted if in_place else None
+    if pkt is not None:
+        pkt.stream = stream
+        pkt.time_base = item.info.time_base(item.is_video)
+        pkt.pts = item.pts
+        pkt.dts = item.dts
+        pkt.duration = item.duration
+        pkt.is_keyframe = item.is_keyframe
+        return pkt
     data = item.buffer.view()
     size = len(data)
     if not size:

@@ -3,8 +3,9 @@
 Design: `StreamReader` owns one thread, `reader:<stream>`. It opens the camera through an
 injected opener (source.py; `demo://` is in-process), demuxes packets and, per packet:
 joins same-dts video packets into one access unit (FFmpeg's RTP depacketizer can split an IDR
-that way and the MP4 muxer then fails), repairs timestamps (timestamps.py), copies the bytes
-ONCE into a BufferPool slab and puts one shared `MediaPacket` on every consumer's
+that way and the MP4 muxer then fails), repairs timestamps (timestamps.py), hands the
+demuxer's packet itself to the BufferPool (`adopt`: counted, never copied; a joined access
+unit is copied once into a slab) and puts one shared `MediaPacket` on every consumer's
 HandoffQueue (one buffer reference per consumer). `put()` never blocks, so a slow consumer
 never stalls the camera. The latest keyframe is kept (one more reference) for snapshots.
 
@@ -323,7 +324,8 @@ class StreamReader:
             return
         key = bool(pkt.is_keyframe)
         if parts is None:
-            buf = self._pool.acquire_copy(pkt)
+            # No copy: the pool holds the demuxer's packet itself (docs/performance.md).
+            buf = self._pool.adopt(pkt, pkt.size)
         else:
             key = key or any(p.is_keyframe for p in parts)
             buf = self._pool.acquire_copy(b"".join([bytes(pkt), *(bytes(p) for p in parts)]))

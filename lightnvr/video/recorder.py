@@ -294,7 +294,7 @@ class Recorder(ConsumerThread):
             stream = seg.astream
             if stream is None:
                 return
-        seg.container.mux(make_packet(item, stream))
+        seg.container.mux(make_packet(item, stream, in_place=True))
         seg.last_wall = item.wall
         if item.wall >= seg.next_sync:
             self._sync(seg, item.wall)

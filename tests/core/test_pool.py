@@ -98,3 +98,27 @@ def test_slabs_are_made_when_first_needed_and_reused() -> None:
     assert s.allocated_bytes == 3 * 4096 and s.slabs_in_use == 3  # the same slabs, reused
     assert [bytes(b.view()) for b in again] == [b"w" * 100] * 3
     assert s.capacity_bytes > s.allocated_bytes        # the budget is a ceiling, not a cost
+
+
+def test_adopt_holds_the_object_without_a_copy_and_counts_it() -> None:
+    pool = BufferPool([(1024, 4)])  # a 4 KiB budget
+    data = bytearray(b"q" * 2048)
+    buf = pool.adopt(data, 2048)
+    assert buf.adopted is data and not buf.pooled
+    data[0:1] = b"Q"  # the same memory, not a copy
+    assert bytes(buf.view()[:2]) == b"Qq" and buf.size == 2048
+    s = pool.stats()
+    assert (s.adopted_in_use, s.adopted_bytes, s.slabs_in_use, s.allocated_bytes) == (1, 2048, 0, 0)
+    slab = pool.acquire_copy(b"x" * 10)
+    # One slab of four plus half the budget's bytes held.
+    assert pool.utilization() == 0.25 + 0.5
+    buf.retain()
+    buf.release()
+    assert pool.stats().adopted_in_use == 1
+    buf.release()
+    slab.release()
+    s = pool.stats()
+    assert (s.adopted_in_use, s.adopted_bytes) == (0, 0) and pool.utilization() == 0.0
+    assert buf.adopted is None and bytes(buf.view()) == b""  # the reference is dropped
+    with pytest.raises(RuntimeError):
+        buf.release()

@@ -11,6 +11,10 @@ is resident memory, and the whole budget (32 MiB by default) made an idle daemon
 camera cost that much for nothing. A class never holds more than its count, and slabs it has
 are kept for reuse (no malloc churn per packet), so resident slab memory is the peak of what
 the queues really held, at most the budget (`stats().allocated_bytes`).
+
+`adopt()` holds a bytes-like object someone else allocated instead of copying it (the
+reader's demuxed av.Packet: FFmpeg's memory, freed when the last reference goes), counted in
+`stats()` and `utilization()` so the governor still sees what the queues hold.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any
 # keyframes are large. (slab_bytes, share of the budget)
 _VIDEO_MIX = ((4 * 1024, 0.15), (64 * 1024, 0.35), (256 * 1024, 0.30), (1024 * 1024, 0.20))
 _EMPTY = bytearray()
+_ADOPTED = -2  # PooledBuffer._class_index of bytes held, not copied (BufferPool.adopt)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,8 @@ class PoolStats:
     oversize: int
     transient_in_use: int
     allocated_bytes: int = 0
+    adopted_in_use: int = 0
+    adopted_bytes: int = 0
 
 
 class PooledBuffer:
@@ -59,6 +66,13 @@ class PooledBuffer:
     def view(self) -> memoryview:
         """The `size` valid bytes, without copying. Do not use after the last release()."""
         return memoryview(self._data)[: self.size]
+
+    @property
+    def adopted(self) -> Any:
+        """The object whose bytes `BufferPool.adopt` holds (e.g. the demuxer's av.Packet),
+        else None. Valid until the last release()."""
+        data = self._data
+        return data if self._class_index == _ADOPTED and data is not _EMPTY else None
 
     def retain(self) -> PooledBuffer:
         """+1 reference (hand the same bytes to another consumer)."""
@@ -90,6 +104,8 @@ class BufferPool:
         self._exhaustions = 0
         self._oversize = 0
         self._transient = 0
+        self._adopted = 0
+        self._adopted_bytes = 0
 
     @classmethod
     def from_budget(cls, total_bytes: int) -> BufferPool:
@@ -117,6 +133,16 @@ class BufferPool:
         else:
             slab[:n] = src
         return PooledBuffer(self, slab, n, index)
+
+    def adopt(self, data: Any, size: int) -> PooledBuffer:
+        """Hold `data` (a bytes-like object of `size` bytes someone else allocated, e.g. the
+        demuxer's av.Packet) instead of copying it into a slab: the one copy saved per
+        packet. Counted in `stats()` and `utilization()` like slab bytes; the last release()
+        drops the reference (the owner frees the memory)."""
+        with self._lock:
+            self._adopted += 1
+            self._adopted_bytes += size
+        return PooledBuffer(self, data, size, _ADOPTED)
 
     def _take(self, n: int) -> tuple[int, bytearray | None]:
         """Under the lock: (class, slab) for the smallest class >= n with a free slab, or
@@ -154,7 +180,10 @@ class BufferPool:
             buf._refs -= 1
             if buf._refs:
                 return
-            if buf._class_index < 0:
+            if buf._class_index == _ADOPTED:
+                self._adopted -= 1
+                self._adopted_bytes -= buf.size
+            elif buf._class_index < 0:
                 self._transient -= 1
             else:
                 self._free[buf._class_index].append(buf._data)
@@ -166,9 +195,14 @@ class BufferPool:
         with self._lock:
             return PoolStats(self._capacity, self._slabs_total, self._in_use,
                              self._bytes_in_use, self._peak, self._exhaustions, self._oversize,
-                             self._transient, self._allocated)
+                             self._transient, self._allocated, self._adopted,
+                             self._adopted_bytes)
 
     def utilization(self) -> float:
-        """Fraction 0.0..1.0 of slabs in use (0.0 for an empty pool)."""
+        """Fraction 0.0..1.0 of slabs in use, plus adopted bytes as their share of the budget
+        (0.0 for an empty pool)."""
         with self._lock:
-            return self._in_use / self._slabs_total if self._slabs_total else 0.0
+            if not self._slabs_total:
+                return 0.0
+            used = self._in_use / self._slabs_total + self._adopted_bytes / self._capacity
+            return min(1.0, used)
