@@ -23,9 +23,6 @@ recording itself costs (<= 1 x), and at most 2 MiB per detector ((USS of a mode 
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,17 +32,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools.bench_contenders import Daemon, FfmpegPerCamera  # noqa: E402
-from tools.bench_runner import (  # noqa: E402
-    Results,
-    add_common_args,
-    load_report,
-    parse_counts,
-    ramp,
-    run_rounds,
-    table,
+from tools.bench_detectors import (  # noqa: E402
+    OURS,
+    detector_lines,
+    looped_camera,
+    parse_args,
+    report,
 )
+from tools.bench_runner import Results, ramp, run_rounds  # noqa: E402
 
-OURS, REF = "lightnvr", "ffmpeg nokey gray x N"
+REF = "ffmpeg nokey gray x N"
 MODES = ("record", "motion-key", "motion-sub")
 
 
@@ -68,44 +64,11 @@ def reference_argv(url: str) -> Any:
     return argv
 
 
-def target_lines(res: Results, counts: list[int]) -> list[str]:
-    out = []
-    for n in counts:
-        rec, rec_uss = res.cpu(f"{OURS} record", n), res.uss(f"{OURS} record", n)
-        ref = res.cpu(REF, n)
-        if rec is None or rec_uss is None:
-            continue
-        for mode in MODES[1:]:
-            cpu, uss = res.cpu(f"{OURS} {mode}", n), res.uss(f"{OURS} {mode}", n)
-            if cpu is None or uss is None:
-                continue
-            extra = cpu - rec
-            ref_txt = f", reference {ref:.3f}" if ref is not None else ""
-            frames = res.extra(f"{OURS} {mode}", n, "frames") or 0.0
-            out.append(f"  N={n} {mode}: +{extra:.3f} CPU-s/str-min = "
-                       f"{extra / max(rec, 1e-9):.2f} x recording (target <= 1){ref_txt}; "
-                       f"{(uss - rec_uss) / n:.2f} MiB USS per detector (target <= 2); "
-                       f"{frames:.0f} frames analysed")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_common_args(ap, rounds=3, warmup=3.0, window=6.0, streams="1,4,16")
-    ap.add_argument("--interval", type=int, default=1, help="detection_interval (s)")
-    args = ap.parse_args(argv)
-    counts = [n for n in parse_counts(args.streams) if n > 0]
-
-    from tests.fixtures.camera import TestCamera
-    from tools.make_test_clips import make_clips
-
-    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
-    camera = TestCamera(media["h264"].parent)
-    camera.start()
-    main_url, sub_url = camera.url("file264"), camera.url("still264")
-    load_report("before")
+    args, counts = parse_args(__doc__, "1,4,16", argv)
     res = Results()
-    try:
+    with looped_camera() as camera:
+        main_url, sub_url = camera.url("file264"), camera.url("still264")
         ours = [lambda: Daemon(OURS, stream_body(main_url, sub_url, args.interval))]
         ref = [lambda: FfmpegPerCamera(REF, reference_argv(main_url))]
         # Interleaved per round: the daemon's ramp through every mode, then the reference's.
@@ -113,18 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"round {r + 1} of {args.rounds}", flush=True)
             run_rounds(ours, ramp(counts, MODES), 1, args.warmup, args.window, res)
             run_rounds(ref, ramp(counts), 1, args.warmup, args.window, res)
-    finally:
-        camera.stop()
-    print()
-    print(table(res, "Motion detection (file264 720p15 H.264 + AAC; sub-stream still264 "
-                     "640x360)"))
-    print("\n".join(target_lines(res, counts)))
-    for f in res.failures:
-        print("FAILED:", f)
-    load_report("after")
-    if args.json:
-        Path(args.json).write_text(json.dumps(res.to_json(), indent=2))
-    return 1 if res.failures else 0
+    return report(res, "Motion detection (file264 720p15 H.264 + AAC; sub-stream still264 "
+                       "640x360)", detector_lines(res, counts, MODES, REF, targets=True),
+                  args.json)
 
 
 if __name__ == "__main__":

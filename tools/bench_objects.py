@@ -21,9 +21,6 @@ Benchmarks measure; they assert nothing about speed.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import statistics
 import sys
 import tempfile
@@ -36,17 +33,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tools.bench_contenders import Daemon  # noqa: E402
-from tools.bench_runner import (  # noqa: E402
-    Results,
-    add_common_args,
-    load_report,
-    parse_counts,
-    ramp,
-    run_rounds,
-    table,
+from tools.bench_detectors import (  # noqa: E402
+    OURS,
+    detector_lines,
+    looped_camera,
+    parse_args,
+    report,
 )
+from tools.bench_runner import Results, ramp, run_rounds  # noqa: E402
 
-OURS = "lightnvr"
 MODES = ("record", "motion-key", "objects")
 MODEL = "ball.onnx"
 
@@ -85,36 +80,11 @@ def inference_ms(model: Path, frames: int) -> list[float]:
     return out
 
 
-def target_lines(res: Results, counts: list[int]) -> list[str]:
-    out = []
-    for n in counts:
-        rec, rec_uss = res.cpu(f"{OURS} record", n), res.uss(f"{OURS} record", n)
-        if rec is None or rec_uss is None:
-            continue
-        for mode in MODES[1:]:
-            cpu, uss = res.cpu(f"{OURS} {mode}", n), res.uss(f"{OURS} {mode}", n)
-            if cpu is None or uss is None:
-                continue
-            extra = cpu - rec
-            frames = res.extra(f"{OURS} {mode}", n, "frames") or 0.0
-            out.append(f"  N={n} {mode}: +{extra:.3f} CPU-s/str-min = "
-                       f"{extra / max(rec, 1e-9):.2f} x recording; "
-                       f"{(uss - rec_uss) / n:.2f} MiB USS per detector; "
-                       f"{frames:.0f} frames analysed")
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    add_common_args(ap, rounds=3, warmup=3.0, window=6.0, streams="1,4")
-    ap.add_argument("--interval", type=int, default=1, help="detection_interval (s)")
-    ap.add_argument("--frames", type=int, default=200, help="frames of the inference part")
-    args = ap.parse_args(argv)
-    counts = [n for n in parse_counts(args.streams) if n > 0]
+    args, counts = parse_args(__doc__, "1,4", argv, lambda ap: ap.add_argument(
+        "--frames", type=int, default=200, help="frames of the inference part"))
 
     from tests.detection.object_models import build
-    from tests.fixtures.camera import TestCamera
-    from tools.make_test_clips import make_clips
 
     models = Path(tempfile.mkdtemp(prefix="bench-models-"))
     model = build(models / MODEL)
@@ -123,30 +93,16 @@ def main(argv: list[str] | None = None) -> int:
           f"median {statistics.median(ms):.2f} ms, min {ms[0]:.2f}, max {ms[-1]:.2f} "
           f"({len(ms)} frames)", flush=True)
 
-    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
-    camera = TestCamera(media["h264"].parent)
-    camera.start()
-    url = camera.url("file264")
-    load_report("before")
     res = Results()
-    try:
+    with looped_camera() as camera:
+        url = camera.url("file264")
         ours = [lambda: Daemon(OURS, stream_body(url, args.interval),
                                config={"models": {"path": str(models)}})]
         for r in range(args.rounds):
             print(f"round {r + 1} of {args.rounds}", flush=True)
             run_rounds(ours, ramp(counts, MODES), 1, args.warmup, args.window, res)
-    finally:
-        camera.stop()
-    print()
-    print(table(res, "Object detection (file264 720p15 H.264 + AAC; test model 128x128)"))
-    print("\n".join(target_lines(res, counts)))
-    for f in res.failures:
-        print("FAILED:", f)
-    load_report("after")
-    if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"inference_ms": ms, "daemon": res.to_json()}, indent=2))
-    return 1 if res.failures else 0
+    return report(res, "Object detection (file264 720p15 H.264 + AAC; test model 128x128)",
+                  detector_lines(res, counts, MODES), args.json, {"inference_ms": ms})
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from typing import Any
 import av
 import pytest
 
+from tests.detection.daemon_db import db_rows, detection_events
 from tests.fixtures.camera import ALT_PERIOD, TestCamera, alt_bursts
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.video.helpers import wait_until
@@ -51,18 +52,6 @@ class Observed:
     still_watched: float  # seconds the still stream was active and watched
 
 
-def _events(d: DaemonProcess, stream: str) -> list[dict[str, Any]]:
-    body = d.json(f"/api/events?kind=detection&stream={stream}&limit=1000")
-    return sorted(body["events"], key=lambda e: e["timestamp"])
-
-
-def _rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return list(conn.execute(sql, args))
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +78,14 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         until = max(end + POST + 3 * INTERVAL, still_from + STATIC_SECONDS)
         wait_until(lambda: time.time() >= until, until - time.time() + 30, step=0.5)
         still_watched = time.time() - still_from
-        events = {n: _events(d, n) for n in ("still", "alt")}
+        events = {n: detection_events(d, n) for n in ("still", "alt")}
         labels = d.json("/api/recordings/detection-labels")["labels"]
     finally:
         code = d.stop()  # the last clip is finished and its row completed
     assert code == 0, d.log_tail()
-    db = d.base / "db" / "lightnvr.db"
-    recs = {n: _rows(db, "SELECT * FROM recordings WHERE stream_name = ? ORDER BY start_time",
+    recs = {n: db_rows(d, "SELECT * FROM recordings WHERE stream_name = ? ORDER BY start_time",
                      n) for n in ("still", "alt")}
-    dets = {n: _rows(db, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
+    dets = {n: db_rows(d, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
                      n) for n in ("still", "alt")}
     yield Observed(d, start, end, events, recs, dets, labels, still_watched)
 

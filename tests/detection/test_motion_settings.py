@@ -5,12 +5,12 @@ Real daemon, real camera (moving264: a large ball always moving), real SQLite.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from typing import Any
 
 import pytest
 
+from tests.detection.daemon_db import db_rows, detection_event_count
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess
 from tests.video.helpers import wait_until
@@ -24,9 +24,6 @@ def _detection(d: DaemonProcess) -> dict[str, Any]:
             **body["detection"]}
 
 
-def _event_count(d: DaemonProcess) -> int:
-    return int(d.json("/api/events?kind=detection&stream=m&limit=1000")["count"])
-
 
 def test_motion_settings_apply_at_once_without_restarting_the_stream(
         daemon_factory: Any, rtsp_camera: TestCamera) -> None:
@@ -36,7 +33,7 @@ def test_motion_settings_apply_at_once_without_restarting_the_stream(
         "streaming_enabled": False, "detection_based_recording": True,
         "detection_model": "motion", "detection_interval": 2, "motion_cooldown": 0})
     assert status in (200, 201), body
-    assert wait_until(lambda: _event_count(d) >= 2, 25), d.log_tail()
+    assert wait_until(lambda: detection_event_count(d, "m") >= 2, 25), d.log_tail()
 
     # Out of range: refused, naming the field; nothing changes.
     status, body = d.call("PUT", "/api/streams/m", {"motion_min_area": 0})
@@ -49,10 +46,10 @@ def test_motion_settings_apply_at_once_without_restarting_the_stream(
     assert status == 200 and b'"restarted":false' in body, body
     before = _detection(d)
     threading.Event().wait(2.5)  # a frame sampled before the change may still report
-    quiet_from, frames_from = _event_count(d), _detection(d)["frames"]
+    quiet_from, frames_from = detection_event_count(d, "m"), _detection(d)["frames"]
     threading.Event().wait(6.5)  # three more looks
     after = _detection(d)
-    assert _event_count(d) == quiet_from, "no motion event once min area is 100 %"
+    assert detection_event_count(d, "m") == quiet_from, "no motion event once min area is 100 %"
     assert after["frames"] >= frames_from + 2, "the detector kept looking (not restarted)"
     assert after["packets"] > before["packets"], "same reader: its packet count went on"
     assert after["state"] == "running"
@@ -60,15 +57,11 @@ def test_motion_settings_apply_at_once_without_restarting_the_stream(
     # Back to a person-sized minimum: events resume, still without a restart.
     status, body = d.call("PUT", "/api/streams/m", {"motion_min_area": 0.02})
     assert status == 200 and b'"restarted":false' in body, body
-    assert wait_until(lambda: _event_count(d) >= quiet_from + 2, 12)
+    assert wait_until(lambda: detection_event_count(d, "m") >= quiet_from + 2, 12)
     assert _detection(d)["packets"] >= after["packets"]
 
     # Stored where stream settings live (they survive a restart with the row).
     d.stop()
-    conn = sqlite3.connect(f"file:{d.base / 'db' / 'lightnvr.db'}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT motion_min_area, motion_cooldown, detection_model FROM "
-                           "streams WHERE name = 'm'").fetchone()
-    finally:
-        conn.close()
-    assert row == (0.02, 0, "motion")
+    (row,) = db_rows(d, "SELECT motion_min_area, motion_cooldown, detection_model FROM "
+                        "streams WHERE name = 'm'")
+    assert tuple(row) == (0.02, 0, "motion")

@@ -7,7 +7,6 @@ can only come from the sub-stream, and the clips it triggers must be the main st
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,15 +14,13 @@ from typing import Any
 import av
 import pytest
 
+from tests.detection.daemon_db import db_rows, detection_event_count
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess
 from tests.video.helpers import wait_until
 
 pytestmark = [pytest.mark.camera, pytest.mark.slow]
 
-
-def _events(d: DaemonProcess) -> int:
-    return int(d.json("/api/events?kind=detection&stream=cam&limit=1000")["count"])
 
 
 def test_detection_runs_on_the_sub_stream_and_records_the_main_stream(
@@ -39,24 +36,20 @@ def test_detection_runs_on_the_sub_stream_and_records_the_main_stream(
         "detection_model": "motion", "detection_interval": 2, "pre_detection_buffer": 1,
         "post_detection_buffer": 1})
     assert status in (200, 201), body
-    assert wait_until(lambda: _events(d) >= 2, 25), d.log_tail()
+    assert wait_until(lambda: detection_event_count(d, "cam") >= 2, 25), d.log_tail()
     # Switched back to the main stream (no restart): it is still, so events stop.
     status, body = d.call("PUT", "/api/streams/cam", {"sub_stream_url": ""})
     assert status == 200 and b'"restarted":false' in body, body
     threading.Event().wait(2.5)  # the sub reader's last frames
-    settled = _events(d)
+    settled = detection_event_count(d, "cam")
     threading.Event().wait(6.5)  # three more looks at the main stream
-    assert _events(d) == settled, "the main stream is still: no motion there"
+    assert detection_event_count(d, "cam") == settled, "the main stream is still: no motion there"
     assert d.json("/api/streams/cam")["detection"]["state"] == "running"
     assert d.stop() == 0
     assert "reader:cam/sub started" in d.log_tail(200_000), "detection ran on its own reader"
     assert "s3cret-sub" not in d.log_tail(10_000_000), "the sub-stream password was logged"
-    conn = sqlite3.connect(f"file:{d.base / 'db' / 'lightnvr.db'}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT stream_name, trigger_type, file_path FROM recordings "
-                            "WHERE is_complete = 1").fetchall()
-    finally:
-        conn.close()
+    rows = db_rows(d, "SELECT stream_name, trigger_type, file_path FROM recordings "
+                      "WHERE is_complete = 1")
     assert rows and {r[0] for r in rows} == {"cam"} and {r[1] for r in rows} == {"detection"}
     # The clip is the main stream's picture: the still scene, so no two decoded frames of it
     # differ the way the moving ball makes them differ.

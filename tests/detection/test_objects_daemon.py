@@ -36,12 +36,12 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import av
 import pytest
 
+from tests.detection.daemon_db import db_rows
 from tests.detection.object_models import LABEL, build, build_wrong_layout
 from tests.detection.object_service import DetectionService
 from tests.detection.tflite_models import build_tflite
@@ -92,14 +92,6 @@ class Observed:
     labels: list[str]          # GET /api/recordings/detection-labels
     labelled: list[dict[str, Any]]  # GET /api/recordings?label=ball
 
-
-def _rows(db: Path, sql: str, *args: object) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return list(conn.execute(sql, args))
-    finally:
-        conn.close()
 
 
 def _detected_since(d: DaemonProcess, stream: str, since: float) -> bool:
@@ -195,10 +187,9 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         code = d.stop()
         service.stop()
     assert code == 0, d.log_tail()
-    db = d.base / "db" / "lightnvr.db"
-    recs = {n: _rows(db, "SELECT * FROM recordings WHERE stream_name = ? ORDER BY start_time",
+    recs = {n: db_rows(d, "SELECT * FROM recordings WHERE stream_name = ? ORDER BY start_time",
                      n) for n in streams}
-    dets = {n: _rows(db, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
+    dets = {n: db_rows(d, "SELECT * FROM detections WHERE stream_name = ? ORDER BY timestamp",
                      n) for n in streams}
     log = (d.base / "lightnvr.log").read_text(errors="replace")
     yield Observed(d, service, switched, (down_from, up), (segments_down, segments_up),
@@ -207,17 +198,22 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                    labelled["recordings"] if isinstance(labelled, dict) else labelled)
 
 
-def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed) -> None:
-    """The ONNX model's detections are stored with the labels file's label and a box in the
-    right half of the picture (where the ball moves), shown by the live results route and
-    in the event history."""
-    rows = observed.detections["obj"]
+def _assert_ball_rows(observed: Observed, stream: str) -> None:
+    """The stream's detection rows: the ball, the model's score, a box in the right half."""
+    rows = observed.detections[stream]
     assert rows, observed.daemon.log_tail()
     for r in rows:
         assert r["label"] == LABEL
         assert r["confidence"] == pytest.approx(0.9, abs=0.01)
         cx = r["x"] + r["width"] / 2
         assert cx > 0.5 and 0 < r["width"] < 0.5 and 0 < r["height"] < 0.5, dict(r)
+
+
+def test_model_detects_the_object_with_its_label_where_it_is(observed: Observed) -> None:
+    """The ONNX model's detections are stored with the labels file's label and a box in the
+    right half of the picture (where the ball moves), shown by the live results route and
+    in the event history."""
+    _assert_ball_rows(observed, "obj")
     assert {x["label"] for x in observed.live["detections"]} == {LABEL}
     assert observed.events, "detection events in the history"
     for e in observed.events:
@@ -371,13 +367,7 @@ def test_tflite_model_detects_the_object_in_the_daemon(observed: Observed) -> No
     pytest.importorskip("ai_edge_litert")
     lite = observed.status["lite"]["detection"]
     assert lite["state"] == "running" and lite["error"] == "", lite
-    rows = observed.detections["lite"]
-    assert rows, observed.daemon.log_tail()
-    for r in rows:
-        assert r["label"] == LABEL
-        assert r["confidence"] == pytest.approx(0.9, abs=0.01)
-        cx = r["x"] + r["width"] / 2
-        assert cx > 0.5 and 0 < r["width"] < 0.5 and 0 < r["height"] < 0.5, dict(r)
+    _assert_ball_rows(observed, "lite")
     m = {x["id"]: x for x in observed.models["models"]}["ball.tflite"]
     assert (m["supported"], m["input_width"], m["layout"], m["labels"][0]) == \
         (True, 64, "end2end", LABEL)

@@ -14,8 +14,12 @@ import pytest
 from lightnvr.video.detection.engine import EngineError, Letterbox
 from lightnvr.video.detection.frames import model_input
 from lightnvr.video.detection.models import EngineSettings, ModelRegistry
-from tests.detection.object_models import SCORE
-from tests.detection.test_objects_engines import FRAME_H, FRAME_W, OBJECT, _frame
+from tests.detection.test_objects_engines import (
+    FRAME_H,
+    FRAME_W,
+    _frame,
+    assert_finds_the_object,
+)
 from tests.detection.tflite_models import LABEL, SIZE, build_tflite
 
 pytest.importorskip("ai_edge_litert")
@@ -39,15 +43,7 @@ def test_tflite_model_gives_the_object_box(registry: ModelRegistry, name: str) -
     label where the object is in the frame, nothing on a frame without it."""
     engine = registry.engine(name)
     assert (engine.info.engine, engine.info.layout) == ("litert", "end2end")
-    box = Letterbox.fit(FRAME_W, FRAME_H, *engine.input_size)
-    found = engine.detect(model_input(_frame(), box), 0.5, box)
-    assert len(found) == 1, found
-    o = found[0]
-    assert o.label == LABEL
-    assert abs(o.confidence - SCORE) < 0.02
-    for got, want in zip((o.x, o.y, o.width, o.height), OBJECT, strict=True):
-        assert abs(got - want) <= TOLERANCE, (found, OBJECT)
-    assert engine.detect(model_input(_frame(False), box), 0.5, box) == []
+    assert_finds_the_object(engine, TOLERANCE)
 
 
 def test_quantised_and_float_tflite_give_the_same_box(registry: ModelRegistry) -> None:

@@ -14,26 +14,23 @@ forgets its background. Outside the stream's `detection_schedule` it looks at no
 stops it (consumer.ConsumerThread: closing the queue ends the loop) and swaps settings in
 with `update_config()` and `set_zones()`: plain attribute swaps read at the next frame.
 The outcome of the latest analysed frame is kept as `live` (a LiveMotion, swapped whole) for
-the live view's overlay.
+the live view's overlay. The thread's loop is loop.DetectorThread's (shared with objects).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.frames import FrameSampler
+from lightnvr.video.detection.loop import DetectorThread
 from lightnvr.video.detection.motion import GRID, MotionDetector, MotionResult, MotionSettings
 from lightnvr.video.detection.zones import Zones, zone_mask
 from lightnvr.video.packet import MediaPacket, StreamInfo
 from lightnvr.video.schedule import schedule_allows
-
-log = logging.getLogger(__name__)
 
 MOTION_MODEL = "motion"  # LightNVR's detection_model value for the built-in detector
 PRESSURE_INTERVAL_FACTOR = 3.0
@@ -78,10 +75,8 @@ def motion_settings(config: StreamConfig) -> MotionSettings:
                           float(config.motion_cooldown))
 
 
-class MotionDetectorThread(ConsumerThread):
+class MotionDetectorThread(DetectorThread):
     """See the module doc. Counters are read by status and tests (plain ints, one writer)."""
-
-    THREAD_PREFIX = "detect"
 
     def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
                  on_motion: MotionCallback,
@@ -128,27 +123,11 @@ class MotionDetectorThread(ConsumerThread):
         self._mask_for = (zones, shape)
         self._detector.set_mask(zone_mask(zones[0], zones[1], shape[1], shape[0]))
 
-    def _run(self) -> None:
-        log.info("detect:%s started (motion, every %d s)", self.name,
-                 self.config.detection_interval)
-        try:
-            consume(self.queue, self._one, _nothing, self._wake, beat=self._beat)
-        finally:
-            self._sampler.close()
-            self.queue.discard_all()
-            log.info("detect:%s exited (%d frames analysed, %d events)", self.name,
-                     self.samples, self.events)
+    def _describe(self) -> str:
+        return f"motion, every {self.config.detection_interval} s"
 
     def _level(self) -> PressureLevel:
         return self._pressure() if self._pressure is not None else PressureLevel.NORMAL
-
-    def _one(self, item: MediaPacket) -> None:
-        try:
-            self._handle(item)
-        except Exception:
-            self._count_error("frame not analysed")
-        finally:
-            item.release()
 
     def _follow_mode(self, level: PressureLevel) -> None:
         """Every-frame decoding needs every packet: under PRESSURE the queue passes keyframes
@@ -197,6 +176,3 @@ class MotionDetectorThread(ConsumerThread):
             self.events += 1
         self._on_motion(self.name, result, item.wall)
 
-
-def _nothing() -> None:
-    return None

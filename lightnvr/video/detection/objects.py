@@ -22,8 +22,9 @@ engine that cannot work (missing runtime, corrupt model, unknown layout) is kept
 file is picked up; packets meanwhile are released unlooked-at. A detection service that is
 down leaves its message in `error` too and the engine backs off (api_engine.py). Under
 PRESSURE the interval triples, at CRITICAL nothing is decoded; outside the detection
-schedule nothing is looked at. The stream manager starts and stops it (consumer.ConsumerThread)
-and swaps settings in with `update_config()` / `set_zones()`.
+schedule nothing is looked at. The stream manager starts and stops it (its loop is
+loop.DetectorThread's, shared with motion) and swaps settings in with `update_config()` /
+`set_zones()`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.redact import redact_text
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.detection.api_engine import MAX_WIDTH, ServiceUnavailable
 from lightnvr.video.detection.detector import MOTION_MODEL, PRESSURE_INTERVAL_FACTOR, LiveMotion
 from lightnvr.video.detection.engine import (
@@ -47,6 +47,7 @@ from lightnvr.video.detection.engine import (
     threshold_fraction,
 )
 from lightnvr.video.detection.frames import FrameSampler, frame_rgb, model_input
+from lightnvr.video.detection.loop import DetectorThread
 from lightnvr.video.detection.zones import ZoneShape, object_counts
 from lightnvr.video.packet import MediaPacket
 from lightnvr.video.schedule import schedule_allows
@@ -95,10 +96,8 @@ def keep_object(o: ObjectBox, threshold: float, classes: tuple[bool, frozenset[s
     return object_counts(zones, o.label, o.confidence, *o.centre)
 
 
-class ObjectDetectorThread(ConsumerThread):
+class ObjectDetectorThread(DetectorThread):
     """See the module doc. Counters are read by status and tests (plain ints, one writer)."""
-
-    THREAD_PREFIX = "detect"
 
     def __init__(self, config: StreamConfig, queue: HandoffQueue[MediaPacket],
                  engine_for: EngineFactory, on_objects: ObjectsCallback,
@@ -133,27 +132,16 @@ class ObjectDetectorThread(ConsumerThread):
         """The stream's zones (with their labels), from the next frame on."""
         self._zones = zones
 
-    def _run(self) -> None:
-        log.info("detect:%s started (model %s, every %d s)", self.name,
-                 redact_text(self.config.detection_model),  # a URL may carry a password
-                 self.config.detection_interval)
-        try:
-            consume(self.queue, self._one, _nothing, self._wake, beat=self._beat)
-        finally:
-            self._sampler.close()
-            self.queue.discard_all()
-            log.info("detect:%s exited (%d frames analysed, %d events)", self.name,
-                     self.samples, self.events)
+    def _describe(self) -> str:
+        # a URL may carry a password
+        return (f"model {redact_text(self.config.detection_model)}, "
+                f"every {self.config.detection_interval} s")
 
-    def _one(self, item: MediaPacket) -> None:
+    def _handle(self, item: MediaPacket) -> None:
         try:
-            self._handle(item)
-        except ServiceUnavailable as e:
+            self._look(item)
+        except ServiceUnavailable as e:  # the service is down: said on the status, no trace
             self.error = str(e)
-        except Exception:
-            self._count_error("frame not analysed")
-        finally:
-            item.release()
 
     def _get_engine(self) -> ObjectEngine | None:
         if self._engine is not None:
@@ -171,7 +159,7 @@ class ObjectDetectorThread(ConsumerThread):
             self.error = str(e)
         return self._engine
 
-    def _handle(self, item: MediaPacket) -> None:
+    def _look(self, item: MediaPacket) -> None:
         if not item.is_video:
             return
         level = self._pressure() if self._pressure is not None else PressureLevel.NORMAL
@@ -219,6 +207,3 @@ class ObjectDetectorThread(ConsumerThread):
             self.events += 1
         self._on_objects(self.name, kept, item.wall, event)
 
-
-def _nothing() -> None:
-    return None
