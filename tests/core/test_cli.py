@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lightnvr import cli
 from lightnvr.core.config import Config
-from lightnvr.core.logger import teardown_logging
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    level = root.level
-    yield
-    teardown_logging()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/fixtures/logs.py
 
 
 def test_register_command_adds_a_subcommand(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
@@ -61,11 +62,20 @@ def lightnvr(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
-def start_daemon(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """A long-running daemon; its output goes to files (a full pipe would block it)."""
+@contextmanager
+def running_daemon(tmp_path: Path, *args: str,
+                   env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """A long-running daemon, killed on the way out if the test left it running; its output
+    goes to files (a full pipe would block it)."""
     with open(tmp_path / "stdout.txt", "ab") as out, open(tmp_path / "stderr.txt", "ab") as err:
-        return subprocess.Popen([sys.executable, "-m", "lightnvr", *args], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "lightnvr", *args], cwd=ROOT,
                                 stdout=out, stderr=err, env=env)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def stderr_of(tmp_path: Path) -> str:
@@ -99,9 +109,8 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
 def test_ready_watchdog_stopping_then_clean_exit(tmp_path: Path, notify: NotifySocket,
                                                  mode: list[str]) -> None:
     conf = write_conf(tmp_path)
-    proc = start_daemon(tmp_path, "-c", str(conf), *mode,
-                        env=env_for(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="2000000"))
-    try:
+    with running_daemon(tmp_path, "-c", str(conf), *mode,
+                        env=env_for(NOTIFY_SOCKET=notify.path, WATCHDOG_USEC="2000000")) as proc:
         assert wait_message(notify, "READY=1", proc, 60), (notify.messages, stderr_of(tmp_path))
         assert wait_message(notify, "WATCHDOG=1", proc, 3), notify.messages
         assert wait_message(notify, "WATCHDOG=1", proc, 3), notify.messages
@@ -112,10 +121,6 @@ def test_ready_watchdog_stopping_then_clean_exit(tmp_path: Path, notify: NotifyS
         code = proc.wait(35)
         assert code == 0, stderr_of(tmp_path)
         assert time.monotonic() - t0 < 35
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     order = [m for m in notify.messages if m in ("READY=1", "WATCHDOG=1", "STOPPING=1")]
     assert order[0] == "READY=1" and order[-1] == "STOPPING=1" and "WATCHDOG=1" in order
     assert not (tmp_path / "lightnvr.pid").exists()
@@ -126,15 +131,10 @@ def test_ready_watchdog_stopping_then_clean_exit(tmp_path: Path, notify: NotifyS
 
 def test_without_notify_socket_sigint_exits_zero(tmp_path: Path) -> None:
     conf = write_conf(tmp_path)
-    proc = start_daemon(tmp_path, "-c", str(conf), "--core-only", env=env_for())
-    try:
+    with running_daemon(tmp_path, "-c", str(conf), "--core-only", env=env_for()) as proc:
         wait_ready(tmp_path)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def wait_ready(tmp_path: Path, timeout: float = 20) -> None:
@@ -199,16 +199,11 @@ def test_daemonize_pidfile_refuses_second_instance(tmp_path: Path) -> None:
 def test_stale_pidfile_of_dead_process_is_taken_over(tmp_path: Path) -> None:
     conf = write_conf(tmp_path)
     (tmp_path / "lightnvr.pid").write_text("999999\n")
-    proc = start_daemon(tmp_path, "-c", str(conf), "--core-only", env=env_for())
-    try:
+    with running_daemon(tmp_path, "-c", str(conf), "--core-only", env=env_for()) as proc:
         assert _wait_pid(tmp_path / "lightnvr.pid", 20) == proc.pid
         wait_ready(tmp_path)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_config_error_is_one_line_and_exit_2(tmp_path: Path) -> None:

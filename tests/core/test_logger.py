@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,7 @@ from lightnvr.core.logger import (
     teardown_logging,
 )
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    level = root.level
-    yield
-    teardown_logging()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")  # tests/fixtures/logs.py
 
 
 def cfg(tmp_path: Path, **kw: object) -> GeneralConfig:
