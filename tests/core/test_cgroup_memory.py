@@ -16,12 +16,18 @@ def _proc(tmp_path: Path, text: str) -> Path:
     return p
 
 
-def test_v1_limit_usage_and_reclaimable_cache(tmp_path: Path) -> None:
+def _v1_group(tmp_path: Path, stat: str) -> Path:
+    """A v1 memory group "nvr" as the kernel lays it out: 256 MiB limit, 200 MiB used."""
     group = tmp_path / "memory" / "nvr"
     group.mkdir(parents=True)
     (group / "memory.limit_in_bytes").write_text(f"{256 * MIB}\n")
     (group / "memory.usage_in_bytes").write_text(f"{200 * MIB}\n")
-    (group / "memory.stat").write_text(f"cache 1\ntotal_inactive_file {50 * MIB}\n")
+    (group / "memory.stat").write_text(stat)
+    return group
+
+
+def test_v1_limit_usage_and_reclaimable_cache(tmp_path: Path) -> None:
+    _v1_group(tmp_path, f"cache 1\ntotal_inactive_file {50 * MIB}\n")
     proc = _proc(tmp_path, "5:cpu:/\n4:memory:/nvr\n0::/\n")
     got = read_cgroup_memory(proc, tmp_path)
     assert got is not None
@@ -63,11 +69,7 @@ def test_usage_is_read_every_time_page_cache_only_every_few_seconds(tmp_path: Pa
     memory.stat (costly for the kernel, slow to change) is re-read after STAT_MAX_AGE."""
     from lightnvr.core.memory import cgroup
 
-    group = tmp_path / "memory" / "nvr"
-    group.mkdir(parents=True)
-    (group / "memory.limit_in_bytes").write_text(f"{256 * MIB}\n")
-    (group / "memory.usage_in_bytes").write_text(f"{200 * MIB}\n")
-    (group / "memory.stat").write_text(f"total_inactive_file {50 * MIB}\n")
+    group = _v1_group(tmp_path, f"total_inactive_file {50 * MIB}\n")
     proc = _proc(tmp_path, "4:memory:/nvr\n")
     first = read_cgroup_memory(proc, tmp_path)
     assert first is not None and first.available == 106 * MIB
