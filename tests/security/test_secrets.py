@@ -106,8 +106,10 @@ def test_initial_admin_password_only_in_its_0600_file_which_goes_after_the_chang
     assert status == 200, body
     assert not path.exists()  # nobody can read a password that no longer exists
 
-    make_viewer(d, new_password)
-    ring = viewer_get(d, "/api/system/logs?level=debug&count=10000").decode()
+    status, ring_raw = call_as(d, "admin", new_password, "GET",
+                               "/api/system/logs?level=debug&count=10000")
+    assert status == 200, ring_raw
+    ring = ring_raw.decode()
     assert "initial_admin_password" in ring  # the creation line is in the ring ...
     assert password not in ring  # ... without the password
     assert new_password not in ring
@@ -140,19 +142,22 @@ def test_camera_credentials_reach_no_log_ring_last_error_or_viewer(
         "viewer get": viewer_get(d, "/api/streams/missing").decode(),
         "viewer full": viewer_get(d, "/api/streams/refused/full").decode(),
         "viewer status": viewer_get(d, "/api/system/status").decode(),
-        "viewer logs": viewer_get(d, "/api/system/logs?level=debug&count=10000").decode(),
+        "admin logs": d.call("GET", "/api/system/logs?level=debug&count=10000")[1].decode(),
     }
+    # the log ring names every stream: admins only (as LightNVR), a viewer is refused
+    status, body = call_as(d, *VIEWER, "GET", "/api/system/logs")
+    assert status == 403 and b"error" in body, (status, body)
     for where, text in answers.items():
         assert CAMERA_PASSWORD not in text, where
         assert QUERY_PASSWORD not in text, where
-        if where.startswith("viewer") and where != "viewer logs":
+        if where.startswith("viewer"):
             # Viewers get no half of a credential either: no user name from the URL.
             assert "admin:" not in text and "admin@" not in text and "user=admin" not in text, \
                 (where, text[:500])
     # Not vacuous: the URLs and the camera's errors were really shown and logged, masked.
     assert "127.0.0.1" in answers["viewer list"] and "nosuch" in answers["viewer get"]
     assert "404" in answers["viewer get"]
-    assert "password=***" in answers["viewer logs"]
+    assert "password=***" in answers["admin logs"]
     assert d.stop() == 0
     on_disk = logs_on_disk(d)
     assert "password=***" in on_disk

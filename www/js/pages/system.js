@@ -207,7 +207,7 @@ export function SystemPage({ user }) {
         overflows, the recording shows a gap.</p>
     </div>
     ${storage && html`<${StreamStorage} data=${storage} />`}
-    <${Logs} />
+    ${isAdmin(user) && html`<${Logs} />`}
     ${isAdmin(user) && html`<${Audit} />`}
     ${versions.length > 0 && html`<details class="card fold"><summary>Software versions</summary>
       <dl class="meta">${versions.map((v) => html`<div><dt>${v.name}</dt><dd>${v.version || v.details || '—'}</dd></div>`)}</dl></details>`}
