@@ -90,6 +90,8 @@ def video_settings(config: Config) -> VideoSettings:
         stall_timeout_seconds=config.streams.stall_timeout_seconds,
         queue_budget_bytes=config.memory.buffer_size * 1024,
         detection_grace_seconds=float(config.detection.grace_period),
+        event_snapshot_dir=(os.path.join(config.storage.path, "snapshots")
+                            if config.detection.event_snapshots else ""),
         allow_demo=config.general.demo_mode,
         models_path=config.models.path,
         api_detection_url=config.api_detection.url,

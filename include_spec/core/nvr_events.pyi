@@ -35,6 +35,7 @@ class NvrEvent:
     timestamp: float
     objects: tuple[DetectedObject, ...]
     detail: str
+    snapshot: str  # a detection's JPEG, /api/snapshots/... ("" when none was saved)
 
 class StreamState:
     name: str

@@ -54,6 +54,7 @@ class VideoSettings:
     models_path: str                           # "": [models] path (object detection models)
     api_detection_url: str                     # "": [api_detection] url
     api_detection_backend: str                 # "onnx": [api_detection] backend
+    event_snapshot_dir: str                    # "": [detection] event_snapshots on: <[storage] path>/snapshots
 
 class StreamStatus:
     name: str

@@ -71,6 +71,7 @@ class NvrEvent:
     timestamp: float
     objects: tuple[DetectedObject, ...] = ()
     detail: str = ""      # free text: the stream's error, the recording's reason, the level
+    snapshot: str = ""    # a detection's JPEG, /api/snapshots/... ("" when none was saved)
 
 
 @dataclass(frozen=True, slots=True)

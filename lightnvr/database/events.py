@@ -139,7 +139,9 @@ class EventsRepo:
                                 "objects": [{"label": o.label, "confidence": o.confidence,
                                              "x": o.x, "y": o.y, "width": o.width,
                                              "height": o.height, "zone_id": o.zone_id}
-                                            for o in event.objects]}).decode()
+                                            for o in event.objects],
+                                **({"snapshot_url": event.snapshot} if event.snapshot
+                                   else {})}).decode()
         row = self.add(NVR_EVENT_TYPES[event.kind], event.timestamp,
                        describe_nvr_event(event), event.stream, details)
         self._recorded += 1

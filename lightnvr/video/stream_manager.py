@@ -59,6 +59,7 @@ from lightnvr.video.detection.objects import (
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.detection.zones import StoredZone, ZoneShape, motion_zones, zone_shapes
 from lightnvr.video.event_recording import EventWindow
+from lightnvr.video.event_snapshots import save_event_snapshot
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.live_mse import LiveSubscription, MseHub, MseMuxer, MseSource
 from lightnvr.video.packet import MediaPacket
@@ -102,6 +103,7 @@ class VideoSettings:
     models_path: str = ""                    # [models] path: object detection models
     api_detection_url: str = ""              # [api_detection] url (detection_model api-detection)
     api_detection_backend: str = "onnx"      # [api_detection] backend
+    event_snapshot_dir: str = ""             # [detection] event_snapshots: where ("" = off)
 
 
 @dataclass(slots=True)
@@ -625,7 +627,22 @@ class StreamManager:
                  result.area * 100, x, y, w, h)
         self._emit(NvrEvent(EventKind.DETECTION, name, wall,
                             (DetectedObject("motion", round(conf, 3), x, y, w, h),),
-                            MOTION_EVENT_DETAIL))
+                            MOTION_EVENT_DETAIL, self._event_snapshot(name, wall)))
+
+    def _event_snapshot(self, name: str, wall: float) -> str:
+        """Detector thread, at an event: with [detection] event_snapshots, the JPEG of the
+        stream's newest keyframe (the picture the detector just looked at when it samples
+        keyframes, its default) saved (video/event_snapshots.py); its URL, "" when off or
+        when there is no picture or it cannot be written (logged)."""
+        root = self.settings.event_snapshot_dir
+        if not root:
+            return ""
+        try:
+            jpeg = self.snapshot_jpeg(name)
+            return save_event_snapshot(root, name, wall, jpeg) if jpeg else ""
+        except Exception:  # the event is worth more than its picture
+            log.warning("stream %s: the event's snapshot was not saved", name, exc_info=True)
+            return ""
 
     def _detected(self, name: str, wall: float) -> StreamConfig | None:
         """A detector of `name` saw something at `wall`: the event recording goes on like a
@@ -671,7 +688,7 @@ class StreamManager:
                                                    for o in objects))
         self._emit(NvrEvent(EventKind.DETECTION, name, wall, tuple(
             DetectedObject(o.label, o.confidence, o.x, o.y, o.width, o.height)
-            for o in objects), OBJECT_EVENT_DETAIL))
+            for o in objects), OBJECT_EVENT_DETAIL, self._event_snapshot(name, wall)))
 
     def _trigger_followers(self, source: str, wall: float, duration: float) -> None:
         """LightNVR's cross-stream trigger: streams whose `motion_trigger_source` is `source`

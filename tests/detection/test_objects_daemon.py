@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import io
 import itertools
 import json
 import sqlite3
@@ -83,6 +84,7 @@ class Observed:
     status: dict[str, dict[str, Any]]
     zones: dict[str, Any]      # GET /api/streams/zball/zones
     bad_zone: tuple[int, bytes]  # POST of a zone whose filter_classes is a number
+    snapshot: tuple[int, bytes]  # GET of the first obj event's snapshot_url
     models: dict[str, Any]
     events: list[dict[str, Any]]
     live: dict[str, Any]       # GET /api/detection/results/obj during the run
@@ -111,7 +113,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
     (models / "corrupt.tflite").write_bytes(b"TFL3" + bytes(300))
     service = DetectionService().start()
     d = start_daemon(base / "d", {"models": {"path": models}, "api_detection": {
-        "url": "http://127.0.0.1:9/nothing-listens-here", "backend": "tflite"}})
+        "url": "http://127.0.0.1:9/nothing-listens-here", "backend": "tflite"},
+        "detection": {"event_snapshots": True}})
     service_url = service.url.replace("http://", f"http://objuser:{SECRET}@")
     try:
         url = rtsp_camera.url(MOUNT)
@@ -177,6 +180,7 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
         status_of = {n: d.json(f"/api/streams/{n}") for n in streams}
         models_body = d.json("/api/detection/models")
         events = d.json("/api/events?kind=detection&stream=obj&limit=1000")["events"]
+        snapshot = d.call("GET", events[0]["details"].get("snapshot_url", "/none"))
         labels = d.json("/api/recordings/detection-labels")["labels"]
         labelled = d.json(f"/api/recordings?label={LABEL}&stream=obj&include_incomplete=1")
         # the daemon stops while the service holds a request unanswered
@@ -193,7 +197,8 @@ def observed(rtsp_camera: TestCamera, tmp_path_factory: pytest.TempPathFactory
                      n) for n in streams}
     log = (d.base / "lightnvr.log").read_text(errors="replace")
     yield Observed(d, service, switched, (down_from, up), (segments_down, segments_up),
-                   down_status, status_of, zones_body, bad_zone, models_body, events, live,
+                   down_status, status_of, zones_body, bad_zone, snapshot, models_body, events,
+                   live,
                    recs, dets, log, labels,
                    labelled["recordings"] if isinstance(labelled, dict) else labelled)
 
@@ -271,6 +276,23 @@ def test_zone_class_filter_counts_only_the_labels_it_lists(observed: Observed) -
     assert [z["filter_classes"] for z in observed.zones["zones"]] == ["person", "car, ball"]
     status, body = observed.bad_zone
     assert status == 400 and "filter_classes" in json.loads(body)["error"], body
+
+
+def test_event_snapshot_is_the_streams_picture_over_http(observed: Observed) -> None:
+    """[detection] event_snapshots: every object event links the JPEG of its picture
+    (`snapshot_url`, /api/snapshots/...); downloaded over HTTP it decodes to a picture of the
+    stream's size, with the white ball where the model saw it (the right half)."""
+    urls = [e["details"].get("snapshot_url", "") for e in observed.events]
+    assert urls and all(u.startswith("/api/snapshots/obj/") for u in urls), urls
+    status, body = observed.snapshot
+    assert status == 200, body[:200]
+    with av.open(io.BytesIO(body), mode="r", format="mjpeg") as c:
+        frame = next(c.decode(video=0))
+    stats = observed.status["obj"]["stats"]
+    assert (frame.width, frame.height) == (stats["width"], stats["height"])
+    gray = frame.to_ndarray(format="gray")
+    right, left = gray[:, gray.shape[1] // 2:], gray[:, :gray.shape[1] // 2]
+    assert (right > 240).sum() > 50 and (right > 240).sum() > 10 * (left > 240).sum()
 
 
 def test_class_filter_keeps_only_the_listed_labels(observed: Observed) -> None:
