@@ -16,6 +16,7 @@ from lightnvr.storage.manager import RetentionResult, StorageManager
 from lightnvr.storage.sync import SyncResult
 from tests.fixtures.db import TestDb
 from tests.fixtures.wait import wait_until
+from tests.fixtures.web import LiveWeb
 
 FREE_PCT = 50.0  # what the injected statvfs reports: no pressure under the default lines
 T = TypeVar("T")
@@ -50,6 +51,13 @@ def answered_while_held(gate: Gate, call: Callable[[], T]) -> T:
     return box[0]
 
 
+def _hold(manager: StorageManager, gate: Gate) -> None:
+    assert wait_until(lambda: manager.health().last_retention_at is not None, 10)
+    gate.armed.set()
+    manager.request_retention()
+    assert gate.inside.wait(20), "the storage thread never reached the held pass"
+
+
 @pytest.fixture
 def held(testdb: TestDb) -> Iterator[tuple[StorageManager, Gate, list[str | None]]]:
     """A started manager whose requested retention pass is held inside."""
@@ -59,10 +67,7 @@ def held(testdb: TestDb) -> Iterator[tuple[StorageManager, Gate, list[str | None
                              pause_recording=paused.append, statvfs=gate)
     manager.start()
     try:
-        assert wait_until(lambda: manager.health().last_retention_at is not None, 10)
-        gate.armed.set()
-        manager.request_retention()
-        assert gate.inside.wait(20), "the storage thread never reached the held pass"
+        _hold(manager, gate)
         yield manager, gate, paused
     finally:
         gate.release.set()
@@ -118,3 +123,36 @@ def test_without_a_running_thread_the_caller_runs_the_pass(testdb: TestDb) -> No
     synced = manager.sync_now(0.0)
     assert synced is not None and synced.rows_removed == 1
     assert testdb.recordings.get(orphan.id) is None
+
+
+def test_over_http_settings_cleanup_and_sync_answer_during_a_pass(
+        web_factory: Callable[..., LiveWeb]) -> None:
+    """The real web server: POST /api/settings, /api/storage/health, /api/storage/cleanup and
+    /api/recordings/sync answer while the daemon's storage thread is inside a pass; cleanup
+    and sync say 202 queued, then run after it."""
+    web = web_factory()
+    gate = Gate()
+    manager = StorageManager(web.testdb.storage_config(retention_days=1), web.testdb.db,
+                             statvfs=gate)
+    web.ctx.storage = manager  # the daemon's manager runs its thread; the harness's does not
+    manager.start()
+    try:
+        _hold(manager, gate)
+        old = web.testdb.add_recording(start=web.testdb.now - 3 * 86400)
+        r = answered_while_held(gate, lambda: web.api.post("/api/settings",
+                                                           json={"retention_days": 2}))
+        assert r.status == 200 and "retention_days" in r.json["applied_live"], r.json
+        assert manager.config.retention_days == 2
+        r = answered_while_held(gate, lambda: web.api.get("/api/storage/health"))
+        assert r.status == 200
+        for path in ("/api/storage/cleanup", "/api/recordings/sync"):
+            r = answered_while_held(gate, lambda p=path: web.api.post(p))  # type: ignore[misc]
+            assert r.status == 202 and r.json["queued"] is True and r.json["success"], r.json
+        assert web.testdb.recordings.get(old.id) is not None
+        gate.release.set()
+        assert wait_until(lambda: web.testdb.recordings.get(old.id) is None, 20)  # it ran
+        r = web.api.post("/api/storage/cleanup")  # an idle thread: the figures at once
+        assert r.status == 200 and r.json["success"] and r.json["deleted"] == 0, r.json
+    finally:
+        gate.release.set()
+        assert manager.stop(10)
