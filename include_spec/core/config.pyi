@@ -110,7 +110,7 @@ class DetectionEngineConfig:  # (idle) all
 
 class DetectionConfig:
     grace_period: int
-    event_snapshots: bool  # ours: a JPEG per detection event (video/event_snapshots.py)
+    event_snapshots: bool  # ours: a JPEG per detection event (core/event_snapshots.py)
 
 class HardwareConfig:         # (idle) all
     hw_accel_enabled: bool

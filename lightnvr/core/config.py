@@ -223,7 +223,7 @@ class DetectionEngineConfig:
 @dataclass(frozen=True)
 class DetectionConfig:
     grace_period: int = _opt(2, 0, 3600, note="0 to 3600 (LightNVR clamps to 0 to 60)")
-    # a JPEG per detection event under <[storage] path>/snapshots (video/event_snapshots.py)
+    # a JPEG per detection event under <[storage] path>/snapshots (core/event_snapshots.py)
     event_snapshots: bool = _opt(False, ours=True)
 
 

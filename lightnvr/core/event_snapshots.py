@@ -9,7 +9,9 @@ event (motion or objects; the detectors' cooldown limits how often) as
 the stream name with every character outside LightNVR's safe set (letters, digits, `_ . -`)
 replaced by `_`. At most KEPT_PER_STREAM files are kept per stream (LightNVR's rule for its
 event snapshots): writing one more removes the oldest. Written on the detector thread that saw
-the event; the file appears whole (temporary name, then rename).
+the event; the file appears whole (temporary name, then rename). Retention removes them with
+the stream's detections (storage/manager.py, docs/storage.md Retention step 7:
+`prune_event_snapshots`). Plain files only: the video subsystem writes, storage prunes.
 """
 
 from __future__ import annotations
@@ -43,6 +45,28 @@ def save_event_snapshot(root: str, stream: str, wall: float, jpeg: bytes) -> str
     os.replace(tmp, path)
     _keep_newest(folder, KEPT_PER_STREAM)
     return f"{URL_PREFIX}{stream_folder(stream)}/{name}"
+
+
+def prune_event_snapshots(root: str, stream: str, before: float) -> int:
+    """Remove `stream`'s event snapshots written before `before` (wall time, by the file's
+    modification time); the number removed. A missing folder is none."""
+    folder = os.path.join(root, stream_folder(stream))
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for name in names:
+        if not (name.startswith("event_") and name.endswith(".jpg")):
+            continue
+        path = os.path.join(folder, name)
+        try:
+            if os.stat(path).st_mtime < before:
+                os.unlink(path)
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def _keep_newest(folder: str, kept: int) -> None:

@@ -37,6 +37,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.core.event_snapshots import prune_event_snapshots
 from lightnvr.core.worker_thread import WorkerThread
 from lightnvr.database.detections import DetectionsRepo
 from lightnvr.database.manager import Database
@@ -313,18 +314,22 @@ class StorageManager(WorkerThread):
         return RetentionResult(p.stats.deleted, p.stats.freed_bytes, p.stats.errors)
 
     def _prune_detections(self, cfg: StorageConfig) -> int:
-        """Retention step 7: detections past their stream's retention with no recording left."""
+        """Retention step 7: detections past their stream's retention with no recording left,
+        and the event snapshots (JPEGs) of that age."""
         streams = {s.name: s for s in self._streams.list_with_deleted()}
         g = cfg.retention_days
         removed = 0
-        for name in self._detections.stream_names():
+        for name in sorted(set(self._detections.stream_names()) | set(streams)):
             s = streams.get(name)
             days = [effective_days(s.retention_days if s else -1, g),
                     effective_days(s.detection_retention_days if s else -1, g)]
             if 0 in days:  # unlimited for either kind: keep every detection
                 continue
-            removed += self._detections.prune_unattached(
-                name, self._clock.wall() - max(days) * 86400)
+            cutoff = self._clock.wall() - max(days) * 86400
+            removed += self._detections.prune_unattached(name, cutoff)
+            jpegs = prune_event_snapshots(os.path.join(self.root, "snapshots"), name, cutoff)
+            if jpegs:
+                log.info("retention pass: %d event snapshots of %s removed", jpegs, name)
         return removed
 
     def request_retention(self) -> None:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.core.event_snapshots import save_event_snapshot
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor, PressureLevel, QueueRole
 from lightnvr.core.memory.handoff import HandoffQueue
@@ -59,7 +60,6 @@ from lightnvr.video.detection.objects import (
 from lightnvr.video.detection.slot import DetectorSlot, sub_reader_name
 from lightnvr.video.detection.zones import StoredZone, ZoneShape, motion_zones, zone_shapes
 from lightnvr.video.event_recording import EventWindow
-from lightnvr.video.event_snapshots import save_event_snapshot
 from lightnvr.video.live import LiveWriter
 from lightnvr.video.live_mse import LiveSubscription, MseHub, MseMuxer, MseSource
 from lightnvr.video.packet import MediaPacket
@@ -632,7 +632,7 @@ class StreamManager:
     def _event_snapshot(self, name: str, wall: float) -> str:
         """Detector thread, at an event: with [detection] event_snapshots, the JPEG of the
         stream's newest keyframe (the picture the detector just looked at when it samples
-        keyframes, its default) saved (video/event_snapshots.py); its URL, "" when off or
+        keyframes, its default) saved (core/event_snapshots.py); its URL, "" when off or
         when there is no picture or it cannot be written (logged)."""
         root = self.settings.event_snapshot_dir
         if not root:
