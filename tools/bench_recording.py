@@ -1,6 +1,6 @@
 """Benchmark: N cameras recorded by the whole lightnvr daemon vs ffmpeg and LightNVR C.
 
-    .venv/bin/python tools/bench_recording.py [--streams 0,1,4,16] [--rounds 3]
+    .venv/bin/python tools/bench_recording.py [--streams 0,1,4,16[,64]] [--rounds 3]
         [--warmup 3] [--window 6] [--no-live] [--lightnvr-c PATH] [--json FILE]
 
 Starts the GStreamer test camera (tools/test_camera.py) and measures, with the shared runner
@@ -67,6 +67,20 @@ def contenders(url: str, c_binary: str) -> list[Any]:
     return out
 
 
+def core_lines(res: Results, n: int) -> list[str]:
+    """At N = `n`: each contender's CPU as % of one core and the packets our queues dropped
+    in the window (issue #16 at 64 streams: 0 dropped, <= 50 % of one core)."""
+    out: list[str] = []
+    for label in res.labels:
+        cpu = res.cpu(label, n)
+        if cpu is None or not n:
+            continue
+        dropped = res.extra(label, n, "dropped")
+        drops = f", dropped {dropped:g} packets" if label.startswith(OURS) else ""
+        out.append(f"  {label} at N={n}: {cpu * n / 60 * 100:.0f} % of one core{drops}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     add_common_args(ap, rounds=3, warmup=3.0, window=6.0, streams="0,1,4,16")
@@ -102,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(res, f"Recording ({args.mount}: 720p15 ~2 Mbit/s H.264 + AAC, one RTSP/TCP "
                      "client per stream); '<name> live': live view on as well"))
     print("\n".join(ratio_lines(res, OURS, [FFMPEG, C])))
+    print("\n".join(core_lines(res, top)))
     live = f"{OURS} live"
     if live in res.labels:
         print("\n".join(ratio_lines(res, live, [f"{FFMPEG} live", f"{C} live"], slopes=False)))

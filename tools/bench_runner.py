@@ -176,6 +176,14 @@ class Results:
     labels: list[str] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # Rounds started per contender, over every run_rounds call that shares these Results (a
+    # caller that interleaves by calling run_rounds once per round still numbers rows right).
+    rounds: dict[str, int] = field(default_factory=dict)
+
+    def start_round(self, contender: str) -> int:
+        """Count one more round of `contender`; its number (1, 2, ...)."""
+        self.rounds[contender] = self.rounds.get(contender, 0) + 1
+        return self.rounds[contender]
 
     def add(self, label: str, n: int, s: Sample) -> None:
         if label not in self.labels:
@@ -223,9 +231,10 @@ def run_rounds(contenders: Sequence[Callable[[], Contender]], steps: Sequence[St
     `results.failures` and printed, and the others go on.
     """
     res = results or Results()
-    for r in range(1, rounds + 1):
+    for _ in range(rounds):
         for make in contenders:
             c = make()
+            r = res.start_round(c.label)
             with tempfile.TemporaryDirectory(prefix="lightnvr-bench-") as tmp:
                 try:
                     c.start(Path(tmp))
