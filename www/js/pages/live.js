@@ -103,7 +103,7 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
       <${Badge} state=${state} title=${errMsg || state} />
       <span class="live-kind" data-kind=${useRtc ? 'webrtc' : useMse ? 'mse' : 'hls'} title=${useRtc ? 'WebRTC live view (go2rtc)' : fallback ? `HLS: ${fallback}` : useMse ? (rtcFailed ? `MSE: ${rtcFailed}` : 'Low-latency live view (MSE)') : 'HLS live view'}
         style="font-size:.7em;opacity:.7">${useRtc ? 'WebRTC' : useMse ? 'MSE' : 'HLS'}</span>
-      <span class="spacer"></span>
+      <div class="tile-actions">
       ${live && running && (!useMse || (info && info.audio)) && html`<button type="button" class="btn small ghost mute-btn"
         onClick=${(e) => { e.stopPropagation(); setMuted(!muted); }} aria-pressed=${muted ? 'false' : 'true'}
         title=${muted ? 'Unmute' : 'Mute'} aria-label=${(muted ? 'Unmute ' : 'Mute ') + name}><${Icon} name=${muted ? 'mute' : 'sound'} /></button>`}
@@ -118,6 +118,7 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
         title="Play the last 5 minutes">−5 min<span class="sr-only"> (play the last 5 minutes of ${name})</span></a>
       <button type="button" class="btn icon-btn small ghost" onClick=${fullscreen}
         aria-label=${'Fullscreen ' + name} title="Fullscreen"><${Icon} name="full" /></button>
+      </div>
     </header>
   </article>`;
 }
@@ -166,7 +167,7 @@ export function LivePage({ user }) {
           aria-pressed=${layout === n ? 'true' : 'false'} onClick=${() => choose(n)}
           title=${`${n} camera${n > 1 ? 's' : ''}`}>${n === 1 ? '1' : `${Math.sqrt(n)}×${Math.sqrt(n)}`}</button>`)}
       </div>`}
-      <label class="live-mode" title="How live video reaches this browser (remembered here)">Live
+      <label class="inline live-mode" title="How live video reaches this browser (remembered here)">Player
         <select value=${mode} onChange=${(e) => chooseMode(e.target.value)} aria-label="Live view mode">
           ${Object.entries(rtc || mode === 'webrtc' ? { ...MODE_LABELS, webrtc: 'WebRTC (go2rtc)' } : MODE_LABELS)
             .map(([k, v]) => html`<option value=${k}>${v}</option>`)}

@@ -311,8 +311,8 @@ export function StreamsPage({ user, query }) {
           <td><strong>${s.name}</strong></td>
           <td><${Badge} state=${streamState(s)} />${(s.error || s.last_error) && html`<div class="small muted">${s.error || s.last_error}</div>`}</td>
           <td class="hide-sm url-cell" title=${s.url}>${s.url}</td>
-          <td class="hide-sm nowrap" data-video>${detected(s) || html`<span class="muted">not connected yet</span>`}</td>
-          <td>${s.record ? (s.record_on_schedule ? 'on schedule' : 'continuous') : 'off'}</td>
+          <td class="nowrap video-cell" data-video>${detected(s) || html`<span class="muted">not connected yet</span>`}</td>
+          <td><span class="show-sm">Records: </span>${s.record ? (s.record_on_schedule ? 'on schedule' : 'continuous') : 'off'}</td>
           ${w && html`<td class="actions nowrap">
             <button type="button" class="btn small" onClick=${() => edit(s)} aria-label=${`Edit ${s.name}`}><${Icon} name="edit" /> Edit</button>
             <button type="button" class="btn small danger ghost" onClick=${() => remove(s)} aria-label=${`Delete ${s.name}`}><${Icon} name="trash" /></button>

@@ -178,9 +178,8 @@ export function SystemPage({ user }) {
     </div>
     ${paused && html`<div class="alert error" role="alert">Recording is paused: the disk is nearly full (${pressure}).</div>`}
     <div class="meters">
-      <${Meter} label="CPU" used=${cpuPct} total=${100} detail=${html`<span data-testid="cpu-machine" data-value=${cpuPct}>Machine ${cpuPct.toFixed(1)} %</span>${ownPct !== null
-        ? html` · <span data-testid="cpu-process" data-value=${ownPct} data-interval=${cpu.interval}>LightNVR ${ownPct.toFixed(1)} %</span>` : ''}
-        ${cpu.cores ? html`<br />of all ${cpu.cores} cores${ownPct !== null && cpu.cores > 1 ? ` (LightNVR: ${Number(cpu.process_cores_pct || 0).toFixed(0)} % of one core)` : ''}` : ''}`} />
+      <${Meter} label="CPU" used=${cpuPct} total=${100} detail=${html`<span data-testid="cpu-machine" data-value=${cpuPct}>Whole machine: ${cpuPct.toFixed(1)} %${cpu.cores ? ` of ${cpu.cores} cores` : ''}</span>${ownPct !== null
+        ? html`<br /><span data-testid="cpu-process" data-value=${ownPct} data-interval=${cpu.interval}>LightNVR: ${ownPct.toFixed(1)} %${cpu.cores > 1 ? ` (${Number(cpu.process_cores_pct || 0).toFixed(0)} % of one core)` : ''}</span>` : ''}`} />
       <${Meter} label="Memory (LightNVR)" used=${pick(mem.used, mem.rss, 0)} total=${pick(mem.total, mem.limit, sysMem.total, 0)} level=${gov} />
       <${Meter} label="Memory (system)" used=${pick(sysMem.used, 0)} total=${pick(sysMem.total, 0)} />
       <${Meter} label="Recording disk" used=${pick(disk.used, 0)} total=${pick(disk.total, 0)} level=${pressure}
@@ -201,10 +200,11 @@ export function SystemPage({ user }) {
             <td>${pick(x.dropped, x.drops, s.drops, 0)}${pick(x.dropped, 0) > 0 && gov && String(gov).toLowerCase() !== 'normal' ? html` <span class="badge warn">memory ${String(gov).toLowerCase()}</span>` : ''}</td>
             <td>${pick(x.reconnects, s.reconnects, 0)}</td></tr>`;
         })}</tbody></table></div>
-      <p class="small muted">Dropped frames: video the NVR let go because a consumer fell behind — its queue was full, or memory
-        ran short (memory level ${gov ? String(gov).toLowerCase() : 'normal'}: under pressure live view and detection get keyframes only, when critical
-        they pause). Whole keyframe groups go together, so the picture never breaks. Recording is never slowed down for memory; if its queue
-        overflows, the recording shows a gap.</p>
+      <p class="small muted">Dropped frames: video that live view, detection or recording did not take, counted since the
+        stream started. A number that keeps climbing means one of them falls behind (its queue was full) or memory ran short
+        (memory level now ${gov ? String(gov).toLowerCase() : 'normal'}: under pressure live view and detection get keyframes only,
+        when critical they pause). Whole keyframe groups go together, so the picture never breaks. Recording is never slowed down
+        for memory; if its queue overflows, the recording shows a gap.</p>
     </div>
     ${storage && html`<${StreamStorage} data=${storage} />`}
     ${isAdmin(user) && html`<${Logs} />`}
