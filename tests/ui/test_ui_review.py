@@ -123,3 +123,37 @@ def test_phone_streams_list_shows_what_the_daemon_detected(opened: Any) -> None:
     assert "Records: continuous" in card.inner_text()
     shot(page, "review-streams")
     assert axe_serious(page) == []
+
+
+def test_a_refused_setting_is_named_by_its_label_not_its_config_key(
+        opened: Any, nvr: DaemonProcess) -> None:
+    """The server's refusal opens with the raw key ("syslog_facility: 'X' is not allowed"); the
+    page showed it as is, on a page whose whole point is to speak in labels."""
+    page = opened("/settings")
+    field = "input[name='general.syslog_facility']"
+    page.fill(field, "LOG_NOWHERE")
+    page.click("button:has-text('Save settings')")
+    banner = page.wait_for_selector("form.settings .alert.error").inner_text()
+    note = page.wait_for_selector(f".field.has-error:has({field}) .field-error").inner_text()
+    assert "System log category" in banner and "allowed" in banner, banner
+    assert "syslog_facility" not in banner + note, (banner, note)
+    assert "allowed" in note  # the server's reason itself is kept
+    assert nvr.json("/api/settings")["syslog_facility"] != "LOG_NOWHERE"
+    shot(page, "review-settings-error")
+    assert axe_serious(page) == []
+    # Chromium logs the deliberate 400 itself; it is the one console line this test expects.
+    page.problems[:] = [p for p in page.problems if not ("400" in p and "/api/settings" in p)]
+
+
+def test_phone_recordings_pager_keeps_previous_and_next_together(opened: Any) -> None:
+    """On a phone the page count sat between the buttons and pushed "Next" onto a second row,
+    under nothing, far from "Previous"."""
+    page = opened("/recordings", **PHONE)
+    page.wait_for_selector("nav.pager button:has-text('Next')", timeout=60000)
+    prev = _boxes(page, "nav.pager button:has-text('Previous')")[0]
+    nxt = _boxes(page, "nav.pager button:has-text('Next')")[0]
+    assert abs(prev["top"] - nxt["top"]) < 4, (prev, nxt)
+    assert nxt["right"] <= PHONE["width"]
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    shot(page, "review-recordings")
+    assert axe_serious(page) == []

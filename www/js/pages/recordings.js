@@ -334,7 +334,7 @@ export function RecordingsPage({ query, user }) {
         </tbody></table></div>
       <nav class="pager" aria-label="Pages">
         <button type="button" class="btn" disabled=${f.page <= 1} onClick=${() => writeFilters({ ...f, page: f.page - 1 })}>Previous</button>
-        <span>Page ${f.page} of ${pages} · ${total} recordings</span>
+        <span class="pager-text">Page ${f.page} of ${pages} · ${total} recording${total === 1 ? '' : 's'}</span>
         <button type="button" class="btn" disabled=${f.page >= pages} onClick=${() => writeFilters({ ...f, page: f.page + 1 })}>Next</button>
         <label class="inline">Per page <select value=${f.limit} onChange=${(e) => writeFilters({ ...f, limit: e.currentTarget.value, page: 1 })}>
           ${[10, 20, 50, 100].map((n) => html`<option value=${n}>${n}</option>`)}</select></label>

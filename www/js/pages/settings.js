@@ -90,6 +90,10 @@ function humanise(key) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 const helpOf = (key) => (META[bare(key)] || [])[2];
+// The server's message opens with the raw key ("syslog_facility: 'X' is not allowed ..."); a user
+// knows the field by its label, so the banner names the label and the field's own note drops it.
+const keyLead = (key) => new RegExp(`^\\s*(\\[\\w+\\]\\s*)?(\\w+\\.)?${bare(key)}\\s*:\\s*`);
+const inWords = (msg, key, label = true) => String(msg || '').replace(keyLead(key), label ? `${humanise(key)}: ` : '');
 
 // → { nested: bool, values: {"section.key": value} }
 function flatten(data) {
@@ -249,10 +253,10 @@ export function SettingsPage() {
       const hit = err instanceof ApiError ? matchField(err, keys) : null;
       if (err instanceof ApiError && err.fields) {
         const fe = {};
-        for (const [fk, msg] of Object.entries(err.fields)) { const m = matchField({ field: fk, message: '' }, keys); if (m) fe[m] = msg; }
+        for (const [fk, msg] of Object.entries(err.fields)) { const m = matchField({ field: fk, message: '' }, keys); if (m) fe[m] = inWords(msg, m, false); }
         setErrors(fe);
-      } else if (hit) { setErrors({ [hit]: err.message }); setTab(hit.split('.')[0]); }
-      setError(hit ? new Error(`Not saved: ${err.message}`) : err);
+      } else if (hit) { setErrors({ [hit]: inWords(err.message, hit, false) }); setTab(hit.split('.')[0]); }
+      setError(hit ? new Error(`Not saved: ${inWords(err.message, hit)}`) : err);
     } finally { setBusy(false); }
   };
   return html`<section class="page">
