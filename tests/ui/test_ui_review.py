@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess, start_daemon
 from tests.fixtures.wait import wait_until
-from tests.ui.conftest import axe_serious, new_page, shot
+from tests.ui.conftest import WWW, axe_serious, new_page, shot
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -26,7 +26,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def nvr(tmp_path_factory: pytest.TempPathFactory,
         rtsp_camera: TestCamera) -> Iterator[DaemonProcess]:
-    d = start_daemon(tmp_path_factory.mktemp("review"))
+    d = start_daemon(tmp_path_factory.mktemp("review"), {"web": {"root": WWW}})
     try:
         for name, url in (("cam", rtsp_camera.url("live264")), ("gone", "rtsp://127.0.0.1:9/none")):
             status, body = d.call("POST", "/api/streams", {"name": name, "url": url})
@@ -156,4 +156,20 @@ def test_phone_recordings_pager_keeps_previous_and_next_together(opened: Any) ->
     assert nxt["right"] <= PHONE["width"]
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     shot(page, "review-recordings")
+    assert axe_serious(page) == []
+
+
+def test_mqtt_switched_off_reads_as_a_choice_not_an_error(opened: Any) -> None:
+    """With MQTT off (the default) the tab showed, in the error colour, the server's note
+    "MQTT is disabled ([mqtt] enabled = false)": a config-file key and an alarm for a choice."""
+    page = opened("/settings")
+    page.click("#tab-mqtt")
+    page.wait_for_selector(".mqtt-state[data-state=disabled]")
+    state = page.locator(".mqtt-state")
+    assert state.locator(".field-error").count() == 0
+    text = state.inner_text()
+    assert "[mqtt]" not in text and "enabled = false" not in text, text
+    assert "Publish to MQTT" in text  # names the switch that turns it on, as labelled below
+    assert page.locator("label:has-text('Publish to MQTT')").count() >= 1
+    shot(page, "review-mqtt-off")
     assert axe_serious(page) == []

@@ -182,7 +182,8 @@ function MqttState() {
   const label = { connected: 'Connected', connecting: 'Connecting…', disconnected: 'Disconnected', refused: 'Refused by the broker', disabled: 'Off' }[st.state] || st.state;
   return html`<div class="mqtt-state" role="status" data-state=${st.state}>
     <strong>Connection: ${label}</strong>${st.broker && st.state !== 'disabled' ? html` <span class="muted">(${st.broker})</span>` : ''}
-    ${st.last_error && html`<p class=${st.state === 'connected' ? 'muted' : 'field-error'}>${st.last_error}</p>`}
+    ${st.state === 'disabled' ? html`<p class="muted">Nothing is sent. Turn on "Publish to MQTT" and give the broker address to start.</p>`
+    : st.last_error && html`<p class=${st.state === 'connected' ? 'muted' : 'field-error'}>${st.last_error}</p>`}
     ${st.state !== 'disabled' && html`<p class="muted">${st.published ?? 0} published, ${st.queued ?? 0} queued, ${st.dropped ?? 0} dropped while the broker was away</p>`}
     <p class="muted">Changes to MQTT settings apply after a restart.</p>
   </div>`;
