@@ -1,9 +1,10 @@
 """What a user saw wrong in the screenshots (issue #18's "judge them as a user would"), checked in
 Chromium against the real daemon with the real RTSP test camera.
 
-One daemon (tests/fixtures/daemon.py's `start_daemon`, admin password already changed) with two
-streams: `cam` on the test camera and `gone`, a camera that refuses connections, so the live grid
-has a playing tile beside an offline one. Each test opens its own page at the viewport it is about.
+One daemon (tests/fixtures/daemon.py's `start_daemon`, admin password already changed) with three
+streams: `cam` on the test camera, `gone`, a camera that refuses connections (so the live grid has
+a playing tile beside an offline one), and `off`, switched off. Each test opens its own page at
+the viewport it is about.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ def nvr(tmp_path_factory: pytest.TempPathFactory,
         rtsp_camera: TestCamera) -> Iterator[DaemonProcess]:
     d = start_daemon(tmp_path_factory.mktemp("review"), {"web": {"root": WWW}})
     try:
-        for name, url in (("cam", rtsp_camera.url("live264")), ("gone", "rtsp://127.0.0.1:9/none")):
-            status, body = d.call("POST", "/api/streams", {"name": name, "url": url})
+        for name, url, on in (("cam", rtsp_camera.url("live264"), True),
+                              ("gone", "rtsp://127.0.0.1:9/none", True),
+                              ("off", rtsp_camera.url("live264"), False)):
+            status, body = d.call("POST", "/api/streams", {"name": name, "url": url, "enabled": on})
             assert status in (200, 201), body[:300]
         wait_until(lambda: any(s["name"] == "cam" and s.get("state") in ("active", "recording")
                                for s in _streams(d)), timeout=60.0, what="cam running")
@@ -172,4 +175,24 @@ def test_mqtt_switched_off_reads_as_a_choice_not_an_error(opened: Any) -> None:
     assert "Publish to MQTT" in text  # names the switch that turns it on, as labelled below
     assert page.locator("label:has-text('Publish to MQTT')").count() >= 1
     shot(page, "review-mqtt-off")
+    assert axe_serious(page) == []
+
+
+def test_system_stream_count_agrees_with_the_table_under_it(
+        opened: Any, nvr: DaemonProcess) -> None:
+    """The Streams card read "1 / 3" without a word on what either number counts (and, on the
+    in-process test server, "1 / 1" above a table of three): now it is counted from the table's
+    own rows and says "running"."""
+    assert any(s["name"] == "off" and s.get("enabled") is False for s in _streams(nvr))
+    page = opened("/system")
+    page.wait_for_selector("td:text-is('off')")
+    names = page.eval_on_selector_all(
+        "div[aria-label='Stream statistics'] tbody tr", "rs => rs.map(r => r.cells[0].innerText)")
+    assert sorted(names) == ["cam", "gone", "off"], names
+    running = page.eval_on_selector_all(
+        "div[aria-label='Stream statistics'] tbody tr",
+        "rs => rs.filter(r => /^(Recording|Active)$/i.test(r.cells[1].innerText.trim())).length")
+    stat = page.locator(".stat:has(.stat-label:text-is('Streams'))").inner_text()
+    assert f"{running} of 3" in stat and "running" in stat, stat
+    shot(page, "review-system")
     assert axe_serious(page) == []

@@ -161,6 +161,9 @@ export function SystemPage({ user }) {
   const cpuPct = Number(pick(cpu.usage, cpu.percent, info.cpu_usage, 0));
   const ownPct = cpu.process_usage === undefined ? null : Number(cpu.process_usage);
   const versions = (info.versions && info.versions.items) || [];
+  // Counted from the same list as the table below, so the two always agree (the stream manager's
+  // own figure once read "1 / 1" above a table of three) and the card can say what it counts.
+  const running = streams.filter((s) => ['active', 'recording'].includes(streamState(s))).length;
   return html`<section class="page">
     <div class="page-head"><h1>System</h1>
       ${isAdmin(user) && html`<div class="row">
@@ -172,7 +175,8 @@ export function SystemPage({ user }) {
     <div class="stats">
       <div class="stat card"><span class="stat-label">Version</span><span class="stat-value">${info.version || '—'}</span></div>
       <div class="stat card"><span class="stat-label">Uptime</span><span class="stat-value">${fmtDuration(pick(info.uptime, info.uptime_seconds, 0))}</span></div>
-      <div class="stat card"><span class="stat-label">Streams</span><span class="stat-value">${info.streams && info.streams.active !== undefined ? `${info.streams.active} / ${info.streams.total}` : streams.length}</span></div>
+      <div class="stat card" data-testid="streams-stat"><span class="stat-label">Streams</span><span class="stat-value">${running} of ${streams.length}</span>
+        <span class="small muted">running${streams.length > running ? ` · ${streams.length - running} not` : ''}</span></div>
       <div class="stat card"><span class="stat-label">Recordings</span><span class="stat-value">${info.recordings ? `${info.recordings.count ?? '—'}` : '—'}</span>
         ${info.recordings && info.recordings.size !== undefined && html`<span class="small muted">${fmtBytes(info.recordings.size)}</span>`}</div>
     </div>
