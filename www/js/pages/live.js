@@ -104,10 +104,10 @@ function Tile({ stream, user, onRecChange, overlay, mode, grid }) {
       <span class="live-kind" data-kind=${useRtc ? 'webrtc' : useMse ? 'mse' : 'hls'} title=${useRtc ? 'WebRTC live view (go2rtc)' : fallback ? `HLS: ${fallback}` : useMse ? (rtcFailed ? `MSE: ${rtcFailed}` : 'Low-latency live view (MSE)') : 'HLS live view'}
         style="font-size:.7em;opacity:.7">${useRtc ? 'WebRTC' : useMse ? 'MSE' : 'HLS'}</span>
       <div class="tile-actions">
-      ${live && running && (!useMse || (info && info.audio)) && html`<button type="button" class="btn small ghost mute-btn"
+      ${live && running && (!useMse || (info && info.audio)) && html`<button type="button" class="btn icon-btn small ghost mute-btn"
         onClick=${(e) => { e.stopPropagation(); setMuted(!muted); }} aria-pressed=${muted ? 'false' : 'true'}
         title=${muted ? 'Unmute' : 'Mute'} aria-label=${(muted ? 'Unmute ' : 'Mute ') + name}><${Icon} name=${muted ? 'mute' : 'sound'} /></button>`}
-      ${live && running && html`<a class="btn small ghost snap-btn" href=${`/api/streams/${enc(name)}/snapshot`}
+      ${live && running && html`<a class="btn icon-btn small ghost snap-btn" href=${`/api/streams/${enc(name)}/snapshot`}
         download=${`${name}.jpg`} title="Save a snapshot" aria-label=${'Snapshot of ' + name}><${Icon} name="camera" /></a>`}
       ${canWrite(user) && html`<button type="button" class="btn small rec-btn"
         disabled=${busy || continuous || !running}
