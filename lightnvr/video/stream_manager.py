@@ -629,16 +629,18 @@ class StreamManager:
                             (DetectedObject("motion", round(conf, 3), x, y, w, h),),
                             MOTION_EVENT_DETAIL, self._event_snapshot(name, wall)))
 
-    def _event_snapshot(self, name: str, wall: float) -> str:
-        """Detector thread, at an event: with [detection] event_snapshots, the JPEG of the
-        stream's newest keyframe (the picture the detector just looked at when it samples
-        keyframes, its default) saved (core/event_snapshots.py); its URL, "" when off or
-        when there is no picture or it cannot be written (logged)."""
+    def _event_snapshot(self, name: str, wall: float,
+                        picture: Callable[[], bytes] | None = None) -> str:
+        """Detector thread, at an event: with [detection] event_snapshots, a JPEG of the
+        picture saved (core/event_snapshots.py): `picture()` (an object detector's analysed
+        frame), else the stream's newest keyframe (what the motion detector just looked at
+        when it samples keyframes, its default). Its URL; "" when off, when there is no
+        picture or when it cannot be written (logged)."""
         root = self.settings.event_snapshot_dir
         if not root:
             return ""
         try:
-            jpeg = self.snapshot_jpeg(name)
+            jpeg = picture() if picture is not None else self.snapshot_jpeg(name)
             return save_event_snapshot(root, name, wall, jpeg) if jpeg else ""
         except Exception:  # the event is worth more than its picture
             log.warning("stream %s: the event's snapshot was not saved", name, exc_info=True)
@@ -679,7 +681,7 @@ class StreamManager:
         return self._models.list_models()
 
     def _on_objects(self, name: str, objects: Sequence[ObjectBox], wall: float,
-                    event: bool) -> None:
+                    event: bool, picture: Callable[[], bytes] | None = None) -> None:
         """Object detector thread: objects extend the event recording like motion does
         (_on_motion); an event (cooldown passed) goes to the listener with every object."""
         if self._detected(name, wall) is None or not event:
@@ -688,7 +690,7 @@ class StreamManager:
                                                    for o in objects))
         self._emit(NvrEvent(EventKind.DETECTION, name, wall, tuple(
             DetectedObject(o.label, o.confidence, o.x, o.y, o.width, o.height)
-            for o in objects), OBJECT_EVENT_DETAIL, self._event_snapshot(name, wall)))
+            for o in objects), OBJECT_EVENT_DETAIL, self._event_snapshot(name, wall, picture)))
 
     def _trigger_followers(self, source: str, wall: float, duration: float) -> None:
         """LightNVR's cross-stream trigger: streams whose `motion_trigger_source` is `source`

@@ -12,9 +12,10 @@ the stream's `detection_threshold` whose label passes the stream's class filter
 (`detection_object_filter` / `_list`, LightNVR's) and whose
 centre counts in its zones (zones.object_counts: an include zone may name the labels it
 applies to, LightNVR's `filter_classes`), and reports them to
-`on_objects(stream, objects, wall, event)` (`event`: the cooldown since the last reported
-event has passed; the stream manager extends the event recording for every frame with
-objects and emits an event when `event`).
+`on_objects(stream, objects, wall, event, picture)` (`event`: the cooldown since the last
+reported event has passed; `picture()`: the analysed frame as a JPEG, for event snapshots;
+the stream manager extends the event recording for every frame with objects and emits an
+event when `event`).
 
 The engine is fetched on this thread (`engine_for`, loading a model can take seconds); an
 engine that cannot work (missing runtime, corrupt model, unknown layout) is kept as `error`
@@ -29,15 +30,17 @@ loop.DetectorThread's, shared with motion) and swaps settings in with `update_co
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.redact import redact_text
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.detection.api_engine import MAX_WIDTH, ServiceUnavailable
+from lightnvr.video.detection.api_engine import MAX_WIDTH, ServiceUnavailable, encode_jpeg
 from lightnvr.video.detection.detector import MOTION_MODEL, PRESSURE_INTERVAL_FACTOR, LiveMotion
 from lightnvr.video.detection.engine import (
     EngineError,
@@ -69,7 +72,9 @@ def detector_key(config: StreamConfig) -> str:
     return f"{config.detection_model.strip()} {config.detection_api_url.strip()}"
 
 
-ObjectsCallback = Callable[[str, Sequence[ObjectBox], float, bool], None]
+# (stream, objects, wall, event, picture): `picture()` encodes the analysed frame as a JPEG
+# (only called when the stream manager saves event snapshots)
+ObjectsCallback = Callable[[str, Sequence[ObjectBox], float, bool, Callable[[], bytes]], None]
 EngineFactory = Callable[[StreamConfig], ObjectEngine]
 
 
@@ -205,5 +210,11 @@ class ObjectDetectorThread(DetectorThread):
         if event:
             self._last_event = item.wall
             self.events += 1
-        self._on_objects(self.name, kept, item.wall, event)
+        self._on_objects(self.name, kept, item.wall, event,
+                         functools.partial(_frame_jpeg, frame))
+
+
+def _frame_jpeg(frame: Any) -> bytes:
+    """The whole analysed frame (a PyAV VideoFrame) as a JPEG, at its own size."""
+    return encode_jpeg(frame_rgb(frame, frame.width))
 
