@@ -10,7 +10,6 @@ uncaught exceptions are collected in ``page.problems`` and asserted empty at tea
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,16 +22,14 @@ from lightnvr.web.app import WebApp
 from lightnvr.web.server import WebServer
 from tests.fixtures.browser import need_browser_tools
 from tests.fixtures.db import TestDb, make_clip, open_testdb
+from tests.fixtures.ui_pages import checked_page, sign_in
+from tests.fixtures.ui_pages import new_page as new_page  # re-exported: tests import it here
 from tests.fixtures.web import ADMIN_PASSWORD, ApiClient, build_context
 
 REPO = Path(__file__).resolve().parents[2]
 WWW = REPO / "www"
 OUT = REPO / "test-output" / "ui"
 NEW_PASSWORD = "ui-admin-password-2"
-# A media request failing while a camera is down is the network's business, not a UI bug; all
-# other console errors are.
-_BENIGN = re.compile(r"Failed to load resource: the server responded with a status of "
-                     r"(401|404|409|503)")
 
 pytestmark = pytest.mark.ui
 
@@ -79,45 +76,21 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
         yield srv
     finally:
         server.stop(5.0)
-        stop = getattr(ctx.stream_manager, "stop", None)
-        if stop is not None:
-            stop(5.0)
+        ctx.stream_manager.stop(5.0)
         testdb.db.close()
         shutil.rmtree(base, ignore_errors=True)
 
 
-def new_page(chromium: Any, width: int = 1280, height: int = 800, **kw: Any) -> Any:
-    """A page in a fresh context that records console errors and page exceptions."""
-    context = chromium.new_context(viewport={"width": width, "height": height},
-                                   accept_downloads=True, **kw)
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text} {m.location}")
-            if m.type == "error" and not _BENIGN.search(m.text) else None)
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.problems = problems  # type: ignore[attr-defined]
-    return page
-
-
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
-    p = new_page(chromium)
-    try:
+    with checked_page(chromium) as p:
         yield p
-    finally:
-        problems = list(p.problems)
-        p.context.close()
-        assert not problems, "browser console errors:\n" + "\n".join(problems)
 
 
 def login(page: Any, ui: UiServer, username: str = "admin", password: str | None = None,
           hash_: str = "#/live") -> None:
     """Sign in through the login form (doing the forced password change if it is asked)."""
-    page.goto(f"{ui.base_url}/{hash_}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password or ui.admin_password)
-    page.click("button[type=submit]")
+    sign_in(page, ui.base_url, password or ui.admin_password, hash_, username, ready=None)
     page.wait_for_function("() => document.querySelector('nav#sidenav') || "
                            "document.body.innerText.includes('Choose a new password')")
     if username == "admin" and page.locator("text=Choose a new password").count():

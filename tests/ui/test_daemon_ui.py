@@ -19,10 +19,11 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.ui_pages import checked_page, sign_in
 from tests.fixtures.wait import wait_until
 from tests.fixtures.web import ApiClient
-from tests.ui.conftest import REPO, WWW, new_page, shot
-from tests.ui.test_ui import PAGES, assert_advances
+from tests.ui.conftest import REPO, WWW, shot
+from tests.ui.test_ui import PAGES, assert_advances, assert_live_tile_records
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 NEW_PASSWORD = "daemon-admin-password-2"
@@ -95,21 +96,12 @@ def camera_url(rtsp_camera: Any) -> str:
 
 
 def _login(page: Any, d: Daemon, hash_: str = "#/live") -> None:
-    page.goto(f"{d.base_url}/{hash_}")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", d.password)
-    page.click("button[type=submit]")
-    page.wait_for_selector("nav#sidenav", state="attached")
+    sign_in(page, d.base_url, d.password, hash_)
 
 
 def test_generated_password_forced_change_then_dashboard(daemon: Daemon, chromium: Any) -> None:
-    page = new_page(chromium)
-    try:
-        page.goto(daemon.base_url + "/")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", daemon.password)
-        page.click("button[type=submit]")
-        page.wait_for_selector("text=Choose a new password")
+    with checked_page(chromium) as page:
+        sign_in(page, daemon.base_url, daemon.password, "", ready="text=Choose a new password")
         page.fill("input[name=current_password]", daemon.password)
         page.fill("input[name=new_password]", NEW_PASSWORD)
         page.fill("input[name=confirm_password]", NEW_PASSWORD)
@@ -117,17 +109,12 @@ def test_generated_password_forced_change_then_dashboard(daemon: Daemon, chromiu
         page.wait_for_selector("h1:has-text('Live')")
         daemon.password = NEW_PASSWORD
         assert daemon.client().get("/api/auth/verify").json["must_change_password"] is False
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 @pytest.mark.camera
 def test_camera_live_recording_and_timeline(daemon: Daemon, chromium: Any,
                                             camera_url: str) -> None:
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         _login(page, daemon, "#/streams")
         page.click("button:has-text('Add stream')")
         page.fill("input[name=name]", "cam")
@@ -136,10 +123,7 @@ def test_camera_live_recording_and_timeline(daemon: Daemon, chromium: Any,
         page.click("form.stream-form button[type=submit]")
         page.wait_for_selector("tr[data-stream='cam']")
         # Live: the tile plays for 5 s and says "recording".
-        page.goto(daemon.base_url + "/#/live")
-        tile = "article.tile[data-stream='cam']"
-        page.wait_for_selector(f"{tile} .badge:has-text('recording')", timeout=30000)
-        assert_advances(page, f"{tile} video", 5.0)
+        assert_live_tile_records(page, daemon.base_url, "cam")
         # A recording appears, plays in the modal, downloads, is protected, then deleted.
         api = daemon.client()
 
@@ -182,10 +166,6 @@ def test_camera_live_recording_and_timeline(daemon: Daemon, chromium: Any,
         page.wait_for_function("() => { const v = document.querySelector('.tl-player video');"
                                " return v && !v.paused && v.currentTime >= 3; }")
         assert_advances(page, ".tl-player video", 2.0)
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 def _page_shows(page: Any, d: Daemon, name: str, version: str) -> str | None:
@@ -218,9 +198,8 @@ def _page_shows(page: Any, d: Daemon, name: str, version: str) -> str | None:
 def test_screenshots_of_every_page_with_live_data(daemon: Daemon, chromium: Any) -> None:
     version = daemon.client().get("/api/system").json["version"]
     for width, height in ((1280, 800), (390, 844)):
-        page = new_page(chromium, width, height)
         missing: list[str] = []
-        try:
+        with checked_page(chromium, width, height) as page:
             _login(page, daemon)
             for name in PAGES:
                 page.goto(f"{daemon.base_url}/#/{name}")
@@ -234,8 +213,4 @@ def test_screenshots_of_every_page_with_live_data(daemon: Daemon, chromium: Any)
                 if problem is not None:
                     missing.append(f"{width}px {problem}")
                 shot(page, f"daemon-{name}")
-            problems = list(page.problems)
-        finally:
-            page.context.close()
         assert not missing, missing
-        assert not problems, problems

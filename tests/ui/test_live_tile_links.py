@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.ui_pages import checked_page, sign_in
 from tests.fixtures.wait import wait_until
-from tests.ui.conftest import WWW, new_page, shot
+from tests.ui.conftest import WWW, shot
 
 pytestmark = [pytest.mark.ui, pytest.mark.camera]
 
@@ -31,12 +32,8 @@ def nvr(tmp_path_factory: pytest.TempPathFactory, rtsp_camera: Any) -> Iterator[
 def test_rec_button_says_why_and_last_minutes_play(nvr: DaemonProcess, chromium: Any) -> None:
     assert wait_until(lambda: nvr.json("/api/streams/gate")["state"] == "active", 30)
     time.sleep(6)  # a few seconds of footage to play back
-    page = new_page(chromium)
-    try:
-        page.goto(f"http://127.0.0.1:{nvr.port}/#/live")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", nvr.password)
-        page.click("button[type=submit]")
+    with checked_page(chromium) as page:
+        sign_in(page, f"http://127.0.0.1:{nvr.port}", nvr.password, "#/live")
         tile = "article.tile[data-stream='gate']"
         rec = f"{tile} button.rec-btn"
         page.wait_for_selector(f"{rec}[disabled]", timeout=30000)
@@ -53,5 +50,3 @@ def test_rec_button_says_why_and_last_minutes_play(nvr: DaemonProcess, chromium:
             f"(t) => document.querySelector(\"{video}\").currentTime > t + 1.0", arg=start,
             timeout=15000)
         shot(page, "live-tile-last-minutes")
-    finally:
-        page.context.close()

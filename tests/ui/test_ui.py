@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.ui_pages import checked_page, sign_in
 from tests.fixtures.wait import wait_until
 from tests.ui.conftest import (
     OUT,
@@ -62,6 +63,14 @@ def assert_advances(page: Any, selector: str, seconds: float = 5.0) -> tuple[flo
     return t0, t1
 
 
+def assert_live_tile_records(page: Any, base_url: str, stream: str) -> None:
+    """On the live page, `stream`'s tile says "recording" and its video plays for 5 s."""
+    page.goto(base_url + "/#/live")
+    tile = f"article.tile[data-stream='{stream}']"
+    page.wait_for_selector(f"{tile} .badge:has-text('recording')", timeout=30000)
+    assert_advances(page, f"{tile} video", 5.0)
+
+
 # ------------------------------------------------------------------------------------------------
 def test_first_login_forces_password_change_then_dashboard(ui: UiServer, page: Any) -> None:
     page.goto(ui.base_url + "/")
@@ -107,10 +116,7 @@ def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any, rtsp_camer
     shot(page, "stream-form")
     page.click("form.stream-form button[type=submit]")
     page.wait_for_selector("tr[data-stream='cam1']")
-    page.goto(ui.base_url + "/#/live")
-    tile = "article.tile[data-stream='cam1']"
-    page.wait_for_selector(f"{tile} .badge:has-text('recording')", timeout=30000)
-    assert_advances(page, f"{tile} video", 5.0)
+    assert_live_tile_records(page, ui.base_url, "cam1")
     shot(page, "live-playing")
     # What the recorder wrote shows up in Recordings and plays in the modal.
     page.goto(ui.base_url + "/#/recordings?stream=cam1")
@@ -279,8 +285,7 @@ def test_viewer_sees_no_write_controls(ui: UiServer, chromium: Any) -> None:
     r = ui.admin.post("/api/auth/users", json={"username": "vera", "password": "viewer-pass-1",
                                               "role": 2})
     assert r.status in (200, 409), r.text
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         login(page, ui, "vera", "viewer-pass-1", "#/streams")
         page.wait_for_selector("tr[data-stream='front']")
         assert page.locator("button:has-text('Add stream')").count() == 0
@@ -308,10 +313,6 @@ def test_viewer_sees_no_write_controls(ui: UiServer, chromium: Any) -> None:
         page.goto(ui.base_url + "/#/users")
         page.wait_for_selector("h1:has-text('My account')")
         assert page.locator("button:has-text('Add user')").count() == 0
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 def test_settings_round_trip_and_server_error_beside_field(ui: UiServer, page: Any) -> None:
@@ -426,20 +427,11 @@ def test_users_admin_and_totp_sign_in(ui: UiServer, page: Any, chromium: Any) ->
     page.fill("input[autocomplete=one-time-code]", enrol_code)
     page.click("button:has-text('Confirm')")
     page.wait_for_selector("button:has-text('Turn off')")
-    second = new_page(chromium)
-    try:
-        second.goto(ui.base_url + "/#/system")
-        second.fill("input[name=username]", "admin")
-        second.fill("input[name=password]", ui.admin_password)
-        second.click("button[type=submit]")
-        second.wait_for_selector("text=Two-factor code")
+    with checked_page(chromium) as second:
+        sign_in(second, ui.base_url, ui.admin_password, "#/system", ready="text=Two-factor code")
         second.fill("input[name=code]", sign_in_code)
         second.click("button[type=submit]")
         second.wait_for_selector("h1:has-text('System')")
-        problems = list(second.problems)
-    finally:
-        second.context.close()
-    assert not problems, problems
     # Turning it off needs proof beyond the session (here the password).
     page.click("button:has-text('Turn off')")
     page.fill("input[name=totp_proof]", ui.admin_password)

@@ -20,8 +20,9 @@ import orjson
 import pytest
 
 from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.ui_pages import checked_page, sign_in
 from tests.fixtures.wait import wait_until
-from tests.ui.conftest import WWW, new_page, shot
+from tests.ui.conftest import WWW, shot
 from tests.ui.test_ui import assert_advances
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.camera]
@@ -43,11 +44,7 @@ def nvr(tmp_path_factory: pytest.TempPathFactory, rtsp_camera: Any) -> Iterator[
 
 
 def _login(page: Any, d: DaemonProcess, hash_: str) -> None:
-    page.goto(f"http://127.0.0.1:{d.port}/{hash_}")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", d.password)
-    page.click("button[type=submit]")
-    page.wait_for_selector("nav#sidenav", state="attached")
+    sign_in(page, f"http://127.0.0.1:{d.port}", d.password, hash_)
 
 
 def _recorded_since(d: DaemonProcess, stream: str) -> float:
@@ -61,8 +58,7 @@ def _recorded_since(d: DaemonProcess, stream: str) -> float:
 
 def test_open_segment_is_listed_and_plays_within_20_s_of_adding(nvr: DaemonProcess,
                                                                  chromium: Any) -> None:
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         _login(page, nvr, "#/streams")
         page.click("button:has-text('Add stream')")
         assert page.input_value("input[name=segment_duration]") == "60"  # the default shown
@@ -93,10 +89,6 @@ def test_open_segment_is_listed_and_plays_within_20_s_of_adding(nvr: DaemonProce
         # An open segment is never offered for deletion (the recorder is still writing it).
         assert page.locator("dialog.modal button:has-text('Delete')").count() == 0
         shot(page, "footage-open-segment")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
@@ -106,8 +98,7 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
     # recorder's timing, not this page's).
     wait_until(lambda: _recorded_since(nvr, "yard") >= 45, timeout=60.0, step=1.0,
                what="45 s of yard footage")
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         _login(page, nvr, "#/timeline")
         track = ".ruler-track[data-stream='yard']"
         page.wait_for_selector(f"{track} .ruler-seg.live")
@@ -146,10 +137,6 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
         assert_advances(page, video, 2.0)
         assert page.locator(".tl-player video").count() == 1
         shot(page, "footage-timeline-10min")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 SMALL = (64, 36)  # frames compared as 64x36 grey pictures
@@ -224,8 +211,7 @@ def test_range_export_downloads_one_mp4_of_that_length(nvr: DaemonProcess, chrom
                what="40 s of yard footage")
     end = int(time.time()) - 5
     start = end - 20
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         _login(page, nvr, "#/timeline?stream=yard")
         page.wait_for_selector(".ruler-track[data-stream='yard'] .ruler-seg")
         page.fill("input[name=export_start]", time.strftime("%H:%M:%S", time.localtime(start)))
@@ -234,10 +220,6 @@ def test_range_export_downloads_one_mp4_of_that_length(nvr: DaemonProcess, chrom
             page.click("[data-testid=export]")
         out = tmp_path / "export.mp4"
         dl.value.save_as(out)
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
     with av.open(str(out)) as c:
         assert len(c.streams.video) == 1
         v = c.streams.video[0]
@@ -271,8 +253,7 @@ def test_export_refuses_bad_ranges_with_4xx(nvr: DaemonProcess) -> None:
 def test_settings_show_words_units_and_help_never_raw_key_names(nvr: DaemonProcess,
                                                                   chromium: Any) -> None:
     keys = sorted(orjson.loads(nvr.call("GET", "/api/settings")[1]))
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         _login(page, nvr, "#/settings")
         page.wait_for_selector("form.settings [role=tabpanel]", state="attached")
         shown: dict[str, dict[str, Any]] = page.evaluate("""() => {
@@ -290,10 +271,6 @@ def test_settings_show_words_units_and_help_never_raw_key_names(nvr: DaemonProce
         }""")
         page.click("role=tab[name='MQTT']")
         shot(page, "footage-settings-mqtt")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
     assert sorted(shown) == keys  # every setting is on the page, under its key's input
     raw = []
     for key, f in shown.items():
@@ -317,8 +294,7 @@ def test_system_cpu_reads_the_daemons_share_as_psutil_does(nvr: DaemonProcess,
 
     proc = psutil.Process(nvr.proc.pid)
     cores = psutil.cpu_count() or 1
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium) as page:
         _login(page, nvr, "#/system")
         page.wait_for_selector("[data-testid=cpu-process]")
         # The page asks every 5 s; each answer covers the time since the previous one. Measure
@@ -337,10 +313,6 @@ def test_system_cpu_reads_the_daemons_share_as_psutil_does(nvr: DaemonProcess,
                                ".dataset.value === String(v)", arg=got["process_usage"])
         text = page.inner_text("[data-testid=cpu-process]")
         shot(page, "footage-system")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
     assert f"{got['process_usage']:.1f} %" in text
     assert abs(got["process_usage"] - want_proc) <= 3.0, (got, want_proc)
     assert abs(got["usage"] - want_machine) <= 10.0, (got, want_machine)
@@ -349,8 +321,7 @@ def test_system_cpu_reads_the_daemons_share_as_psutil_does(nvr: DaemonProcess,
 
 def test_phone_shows_the_first_recording_without_scrolling_past_filters(
         nvr: DaemonProcess, chromium: Any) -> None:
-    page = new_page(chromium, 390, 844)
-    try:
+    with checked_page(chromium, 390, 844) as page:
         _login(page, nvr, "#/recordings")
         first = page.locator("table.rec-table tbody tr[data-id]").first
         first.wait_for()
@@ -369,16 +340,11 @@ def test_phone_shows_the_first_recording_without_scrolling_past_filters(
         label = page.locator(".ruler-label:text-is('yard')")
         assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
         shot(page, "footage-phone-timeline")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 def test_timeline_pinch_zooms_and_a_finger_scrubs_on_a_phone(nvr: DaemonProcess,
                                                               chromium: Any) -> None:
-    page = new_page(chromium, 390, 844, has_touch=True, is_mobile=True)
-    try:
+    with checked_page(chromium, 390, 844, has_touch=True, is_mobile=True) as page:
         _login(page, nvr, "#/timeline?stream=yard")
         track = ".ruler-track[data-stream='yard']"
         page.wait_for_selector(f"{track} .ruler-seg")
@@ -417,16 +383,11 @@ def test_timeline_pinch_zooms_and_a_finger_scrubs_on_a_phone(nvr: DaemonProcess,
         page.wait_for_selector(".tl-player video[data-stream='yard'][data-started-at]",
                                timeout=20000)
         shot(page, "footage-phone-timeline-touch")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
 
 
 def test_stream_form_warns_on_a_failed_test_and_says_what_restarts(nvr: DaemonProcess,
                                                                    chromium: Any) -> None:
-    page = new_page(chromium)
-    try:
+    with checked_page(chromium, expected=("/api/streams/test",)) as page:
         _login(page, nvr, "#/streams")
         # What the daemon detected on the camera, not "—" and zeros.
         page.wait_for_selector("tr[data-stream='yard'] td[data-video]:has-text('640\u00d7360')")
@@ -466,10 +427,6 @@ def test_stream_form_warns_on_a_failed_test_and_says_what_restarts(nvr: DaemonPr
         page.click("nav#sidenav a:has-text('Live')")
         page.wait_for_selector("main#main h1:has-text('Live')")
         assert page.locator(".toast").count() == 0
-        problems = [p for p in page.problems if "/api/streams/test" not in p]
-    finally:
-        page.context.close()
-    assert not problems, problems
     assert nvr.call("DELETE", "/api/streams/nowhere?permanent=true")[0] == 200
 
 

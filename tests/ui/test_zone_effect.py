@@ -18,8 +18,9 @@ import pytest
 
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess
+from tests.fixtures.ui_pages import checked_page, sign_in
 from tests.fixtures.wait import wait_until
-from tests.ui.conftest import WWW, new_page, shot
+from tests.ui.conftest import WWW, shot
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow, pytest.mark.camera]
 
@@ -44,12 +45,8 @@ def test_zone_drawn_in_chromium_decides_where_motion_counts(
     assert status in (200, 201), body
     wait_until(lambda: d.call("GET", "/api/streams/yard/snapshot")[0] == 200, 30,
                what="a snapshot of yard")
-    page = new_page(chromium)
-    try:
-        page.goto(f"http://127.0.0.1:{d.port}/#/streams")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", d.password)
-        page.click("button[type=submit]")
+    with checked_page(chromium) as page:
+        sign_in(page, f"http://127.0.0.1:{d.port}", d.password, "#/streams")
         page.click("button[aria-label='Edit yard']")
         page.click("form.stream-form summary:has-text('Video details and detection')")
         # the picture under the pen is the camera's current frame
@@ -91,7 +88,3 @@ def test_zone_drawn_in_chromium_decides_where_motion_counts(
                                "[data-moving=true] rect.det-cell", state="attached",
                                timeout=20000)
         shot(page, "live-detection-overlay")
-        problems = list(page.problems)
-    finally:
-        page.context.close()
-    assert not problems, problems
