@@ -210,3 +210,15 @@ def test_system_stream_count_agrees_with_the_table_under_it(
     assert f"{running} of 3" in stat and "running" in stat, stat
     shot(page, "review-system")
     assert axe_serious(page) == []
+
+
+def test_phone_log_lines_are_readable(opened: Any) -> None:
+    """On a phone the System page's log message was squeezed beside its time and level into a
+    column one word wide; it now takes the width of the log box."""
+    page = opened("/system", **PHONE)
+    page.wait_for_selector(".logs .log-line .log-msg")
+    box = _boxes(page, ".logs")[0]
+    msgs = _boxes(page, ".logs .log-line .log-msg")
+    assert msgs
+    narrow = [m for m in msgs if m["right"] - m["left"] < 0.8 * (box["right"] - box["left"])]
+    assert not narrow, f"log messages narrower than the log box: {narrow[:3]} in {box}"

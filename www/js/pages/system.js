@@ -176,7 +176,7 @@ export function SystemPage({ user }) {
       <div class="stat card"><span class="stat-label">Version</span><span class="stat-value">${info.version || '—'}</span></div>
       <div class="stat card"><span class="stat-label">Uptime</span><span class="stat-value">${fmtDuration(pick(info.uptime, info.uptime_seconds, 0))}</span></div>
       <div class="stat card" data-testid="streams-stat"><span class="stat-label">Streams</span><span class="stat-value">${running} of ${streams.length}</span>
-        <span class="small muted">running${streams.length > running ? ` · ${streams.length - running} not` : ''}</span></div>
+        <span class="small muted">running</span></div>
       <div class="stat card"><span class="stat-label">Recordings</span><span class="stat-value">${info.recordings ? `${info.recordings.count ?? '—'}` : '—'}</span>
         ${info.recordings && info.recordings.size !== undefined && html`<span class="small muted">${fmtBytes(info.recordings.size)}</span>`}</div>
     </div>
