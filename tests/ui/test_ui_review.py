@@ -222,3 +222,21 @@ def test_phone_log_lines_are_readable(opened: Any) -> None:
     assert msgs
     narrow = [m for m in msgs if m["right"] - m["left"] < 0.8 * (box["right"] - box["left"])]
     assert not narrow, f"log messages narrower than the log box: {narrow[:3]} in {box}"
+
+
+def test_clear_filters_is_only_offered_when_a_filter_is_on(opened: Any) -> None:
+    """"Clear" was always clickable and did nothing with no filter on; it now says what it clears,
+    is disabled until a filter is chosen, and brings every recording back."""
+    page = opened("/recordings")
+    page.wait_for_selector("form.filters")
+    clear = page.locator("form.filters button:has-text('Clear filters')")
+    assert clear.is_disabled()
+    page.select_option("form.filters label:has-text('Stream') select", "gone")
+    page.wait_for_selector("summary:has-text('Filters (1 on)')")
+    assert clear.is_enabled()
+    clear.click()
+    page.wait_for_selector("summary:text-is('Filters')")
+    assert clear.is_disabled()
+    assert page.input_value("form.filters label:has-text('Stream') select") == ""
+    shot(page, "review-recordings")
+    assert axe_serious(page) == []

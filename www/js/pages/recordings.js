@@ -221,7 +221,8 @@ function Filters({ f, streams, tags, labels }) {
     <label>Detected<select name="label" value=${f.label} onChange=${set('label')}>
       <option value="">Anything or nothing</option>${labels.map((t) => html`<option value=${t}>${t}</option>`)}
       ${f.label && !labels.includes(f.label) && html`<option value=${f.label}>${f.label}</option>`}</select></label>
-    <button type="button" class="btn ghost" onClick=${reset}>Clear</button>
+    <button type="button" class="btn ghost filters-clear" onClick=${reset} disabled=${!on}
+      title=${on ? 'Show every recording again' : 'No filter is on'}>Clear filters</button>
   </form></details>`;
 }
 
