@@ -240,3 +240,20 @@ def test_clear_filters_is_only_offered_when_a_filter_is_on(opened: Any) -> None:
     assert page.input_value("form.filters label:has-text('Stream') select") == ""
     shot(page, "review-recordings")
     assert axe_serious(page) == []
+
+
+def test_export_box_says_how_to_set_a_range(opened: Any) -> None:
+    """The export box's disabled "Start/End at playhead" buttons and its "Set a start and an end"
+    gave no hint of how; it now names the ways, and the buttons say why they are off."""
+    page = opened("/timeline")
+    box = page.locator("section.export-box")
+    box.wait_for()
+    hint = box.locator("p.muted").inner_text()
+    assert "type the times" in hint and "Last 5 minutes" in hint and "playhead" in hint, hint
+    start = box.locator("button:has-text('Start at playhead')")
+    assert start.is_disabled()
+    assert start.get_attribute("title") == "Play a moment on the timeline first"
+    box.locator("button:has-text('Last 5 minutes')").click()
+    assert box.locator("[data-testid=export]").is_enabled()  # the hint's advice works
+    shot(page, "review-export")
+    assert axe_serious(page) == []

@@ -359,7 +359,8 @@ export function TimelinePage({ query }) {
   const mark = (which) => { if (playhead) setRange({ ...range, stream: playhead.stream, [which]: new Date(playhead.t.getTime()) }); };
   const setRangeTime = (which) => (e) => setRange({ ...range, stream: rStream, [which]: atTime(day, e.currentTarget.value) });
   const lastMinutes = (m) => { const end = new Date(); setRange({ stream: rStream, start: new Date(end - m * 60000), end }); };
-  const rangeErr = !range.start || !range.end ? 'Set a start and an end' : range.end <= range.start ? 'The end must be after the start'
+  const rangeErr = !range.start || !range.end ? (playhead ? 'Set a start and an end: type the times, or mark them at the playhead'
+    : `Set a start and an end: type the times, ${isToday ? 'pick "Last 5 minutes", ' : ''}or play a moment above and mark it at the playhead`) : range.end <= range.start ? 'The end must be after the start'
     : range.end - range.start > 3 * 3600 * 1000 ? 'At most 3 hours at a time' : null;
   const exportRange = () => {
     if (rangeErr || !rStream) return;
@@ -421,9 +422,11 @@ export function TimelinePage({ query }) {
         <label class="inline">Stream<select name="export_stream" value=${rStream} onChange=${(e) => setRange({ ...range, stream: e.currentTarget.value })}>
           ${(chosen || []).map((n) => html`<option value=${n}>${n}</option>`)}</select></label>
         <label class="inline">From<input type="time" step="1" name="export_start" value=${hmsOf(range.start)} onInput=${setRangeTime('start')} /></label>
-        <button type="button" class="btn small" disabled=${!playhead} onClick=${() => mark('start')}>Start at playhead</button>
+        <button type="button" class="btn small" disabled=${!playhead} onClick=${() => mark('start')}
+          title=${playhead ? undefined : 'Play a moment on the timeline first'}>Start at playhead</button>
         <label class="inline">To<input type="time" step="1" name="export_end" value=${hmsOf(range.end)} onInput=${setRangeTime('end')} /></label>
-        <button type="button" class="btn small" disabled=${!playhead} onClick=${() => mark('end')}>End at playhead</button>
+        <button type="button" class="btn small" disabled=${!playhead} onClick=${() => mark('end')}
+          title=${playhead ? undefined : 'Play a moment on the timeline first'}>End at playhead</button>
         ${isToday && html`<button type="button" class="btn small" onClick=${() => lastMinutes(5)}>Last 5 minutes</button>`}
         <button type="button" class="btn primary" data-testid="export" disabled=${!!rangeErr} onClick=${exportRange}>Export MP4</button>
       </div>
