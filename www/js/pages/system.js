@@ -191,7 +191,7 @@ export function SystemPage({ user }) {
     </div>
     <div class="card">
       <h2>Streams</h2>
-      <div class="table-wrap" tabindex="0" role="region" aria-label="Stream statistics"><table class="table">
+      <div class="table-wrap" tabindex="0" role="region" aria-label="Stream statistics"><table class="table stats-sm">
         <caption class="sr-only">Per-stream statistics</caption>
         <thead><tr><th scope="col">Stream</th><th scope="col">State</th><th scope="col">FPS</th><th scope="col">Bitrate</th><th scope="col">Dropped frames</th><th scope="col">Reconnects</th></tr></thead>
         <tbody>${streams.length === 0 ? html`<tr><td colspan="6" class="muted">No streams</td></tr>` : streams.map((s) => {
@@ -199,10 +199,10 @@ export function SystemPage({ user }) {
           const bps = pick(x.bitrate_bps, s.bitrate_bps);
           const fps = pick(x.fps, s.fps);
           return html`<tr key=${s.name}><td>${s.name}</td><td><${Badge} state=${streamState(s)} title=${s.last_error || undefined} /></td>
-            <td>${fps ? Number(fps).toFixed(fps % 1 ? 1 : 0) : '—'}</td>
-            <td class="nowrap">${bps ? `${(bps / 1000).toFixed(0)} kbit/s` : '—'}</td>
-            <td>${pick(x.dropped, x.drops, s.drops, 0)}${pick(x.dropped, 0) > 0 && gov && String(gov).toLowerCase() !== 'normal' ? html` <span class="badge warn">memory ${String(gov).toLowerCase()}</span>` : ''}</td>
-            <td>${pick(x.reconnects, s.reconnects, 0)}</td></tr>`;
+            <td data-label="FPS">${fps ? Number(fps).toFixed(fps % 1 ? 1 : 0) : '—'}</td>
+            <td class="nowrap" data-label="Bitrate">${bps ? `${(bps / 1000).toFixed(0)} kbit/s` : '—'}</td>
+            <td data-label="Dropped frames">${pick(x.dropped, x.drops, s.drops, 0)}${pick(x.dropped, 0) > 0 && gov && String(gov).toLowerCase() !== 'normal' ? html` <span class="badge warn">memory ${String(gov).toLowerCase()}</span>` : ''}</td>
+            <td data-label="Reconnects">${pick(x.reconnects, s.reconnects, 0)}</td></tr>`;
         })}</tbody></table></div>
       <p class="small muted">Dropped frames: video that live view, detection or recording did not take, counted since the
         stream started. A number that keeps climbing means one of them falls behind (its queue was full) or memory ran short
