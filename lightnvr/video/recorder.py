@@ -146,6 +146,7 @@ class Recorder(ConsumerThread):
         self._prebuffer = GopBuffer(pre_event_seconds(config))
         self._memory_critical = memory_critical
         self._shed = False  # governor CRITICAL: no pre-event buffering
+        self._next_check = 0.0  # monotonic time of the next _check_memory() while packets flow
         self.paused_reason = ""
         self.segments_written = 0
         self.current_path = ""
@@ -192,6 +193,12 @@ class Recorder(ConsumerThread):
 
     def _one(self, item: MediaPacket) -> None:
         kept = False
+        now = self.clock.monotonic()
+        if now >= self._next_check:
+            # About once a second while packets flow: _idle() runs only when the queue is
+            # empty at a wake-up, which a batching queue (RECORDER_WAKE) rarely is.
+            self._next_check = now + 1.0
+            self._check_memory()
         try:
             kept = self._handle(item)
         except Exception:
@@ -218,13 +225,17 @@ class Recorder(ConsumerThread):
         if seg is not None and errors % 10 == 0:
             self._finish(None)  # persistent failure: start afresh at the next keyframe
 
-    def _idle(self) -> None:
+    def _check_memory(self) -> None:
+        """Governor CRITICAL: drop the pre-event buffer and stop filling it (module doc)."""
         if self._memory_critical is not None:
             shed = self._memory_critical()
             if shed and not self._shed:
                 log.warning("recorder:%s: memory critical, pre-event buffer dropped", self.name)
                 self._prebuffer.clear()
             self._shed = shed
+
+    def _idle(self) -> None:
+        self._check_memory()
         seg = self._seg
         if seg is None:
             return
