@@ -260,18 +260,22 @@ def test_export_box_says_how_to_set_a_range(opened: Any) -> None:
 
 
 def test_phone_stream_statistics_fit_the_screen(opened: Any) -> None:
-    """On a phone the System page's per-stream table ran off the right edge: Dropped frames and
-    Reconnects were out of sight in a box that scrolls sideways."""
+    """On a phone the System page's per-stream tables ran off the right edge: Dropped frames,
+    Reconnects, footage kept and retention were out of sight in boxes that scroll sideways."""
     page = opened("/system", **PHONE)
     table = "div[aria-label='Stream statistics'] tbody"
     page.wait_for_selector(f"{table} td:text-is('cam')")
-    cells = _boxes(page, f"{table} td")
-    off = [c for c in cells if c["right"] > PHONE["width"] or c["left"] < 0]
-    assert not off, f"cells outside the screen: {off[:3]}"
+    page.wait_for_selector("div[aria-label='Storage per stream'] tbody tr[data-stream=cam]")
+    for region in ("Stream statistics", "Storage per stream"):
+        cells = _boxes(page, f"div[aria-label='{region}'] tbody td")
+        off = [c for c in cells if c["right"] > PHONE["width"] or c["left"] < 0]
+        assert not off, f"{region}: cells outside the screen: {off[:3]}"
     row = page.locator(f"{table} tr:has(td:text-is('cam'))")
     label = row.locator("td[data-label='Dropped frames']").evaluate(
         "td => getComputedStyle(td, '::before').content")
     assert "Dropped frames" in label  # the figure keeps its name once the head is hidden
     row.scroll_into_view_if_needed()
     shot(page, "review-system-stats")
+    page.locator("div[aria-label='Storage per stream']").scroll_into_view_if_needed()
+    shot(page, "review-system-storage")
     assert axe_serious(page) == []

@@ -101,17 +101,17 @@ function StreamStorage({ data }) {
   const keep = (d) => (d === 0 ? 'until space runs out' : `${d} day${d === 1 ? '' : 's'}`);
   return html`<div class="card" id="stream-storage">
     <h2>Storage per stream</h2>
-    <div class="table-wrap" tabindex="0" role="region" aria-label="Storage per stream"><table class="table">
+    <div class="table-wrap" tabindex="0" role="region" aria-label="Storage per stream"><table class="table stats-sm">
       <caption class="sr-only">Space used and footage kept, per stream, largest first</caption>
       <thead><tr><th scope="col">Stream</th><th scope="col">Space used</th><th scope="col">Recordings</th>
         <th scope="col">Footage kept</th><th scope="col">Oldest recording</th><th scope="col">Retention</th></tr></thead>
       <tbody>${items.length === 0 ? html`<tr><td colspan="6" class="muted">Nothing recorded yet.</td></tr>` : items.map((s) => html`<tr key=${s.name} data-stream=${s.name}>
-        <td>${s.name}${!s.configured && html` <span class="chip">removed</span>`}</td>
-        <td class="nowrap">${fmtBytes(s.size)}${total ? html` <span class="muted small">(${Math.round((s.size / total) * 100)} %)</span>` : ''}</td>
-        <td>${s.count}</td>
-        <td class="nowrap" data-days=${s.days_kept}>${s.days_kept >= 1 ? `${s.days_kept.toFixed(1)} days` : s.oldest ? `${fmtDuration((Date.now() / 1000) - s.oldest)}` : '—'}</td>
-        <td class="nowrap">${s.oldest ? fmtTime(s.oldest) : '—'}</td>
-        <td>${keep(s.effective_retention_days)}${s.retention_days < 0 ? html` <span class="muted small">(global)</span>` : ''}</td></tr>`)}
+        <td class="span-sm">${s.name}${!s.configured && html` <span class="chip">removed</span>`}</td>
+        <td class="nowrap" data-label="Space used">${fmtBytes(s.size)}${total ? html` <span class="muted small">(${Math.round((s.size / total) * 100)} %)</span>` : ''}</td>
+        <td data-label="Recordings">${s.count}</td>
+        <td class="nowrap" data-label="Footage kept" data-days=${s.days_kept}>${s.days_kept >= 1 ? `${s.days_kept.toFixed(1)} days` : s.oldest ? `${fmtDuration((Date.now() / 1000) - s.oldest)}` : '—'}</td>
+        <td class="nowrap" data-label="Oldest recording">${s.oldest ? fmtTime(s.oldest) : '—'}</td>
+        <td data-label="Retention">${keep(s.effective_retention_days)}${s.retention_days < 0 ? html` <span class="muted small">(global)</span>` : ''}</td></tr>`)}
       </tbody></table></div>
   </div>`;
 }
