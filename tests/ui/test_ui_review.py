@@ -9,15 +9,17 @@ the viewport it is about.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess, start_daemon
+from tests.fixtures.ui_pages import checked_page, sign_in
 from tests.fixtures.wait import wait_until
-from tests.ui.conftest import WWW, axe_serious, new_page, shot
+from tests.ui.conftest import WWW, axe_serious, shot
 
 pytestmark = [pytest.mark.ui, pytest.mark.slow]
 
@@ -47,27 +49,16 @@ def _streams(d: DaemonProcess) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def opened(chromium: Any, nvr: DaemonProcess) -> Iterator[Any]:
-    """`opened(hash, width=, height=)`: a signed-in page at that route; every page is closed and
-    must have logged no browser errors."""
-    pages: list[Any] = []
+def opened(chromium: Any, nvr: DaemonProcess) -> Iterator[Callable[..., Any]]:
+    """`opened(route, width=, height=)`: a checked page (tests/fixtures/ui_pages.py) signed in
+    at that route; all are closed at teardown, each must have logged no browser errors."""
+    with ExitStack() as pages:
+        def open_(route: str, width: int = 1280, height: int = 800) -> Any:
+            page = pages.enter_context(checked_page(chromium, width, height))
+            sign_in(page, f"http://127.0.0.1:{nvr.port}", nvr.password, f"#{route}")
+            return page
 
-    def open_(route: str, width: int = 1280, height: int = 800) -> Any:
-        page = new_page(chromium, width=width, height=height)
-        pages.append(page)
-        page.goto(f"http://127.0.0.1:{nvr.port}/#{route}")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", nvr.password)
-        page.click("button[type=submit]")
-        page.wait_for_selector("nav#sidenav", state="attached")
-        page.goto(f"http://127.0.0.1:{nvr.port}/#{route}")
-        return page
-
-    yield open_
-    problems = [p for page in pages for p in page.problems]
-    for page in pages:
-        page.context.close()
-    assert not problems, "browser console errors:\n" + "\n".join(problems)
+        yield open_
 
 
 def _boxes(page: Any, selector: str) -> list[dict[str, float]]:
