@@ -83,6 +83,11 @@ def test_non_key_before_first_keyframe_is_dropped() -> None:
     assert q.put(src.make("A"))
     assert q.put(src.make("K"))
     assert kinds(drain(q)) == "AK"
+    # joining mid-GOP loses nothing a consumer had: counted apart from drops
+    assert (q.stats().dropped, q.stats().skipped_before_first_key) == (0, 1)
+    q.set_drop_level(DropLevel.KEY_ONLY)
+    assert not q.put(src.make("P"))  # after the first keyframe a skipped frame is a drop
+    assert (q.stats().dropped, q.stats().skipped_before_first_key) == (1, 1)
 
 
 def test_overflow_drops_oldest_audio_first() -> None:
@@ -380,5 +385,5 @@ def test_queue_invariants(capacity: int, script: list[tuple[str, object]],
         assert i.released == (0 if id(i) in ids else 1), (i, kinds(delivered))
     s = q.stats()
     assert s.delivered == len(delivered)
-    assert s.dropped == sum(i.released for i in src.items)
+    assert s.dropped + s.skipped_before_first_key == sum(i.released for i in src.items)
     assert s.put == len(src.items)

@@ -59,6 +59,18 @@ def _decode(init: bytes, frags: list[bytes]) -> tuple[list[bool], int]:
     return keys, audio
 
 
+def test_joining_the_camera_mid_gop_is_not_counted_as_dropped(
+        live_daemon: DaemonProcess) -> None:
+    """Each queue skips the video before its first keyframe (a stream joins mid-GOP); that is
+    no loss, so a healthy stream's "dropped" (System page, metrics) stays 0 - it read ~44 on a
+    one-minute-old stream before."""
+    def stats() -> dict[str, int]:
+        return dict(live_daemon.json("/api/streams/cam")["stats"])
+
+    assert wait_until(lambda: stats()["packets"] > 200, 60), stats()
+    assert stats()["dropped"] == 0, stats()
+
+
 def test_feed_starts_on_a_keyframe_and_plays_with_audio(live_daemon: DaemonProcess) -> None:
     with LiveClient(live_daemon.port, "cam", auth=live_daemon.auth) as c:
         header = c.header()

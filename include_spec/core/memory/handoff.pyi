@@ -41,6 +41,7 @@ class QueueStats:
     delivered: int
     dropped: int          # items dropped (any reason)
     dropped_gops: int     # keyframes dropped (each takes the rest of its GOP with it)
+    skipped_before_first_key: int = 0  # video before the first keyframe (not a loss)
 
 class HandoffQueue(Generic[T]):
     """Invariant (property-tested): bounded depth; FIFO among delivered items; every delivered

@@ -93,6 +93,9 @@ class QueueStats:
     delivered: int
     dropped: int
     dropped_gops: int
+    # rule 4: video skipped before the queue's first keyframe (joining mid-GOP, no consumer
+    # fell behind) - counted apart so that "dropped" means footage a consumer lost
+    skipped_before_first_key: int = 0
 
 
 def _is_key(item: Droppable) -> bool:
@@ -116,6 +119,8 @@ class HandoffQueue(Generic[T]):
         self._closed = False
         self._level = DropLevel.NONE
         self._skip_video = True  # rule 4: wait for a keyframe
+        self._had_key = False
+        self._skipped_before_key = 0
         self._waiting = 0  # consumers blocked in get() (under the lock): put() notifies them
         self._batching = 0  # consumers blocked in take_batch(): put() notifies per `_wake`
         self._wake = wake
@@ -147,7 +152,12 @@ class HandoffQueue(Generic[T]):
         if item.is_video:
             if item.is_keyframe:
                 self._skip_video = False
+                self._had_key = True
             elif self._skip_video:
+                if not self._had_key:
+                    dropped.append(item)  # released like a drop, counted apart (rule 4)
+                    self._skipped_before_key += 1
+                    return False
                 self._drop(item, dropped)
                 return False
         if self._level == DropLevel.KEY_ONLY and not _is_key(item):
@@ -327,7 +337,8 @@ class HandoffQueue(Generic[T]):
     def stats(self) -> QueueStats:
         with self._cond:
             return QueueStats(self.name, len(self._items), self._capacity, self._put,
-                              self._delivered, self._dropped, self._dropped_gops)
+                              self._delivered, self._dropped, self._dropped_gops,
+                              self._skipped_before_key)
 
     def __len__(self) -> int:
         with self._cond:
