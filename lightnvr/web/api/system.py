@@ -26,7 +26,6 @@ import psutil
 
 import lightnvr
 from lightnvr.core.redact import redact_text, redact_url
-from lightnvr.database.recordings import RecordingQuery
 from lightnvr.web import media, scope
 from lightnvr.web import openapi as oa
 from lightnvr.web.api.go2rtc import status_json as go2rtc_status
@@ -162,7 +161,7 @@ class SystemApi:
         statuses = ctx.stream_manager.statuses()
         cpu = self._cpu.read()
         try:
-            _, count = ctx.recordings.query(RecordingQuery(page=1, limit=1))
+            count = ctx.recordings.count()  # the segment being written too, as per stream
             rec_size = ctx.recordings.total_size()
         except Exception as e:
             count, rec_size = 0, 0
