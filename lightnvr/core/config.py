@@ -169,7 +169,9 @@ class WebConfig:
     auth_absolute_timeout_hours: int = _opt(168, 1, 87600, note=(
         "below auth_timeout_hours is refused with an error (LightNVR clamps it)"))
     trusted_device_days: int = _opt(30, 0, 24855)
-    trusted_proxy_cidrs: str = _opt("")
+    trusted_proxy_cidrs: str = _opt("", note=(
+        "also decides whether X-Forwarded-Host and X-Forwarded-Proto count (LightNVR: "
+        "X-Forwarded-For only); a TLS proxy must be listed for Secure cookies"))
     force_mfa_on_login: bool = _opt(False)
     login_rate_limit_enabled: bool = _opt(True)
     login_rate_limit_max_attempts: int = _opt(5, 1, 10000)
