@@ -262,13 +262,7 @@ class HandoffQueue(Generic[T]):
                 finally:
                     self._batching -= 1
             self._key_queued = False
-            items = self._items
-            if not items:
-                return QueueSignal.CLOSED if self._closed else []
-            out = list(items)
-            items.clear()
-            self._delivered += len(out)
-            return out
+            return self._take_locked()
 
     def set_wake(self, wake: WakePolicy) -> None:
         """Change the wake policy (the consumer owns it: how soon it needs its packets);
@@ -294,13 +288,17 @@ class HandoffQueue(Generic[T]):
         nothing, `QueueSignal.CLOSED` once closed and drained. The same items in the same
         order as that many get() calls, under one lock acquisition."""
         with self._cond:
-            items = self._items
-            if not items:
-                return QueueSignal.CLOSED if self._closed else []
-            out = list(items)
-            items.clear()
-            self._delivered += len(out)
-            return out
+            return self._take_locked()
+
+    def _take_locked(self) -> list[T] | QueueSignal:
+        """Under the lock: everything queued, or CLOSED once closed and drained."""
+        items = self._items
+        if not items:
+            return QueueSignal.CLOSED if self._closed else []
+        out = list(items)
+        items.clear()
+        self._delivered += len(out)
+        return out
 
     def close(self) -> None:
         """No more puts (they are dropped); consumers drain what is queued, then see CLOSED."""
