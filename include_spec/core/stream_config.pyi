@@ -1,14 +1,13 @@
 from typing import Any
 
+from lightnvr.core.field_error import FieldError
+
 MAX_STREAM_NAME_LENGTH: int
 SCHEDULE_SLOTS: int
 STREAM_FIELDS: tuple[str, ...]
 OBJECT_FILTERS: tuple[str, ...]  # none, include, exclude
 
-class InvalidStreamConfig(ValueError):
-    field: str
-    message: str
-    def __init__(self, field: str, message: str) -> None: ...
+class InvalidStreamConfig(FieldError): ...
 
 def validate_stream_name(name: str) -> str: ...
 

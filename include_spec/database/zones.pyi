@@ -2,15 +2,13 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lightnvr.core.field_error import FieldError
 from lightnvr.database.manager import Database
 
 MAX_ZONES_PER_STREAM: int
 MAX_ZONE_POINTS: int
 
-class InvalidZone(ValueError):
-    field: str
-    message: str
-    def __init__(self, field: str, message: str) -> None: ...
+class InvalidZone(FieldError): ...
 
 class Zone:
     id: str

@@ -11,21 +11,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from lightnvr.core.field_error import FieldError
+
 MAX_STREAM_NAME_LENGTH = 64
 SCHEDULE_SLOTS = 168  # 7 days x 24 hours, Sunday first (as in the C project)
 _FORBIDDEN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
-class InvalidStreamConfig(ValueError):
+class InvalidStreamConfig(FieldError):
     """A stream setting is out of range; `field` names the offending setting."""
-
-    field: str
-    message: str
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def validate_stream_name(name: str) -> str:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from lightnvr.core.field_error import FieldError
+
 if TYPE_CHECKING:
     from lightnvr.database.manager import Database
 
@@ -19,16 +21,8 @@ _COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 _ZONE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-class InvalidZone(ValueError):
+class InvalidZone(FieldError):
     """A zone field is out of range; `field` names it (e.g. `zones[1].polygon`)."""
-
-    field: str
-    message: str
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
