@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.ui_pages import draw_zone
 from tests.ui.conftest import UiServer, axe_serious
 from tests.ui.test_detection_ui import open_form
 
@@ -18,13 +19,7 @@ pytestmark = [pytest.mark.ui, pytest.mark.slow]
 def test_zone_objects_field_is_stored_and_shown_again(ui: UiServer, page: Any) -> None:
     ui.testdb.add_stream("porch", enabled=False)
     open_form(page, ui, "porch")
-    surface = page.locator("[data-testid=zone-surface]")
-    surface.scroll_into_view_if_needed()
-    box = surface.bounding_box()
-    assert box is not None
-    for fx, fy in ((0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)):
-        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-    page.click("button:has-text('Close zone')")
+    draw_zone(page, [(0.1, 0.1), (0.9, 0.1), (0.9, 0.9), (0.1, 0.9)])
     page.fill("input[name=zone-classes-0]", "person, car")
     assert not axe_serious(page)
     page.click("button:has-text('Save zones')")

@@ -18,7 +18,7 @@ import pytest
 
 from tests.fixtures.camera import TestCamera
 from tests.fixtures.daemon import DaemonProcess
-from tests.fixtures.ui_pages import checked_page, sign_in
+from tests.fixtures.ui_pages import checked_page, draw_zone, sign_in
 from tests.fixtures.wait import wait_until
 from tests.ui.conftest import WWW, shot
 
@@ -52,13 +52,7 @@ def test_zone_drawn_in_chromium_decides_where_motion_counts(
         # the picture under the pen is the camera's current frame
         page.wait_for_function("() => { const i = document.querySelector('img.zone-snapshot');"
                                " return i && i.complete && i.naturalWidth > 0; }")
-        surface = page.locator("[data-testid=zone-surface]")
-        surface.scroll_into_view_if_needed()
-        box = surface.bounding_box()
-        assert box is not None
-        for fx, fy in ((0.02, 0.02), (0.45, 0.02), (0.45, 0.98), (0.02, 0.98)):
-            page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
-        page.click("button:has-text('Close zone')")
+        draw_zone(page, [(0.02, 0.02), (0.45, 0.02), (0.45, 0.98), (0.02, 0.98)])
         page.fill("input[name=zone-name-0]", "Left half")
         page.click("button:has-text('Save zones')")
         page.wait_for_selector("text=Zones of yard saved")
