@@ -227,7 +227,7 @@ class BatchConsumer:
         self._t = threading.Thread(target=self._run, args=(q, timeout), name="test-batch")
         self._t.start()
         # Blocked in the wait (not merely started): put() only notifies a waiter.
-        assert wait_until(lambda: q._batching == 1, 10)
+        assert wait_until(lambda: q.batch_waiters == 1, 10)
 
     def _run(self, q: HandoffQueue[Item], timeout: float) -> None:
         self.result = q.take_batch(timeout)

@@ -58,6 +58,8 @@ class HandoffQueue(Generic[T]):
     def set_wake(self, wake: WakePolicy) -> None: ...  # the consumer's choice; wakes a waiter
     @property
     def wake(self) -> WakePolicy: ...
+    @property
+    def batch_waiters(self) -> int: ...  # consumers blocked in take_batch() now
     def close(self) -> None: ...               # state first, then notify_all; pending items drained by get()
     def discard_all(self) -> int: ...          # drop+release everything queued (consumer leaving)
     def set_drop_level(self, level: DropLevel) -> None: ...

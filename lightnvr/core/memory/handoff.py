@@ -275,6 +275,12 @@ class HandoffQueue(Generic[T]):
     def wake(self) -> WakePolicy:
         return self._wake
 
+    @property
+    def batch_waiters(self) -> int:
+        """Consumers blocked in take_batch() right now (0 or 1 for one consumer)."""
+        with self._cond:
+            return self._batching
+
     def _wait(self, timeout: float | None) -> None:
         """Under the lock: wait for a put or close, counted so put() knows to notify."""
         self._waiting += 1
