@@ -189,10 +189,7 @@ def setup_logging(cfg: GeneralConfig, verbose: bool = False) -> LogRing:
     handlers.append(_ring)  # has its own filter, from birth (it outlives setup_logging calls)
     root = logging.getLogger()
     with _lock:
-        for old in _installed:
-            root.removeHandler(old)
-            if old is not _ring:
-                old.close()
+        _remove_installed(root)
         _installed[:] = handlers
         for h in handlers:
             root.addHandler(h)
@@ -201,6 +198,15 @@ def setup_logging(cfg: GeneralConfig, verbose: bool = False) -> LogRing:
     for problem in problems:
         log.warning("%s", problem)
     return _ring
+
+
+def _remove_installed(root: logging.Logger) -> None:
+    """Under _lock: take our handlers off the root logger and close them (not the ring,
+    which outlives setup_logging calls)."""
+    for old in _installed:
+        root.removeHandler(old)
+        if old is not _ring:
+            old.close()
 
 
 def reopen_log_files() -> None:
@@ -220,10 +226,6 @@ def reopen_log_files() -> None:
 
 def teardown_logging() -> None:
     """Remove and close the handlers `setup_logging` installed (tests, end of process)."""
-    root = logging.getLogger()
     with _lock:
-        for old in _installed:
-            root.removeHandler(old)
-            if old is not _ring:
-                old.close()
+        _remove_installed(logging.getLogger())
         _installed.clear()
