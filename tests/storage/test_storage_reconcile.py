@@ -102,6 +102,7 @@ def test_sync_outside_startup_leaves_a_live_recording_alone(testdb: TestDb,
                                                              real_clip: bytes) -> None:
     live = testdb.add_recording(content=real_clip[:600], complete=False)  # being written now
     unknown = testdb.segment_path("front", testdb.now - 100)
+    Path(unknown).parent.mkdir(parents=True, exist_ok=True)  # another day's folder after midnight
     Path(unknown).write_bytes(real_clip[:600])  # a recorder's file whose row is on its way
     manager = StorageManager(testdb.storage_config(), testdb.db)
     manager.start()  # from now on reconcile() defaults to live mode (POST /api/recordings/sync)
