@@ -39,11 +39,13 @@ def free_port() -> int:
         return port
 
 
-def seed_recordings(ui: UiServer, n: int = 3) -> list[Any]:
-    """Recordings of stream "front" earlier today, each a real 8 s H.264 file."""
+def seed_recordings(ui: UiServer, n: int = 3, after: int = 0) -> list[Any]:
+    """Recordings of stream "front" earlier today, each a real 8 s H.264 file, a minute
+    apart; `after` skips that many slots (so a second call in the first hours after midnight,
+    when both start at 00:01, does not put new recordings at the times of the first ones)."""
     midnight = datetime.datetime.combine(datetime.date.today(), datetime.time()).timestamp()
     start = max(midnight + 60, time.time() - 3 * 3600)
-    recs = [ui.testdb.add_recording("front", start=start + i * 600, duration=8.0,
+    recs = [ui.testdb.add_recording("front", start=start + (after + i) * 60, duration=8.0,
                                     content=ui.clip) for i in range(n)]
     return recs
 
@@ -174,7 +176,7 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
     page.wait_for_selector(row, state="detached")
     wait_until(lambda: ui.testdb.recordings.get(target.id) is None, 15, what="row removed")
     # Batch delete (a job the page follows to the end) of two unprotected recordings.
-    extra = seed_recordings(ui, 2)
+    extra = seed_recordings(ui, 2, after=3)
     page.click("button:has-text('Refresh')")
     for r in extra:
         page.check(f"tr[data-id='{r.id}'] input[type=checkbox]")
