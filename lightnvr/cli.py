@@ -90,6 +90,7 @@ def _check_config_args(p: argparse.ArgumentParser) -> None:
 
 def _check_config(args: argparse.Namespace) -> int:
     from lightnvr.core.config import ConfigError, config_to_ini, load_config
+    from lightnvr.core.redact import redact_text
 
     try:
         config = load_config(args.path)
@@ -101,9 +102,13 @@ def _check_config(args: argparse.Namespace) -> int:
     print(f"; effective configuration from {config.source_path}")
     for line in config_to_ini(config).splitlines():
         key, sep, value = line.partition(" = ")
-        # Secrets are not printed: the output ends up in terminals and bug reports.
-        masked = sep and key == "password" and value
-        print(f"{key} = ********" if masked else line)
+        # Secrets are not printed: the output ends up in terminals and bug reports. That is
+        # every *password key ([web], [mqtt], [go2rtc] turn_password) and credentials inside
+        # a value ([api_detection] url = http://user:pw@host/...).
+        if sep and key.endswith("password") and value:
+            print(f"{key} = ********")
+        else:
+            print(f"{key} = {redact_text(value)}" if sep else line)
     return 0
 
 

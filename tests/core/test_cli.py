@@ -84,3 +84,22 @@ def test_other_missing_module_inside_app_is_not_swallowed(
     with pytest.raises(ModuleNotFoundError):
         cli.main(["-c", str(conf)])
     assert not (tmp_path / "p.pid").exists()
+
+
+def test_check_config_masks_every_secret(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/core.md: check-config prints the effective configuration with secrets masked -
+    every *password key (not only [web]/[mqtt] `password`) and credentials inside a URL."""
+    conf = tmp_path / "c.conf"
+    conf.write_text("[web]\npassword = webSecret1\n"
+                    "[mqtt]\nusername = nvr\npassword = mqttSecret2\n"
+                    "[go2rtc]\nturn_username = alice\nturn_password = turnSecret3\n"
+                    "[api_detection]\nurl = http://det:apiSecret4@127.0.0.1:9001/api/v1/detect\n")
+    assert cli.main(["check-config", str(conf)]) == 0
+    out = capsys.readouterr().out
+    for secret in ("webSecret1", "mqttSecret2", "turnSecret3", "apiSecret4"):
+        assert secret not in out, secret
+    assert "turn_password = ********" in out
+    assert "url = http://det:***@127.0.0.1:9001/api/v1/detect" in out
+    # what is not secret is printed as it is: the output must stay useful
+    assert "turn_username = alice" in out and "username = nvr" in out
