@@ -13,6 +13,10 @@ socket, lets workers finish in-flight requests until the deadline, then force-cl
 connections; it returns within `timeout` and logs any thread that overran. Limits: request line
 + headers `MAX_HEADER_BYTES`, body `[web] max_request_bytes` (413), socket timeout
 `SOCKET_TIMEOUT` per read once a worker has the connection.
+Idle cost: the accept loop (`_Connections`) sleeps until a connection arrives, a kept-alive
+connection turns readable or reaches its expiry (`socket_timeout` after its last request), or
+`stop()` / a worker handing a connection back wakes it through a socket pair - not every
+`expiration_interval` as cheroot's own loop does (ten wake-ups a second at 0.1 s).
 Live view: the server owns `LiveSockets` (live_socket.py, thread `web:live`), published to the
 API as `ctx.extra[LIVE_SOCKETS]`, started and stopped with it; its gateway puts
 `environ[TAKE_SOCKET]` into every request, a callable with which a handler takes over the
@@ -22,13 +26,15 @@ connection's socket (cheroot then neither answers nor shuts it down).
 from __future__ import annotations
 
 import logging
+import math
+import selectors
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from cheroot import wsgi
+from cheroot import connections, wsgi
 
 from lightnvr.core.config import WebConfig
 from lightnvr.core.heartbeat import HeartbeatRegistry
@@ -87,10 +93,111 @@ class _Gateway(wsgi.Gateway_10):  # type: ignore[misc]
             super().write(chunk)
 
 
+class _Waker:
+    """A socket pair in the accept loop's selector: a byte written wakes the loop at once.
+
+    It sits among cheroot's kept-alive connections, so it answers what cheroot asks of them:
+    `last_used` (never expires) and `close()`.
+    """
+
+    last_used = math.inf
+
+    def __init__(self) -> None:
+        self.reader, self._writer = socket.socketpair()
+        self.reader.setblocking(False)
+        self._writer.setblocking(False)
+
+    def wake(self) -> None:
+        try:
+            self._writer.send(b"\0")
+        except OSError:  # the pair is full (a wake-up is pending anyway) or closed (stopping)
+            pass
+
+    def drain(self) -> None:
+        try:
+            while self.reader.recv(4096):
+                pass
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.reader.close()
+        self._writer.close()
+
+
+class _Connections(connections.ConnectionManager):  # type: ignore[misc]
+    """cheroot's keep-alive manager whose loop sleeps until the next thing is due (module doc).
+
+    The loop body is cheroot's `ConnectionManager._run` (accept, hand readable kept-alive
+    connections to the server, expire idle ones) with the select timeout computed instead of
+    fixed; its helpers are cheroot's own.
+    """
+
+    # cheroot's private members we use (its type stub leaves them out)
+    _selector: Any
+    _stop_requested: bool
+    _remove_invalid_sockets: Callable[[], None]
+    _from_server_socket: Callable[[socket.socket], Any]
+    _expire: Callable[..., None]
+
+    def __init__(self, server: Any) -> None:
+        super().__init__(server)
+        self._waker = _Waker()
+        self._selector.register(self._waker.reader.fileno(), selectors.EVENT_READ,
+                                data=self._waker)
+
+    @property
+    def _num_connections(self) -> int:  # cheroot's count minus our waker (keep-alive limit)
+        return len(self._selector) - 2
+
+    def put(self, conn: Any) -> None:
+        super().put(conn)
+        self._waker.wake()  # a new expiry to schedule: the loop may be sleeping without one
+
+    def stop(self) -> None:
+        self._stop_requested = True
+        self._waker.wake()
+        super().stop()  # waits for the loop to notice, which it now does at once
+
+    def _timeout(self) -> float | None:
+        """Seconds until the first kept-alive connection expires; None: nothing to expire."""
+        first = min((conn.last_used for _, conn in self._selector.connections
+                     if conn is not self.server), default=math.inf)
+        if first == math.inf:
+            return None
+        return max(0.0, first + self.server.timeout - time.time())
+
+    def _run(self, expiration_interval: float) -> None:
+        while not self._stop_requested:
+            try:
+                active = list(self._selector.select(timeout=self._timeout()))
+            except OSError:
+                self._remove_invalid_sockets()
+                continue
+            for sock_fd, conn in active:
+                if conn is self._waker:
+                    self._waker.drain()
+                elif conn is self.server:
+                    new_conn = self._from_server_socket(self.server.socket)
+                    if new_conn is not None:
+                        self.server.process_conn(new_conn)
+                else:  # back to the selector by put() once a worker has read the request
+                    self._selector.unregister(sock_fd)
+                    self.server.process_conn(conn)
+            self._expire(threshold=time.time() - self.server.timeout)
+
+
 class _GatedServer(wsgi.Server):  # type: ignore[misc]
     """cheroot's server with the head gate in front of its worker queue."""
 
     gate: HeadGate | None = None
+    _connections: Any
+
+    def prepare(self) -> None:
+        super().prepare()
+        # cheroot's manager holds only the listening socket so far: swap in ours.
+        plain, self._connections = self._connections, _Connections(self)
+        plain.close()
 
     def process_conn(self, conn: Any) -> None:
         gate = self.gate
@@ -182,8 +289,6 @@ class WebServer:
         server.gateway = _Gateway
         server.max_request_header_size = MAX_HEADER_BYTES
         server.max_request_body_size = self.config.max_request_bytes
-        # The accept loop notices stop() at this period; 0.1 s keeps shutdown snappy.
-        server.expiration_interval = 0.1
         try:
             server.prepare()
         except OSError as e:

@@ -131,3 +131,59 @@ def test_many_concurrent_clients(web):
     for t in threads:
         t.join(30)
     assert errors == []
+
+
+def _read_response(s: socket.socket) -> bytes:
+    """One whole response (head and Content-Length body) off a kept-alive connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        assert chunk, f"closed before the response was complete: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length:"))
+    while len(body) < length:
+        chunk = s.recv(4096)
+        assert chunk, "closed before the body was complete"
+        body += chunk
+    return head
+
+
+def test_kept_alive_connection_is_served_then_expired(web):
+    """The accept loop sleeps until something is due: a connection handed back for keep-alive
+    still gets its next request served, and is closed once it idles past the socket timeout
+    (not left open because the loop slept through its expiry)."""
+    srv = WebServer(web.ctx.config.web, web.app, port=0, bind_ip="127.0.0.1",
+                    socket_timeout=1.0)
+    srv.start()
+    try:
+        with socket.create_connection(("127.0.0.1", srv.bound_port), timeout=8) as s:
+            for _ in range(2):  # the second request proves the connection was kept alive
+                s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                assert _read_response(s).startswith(b"HTTP/1.1 200")
+            assert s.recv(4096) == b""  # the server closed it (our 8 s timeout raises)
+    finally:
+        srv.stop(2.0)
+
+
+def test_stop_is_prompt_with_kept_alive_connections(web):
+    """stop() wakes the sleeping accept loop itself, with idle kept-alive connections open."""
+    before = set(threading.enumerate())
+    srv = WebServer(web.ctx.config.web, web.app, port=0, bind_ip="127.0.0.1")
+    srv.start()
+    socks = [socket.create_connection(("127.0.0.1", srv.bound_port), timeout=8)
+             for _ in range(3)]
+    try:
+        for s in socks:
+            s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_response(s).startswith(b"HTTP/1.1 200")
+        t0 = time.monotonic()
+        srv.stop(3.0)
+        assert time.monotonic() - t0 < 3.5  # within its deadline (the loop sleeps 10 s)
+        assert _new_threads(before) == []
+        for s in socks:
+            assert s.recv(4096) == b""  # closed by the server, not left to our timeout
+    finally:
+        for s in socks:
+            s.close()
