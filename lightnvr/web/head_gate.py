@@ -16,14 +16,17 @@ app refuses them (413, 401) before reading unless the caller is authenticated. A
 complete `deadline` seconds after the connection reached the gate, or silent for `idle`
 seconds (cheroot's per-read timeout, kept), is answered 408 and closed. At most `max_pending`
 connections wait; a newcomer beyond that evicts the oldest.
-`stop()` sets the stop event; the thread notices within POLL seconds, closes what still waits
-and exits, and `stop` joins it. Linux only (epoll); elsewhere `HeadGate.available()` is False
+The thread sleeps until a byte arrives or the first waiting connection's deadline is due
+(with nothing waiting, until woken): `admit` wakes it through a socket pair when a newcomer is
+due before that, and `stop()` sets the stop event and wakes it; it closes what still waits and
+exits, and `stop` joins it. Linux only (epoll); elsewhere `HeadGate.available()` is False
 and cheroot runs as is.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import select
 import socket
 import threading
@@ -36,7 +39,6 @@ log = logging.getLogger(__name__)
 
 _HANGUP = getattr(select, "EPOLLRDHUP", 0) | getattr(select, "EPOLLHUP", 0) \
     | getattr(select, "EPOLLERR", 0)
-POLL = 0.25  # how often deadlines are checked and stop() is noticed
 _EVENTS = getattr(select, "EPOLLIN", 0) | getattr(select, "EPOLLRDHUP", 0) \
     | getattr(select, "EPOLLET", 0)
 _TIMEOUT_BODY = b'{"error": "request not complete in time; send it in one go"}\n'
@@ -71,6 +73,12 @@ class HeadGate:
         self._waiting: dict[int, _Waiting] = {}
         self._stop = threading.Event()
         self._epoll = select.epoll()
+        # Sockets, not a pipe: a send after close() fails instead of hitting a reused fd.
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._epoll.register(self._wake_r.fileno(), select.EPOLLIN)
+        self._due = math.inf  # when the thread will next look at deadlines (under _lock)
         self._thread = threading.Thread(target=self._run, name="web:heads", daemon=True)
 
     @staticmethod
@@ -110,6 +118,9 @@ class HeadGate:
             self._waiting[sock.fileno()] = waiting
             # Edge-triggered ADD still reports bytes that are already there.
             self._epoll.register(sock.fileno(), _EVENTS)
+            wake = min(waiting.deadline, waiting.quiet_until) < self._due
+        if wake:  # the thread sleeps past this newcomer's deadline (or without any)
+            self._wake()
         if oldest is not None and self._take(*oldest):
             log.warning("%d connections wait for their request head; closing the oldest, "
                         "from %s", self.max_pending, getattr(oldest[1].conn, "remote_addr", "?"))
@@ -118,9 +129,13 @@ class HeadGate:
     def _run(self) -> None:
         log.info("thread web:heads started")
         try:
+            wake_fd = self._wake_r.fileno()
             while not self._stop.is_set():
-                for fd, ev in self._epoll.poll(POLL):
-                    self._check(fd, bool(ev & _HANGUP))
+                for fd, ev in self._epoll.poll(self._timeout()):
+                    if fd == wake_fd:
+                        self._drain_wake()
+                    else:
+                        self._check(fd, bool(ev & _HANGUP))
                 self._expire(time.monotonic())
         except Exception:
             log.error("web:heads failed; new connections go straight to workers",
@@ -129,6 +144,27 @@ class HeadGate:
         finally:
             self._release_all()
             log.info("thread web:heads exited")
+
+    def _timeout(self) -> float:
+        """Seconds until the first waiting connection is due; -1 (no timeout) when none waits."""
+        with self._lock:
+            self._due = min((min(w.deadline, w.quiet_until) for w in self._waiting.values()),
+                            default=math.inf)
+            due = self._due
+        return -1.0 if due == math.inf else max(0.0, due - time.monotonic())
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\0")
+        except OSError:  # full (a wake-up is pending anyway) or closed (stopped)
+            pass
+
+    def _drain_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except OSError:
+            pass
 
     def _check(self, fd: int, hangup: bool) -> None:
         with self._lock:
@@ -214,6 +250,7 @@ class HeadGate:
     def stop(self, timeout: float) -> None:
         """Stop the thread within `timeout`; connections still waiting are closed."""
         self._stop.set()
+        self._wake()
         if self._thread.is_alive():
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -221,3 +258,5 @@ class HeadGate:
         else:
             self._release_all()
         self._epoll.close()
+        self._wake_r.close()
+        self._wake_w.close()
