@@ -81,3 +81,35 @@ def test_usage_is_read_every_time_page_cache_only_every_few_seconds(tmp_path: Pa
     monkeypatch.setattr(cgroup, "STAT_MAX_AGE", 0.0)
     third = read_cgroup_memory(proc, tmp_path)
     assert third is not None and third.available == (256 - 210) * MIB
+
+
+def _unlimited_v1(tmp_path: Path) -> Path:
+    group = tmp_path / "memory" / "nvr"
+    group.mkdir(parents=True)
+    (group / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    (group / "memory.usage_in_bytes").write_text(f"{200 * MIB}\n")
+    (group / "memory.stat").write_text(f"total_inactive_file {50 * MIB}\n")
+    return group
+
+
+def test_a_group_without_a_limit_is_not_read_every_tick(tmp_path: Path) -> None:
+    """The usual case (no limit) costs the once-a-second reading no cgroup file: a limit set
+    right after is not seen at the next call, only after GROUP_MAX_AGE (next test)."""
+    group = _unlimited_v1(tmp_path)
+    proc = _proc(tmp_path, "4:memory:/nvr\n")
+    assert read_cgroup_memory(proc, tmp_path) is None
+    (group / "memory.limit_in_bytes").write_text(f"{256 * MIB}\n")
+    assert read_cgroup_memory(proc, tmp_path) is None
+
+
+def test_a_limit_set_at_run_time_counts_once_the_group_is_looked_at_again(
+        tmp_path: Path, monkeypatch) -> None:
+    from lightnvr.core.memory import cgroup
+
+    monkeypatch.setattr(cgroup, "GROUP_MAX_AGE", 0.0)
+    group = _unlimited_v1(tmp_path)
+    proc = _proc(tmp_path, "4:memory:/nvr\n")
+    assert read_cgroup_memory(proc, tmp_path) is None
+    (group / "memory.limit_in_bytes").write_text(f"{256 * MIB}\n")
+    got = read_cgroup_memory(proc, tmp_path)
+    assert got is not None and got.available == (256 - 150) * MIB

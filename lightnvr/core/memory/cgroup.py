@@ -7,7 +7,9 @@ The governor reads this every second, and `memory.stat` is the costly file (the 
 it over the hierarchy; it was most of an idle daemon's governor CPU): the reclaimable page
 cache it gives changes slowly, so it is re-read every `STAT_MAX_AGE` seconds, and which
 group the process is in (/proc/self/cgroup) every `GROUP_MAX_AGE` seconds. Limit and usage
-are read every time.
+are read every time while the group has a limit; a group found without one is not read again
+for `GROUP_MAX_AGE` seconds (a daemon with no limit - the usual case - then reads no cgroup
+file at all per tick; a limit set at run time counts within a minute).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ GROUP_MAX_AGE = 60.0
 # path -> (monotonic time read, value): the slow-changing readings (module doc).
 _stat_cache: dict[Path, tuple[float, int]] = {}
 _groups_cache: dict[tuple[Path, Path], tuple[float, list[tuple[str, Path]]]] = {}
+_unlimited_until: dict[Path, float] = {}  # group directory -> monotonic time to look again
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +106,21 @@ def _group_dirs(proc_cgroup: Path, root: Path) -> list[tuple[str, Path]]:
 def read_cgroup_memory(proc_cgroup: Path = Path("/proc/self/cgroup"),
                        root: Path = CGROUP_ROOT) -> CgroupMemory | None:
     """The memory cgroup this process is limited by, or None when it has no limit."""
+    now = time.monotonic()
     for version, d in _cached_group_dirs(proc_cgroup, root):
+        if _unlimited_until.get(d, 0.0) > now:
+            continue
         if version == "v1":
             limit = _read_int(d / "memory.limit_in_bytes")
-            usage = _read_int(d / "memory.usage_in_bytes")
+            usage_file = "memory.usage_in_bytes"
             keys: tuple[str, ...] = ("total_inactive_file", "inactive_file")
         else:
             limit = _read_int(d / "memory.max")
-            usage = _read_int(d / "memory.current")
-            keys = ("inactive_file",)
-        if limit is not None and usage is not None and limit < _UNLIMITED:
+            usage_file, keys = "memory.current", ("inactive_file",)
+        if limit is None or limit >= _UNLIMITED:
+            _unlimited_until[d] = now + GROUP_MAX_AGE
+            continue
+        usage = _read_int(d / usage_file)
+        if usage is not None:
             return CgroupMemory(limit, usage, _cached_stat(d / "memory.stat", *keys))
     return None

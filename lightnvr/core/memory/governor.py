@@ -15,6 +15,7 @@ Lock order: governor lock, then a queue's lock (apply() calls set_drop_level und
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -79,11 +80,21 @@ class MemoryLimits:
                    memory.available_pressure_mb * _MB, memory.available_critical_mb * _MB)
 
 
+_process: psutil.Process | None = None  # built once per pid: construction reads /proc twice
+
+
+def _this_process() -> psutil.Process:
+    global _process
+    if _process is None or _process.pid != os.getpid():  # a fork (-d) is a new process
+        _process = psutil.Process()
+    return _process
+
+
 def read_process_memory() -> MemoryReading:
     """This process's RSS, and available memory: the system's, or its memory cgroup's when
     that is smaller (a device limit or a systemd MemoryMax= counts, not the host's RAM).
     Pool utilization is left 0 for the caller to fill in."""
-    rss = psutil.Process().memory_info().rss
+    rss = _this_process().memory_info().rss
     available = int(psutil.virtual_memory().available)
     group = read_cgroup_memory()
     if group is not None:
@@ -184,7 +195,8 @@ class MemoryGovernor(WorkerThread):
         else:
             self._below = 0
             new = current
-        self.apply(new)
+        if new != current:  # the queues hold the current level already (register_queue)
+            self.apply(new)
         self._beat()
         return new
 
