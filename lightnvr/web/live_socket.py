@@ -13,7 +13,9 @@ its feed (skip to the next keyframe, video/live_mse.py) and never costs the othe
 the muxer or the recorder anything. A viewer whose socket takes nothing for `STALL_SECONDS`
 is disconnected (the socket's send buffer is capped at `SEND_BUFFER_BYTES`, so that happens
 within seconds, not after megabytes). Client frames are read only for close and ping. The
-thread beats a (non-critical) heartbeat "web:live" every loop turn (at least once a second);
+thread beats a (non-critical) heartbeat "web:live" every loop turn: at least once a second
+while it serves viewers (the stall check's period), every `IDLE_SECONDS` with none - a new
+viewer wakes it at once through the socket pair, so idling costs no latency;
 `stop()` closes every viewer's socket and joins within the deadline. WebServer owns the
 instance (start/stop with the web server).
 """
@@ -46,6 +48,7 @@ STALL_SECONDS = 10.0  # a viewer whose socket takes nothing this long is disconn
 SEND_BUFFER_BYTES = 128 * 1024
 MAX_VIEWERS = 256
 TICK_SECONDS = 1.0
+IDLE_SECONDS = 10.0  # the loop's turn with no viewer: only the heartbeat needs it
 _WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 
 
@@ -105,7 +108,7 @@ class LiveSockets:
         self._sel.register(self._wake_r, selectors.EVENT_READ, None)
         self._heartbeats = heartbeats
         if heartbeats is not None:  # not critical: a stuck live thread costs live view only
-            self._beat = heartbeats.register(THREAD_NAME, 10 * TICK_SECONDS + 20, False)
+            self._beat = heartbeats.register(THREAD_NAME, 3 * IDLE_SECONDS, False)
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
         self._thread.start()
 
@@ -177,7 +180,7 @@ class LiveSockets:
             while not self._stop.is_set():
                 if self._beat is not None:
                     self._beat.beat()
-                for key, mask in self._sel.select(TICK_SECONDS):
+                for key, mask in self._sel.select(TICK_SECONDS if viewers else IDLE_SECONDS):
                     if key.data is None:
                         self._drain_wake()
                     else:

@@ -48,3 +48,42 @@ def test_live_thread_beats_and_stops_within_its_deadline_with_a_stuck_viewer() -
     finally:
         live.stop(1.0)
         client.close()
+
+
+def test_idle_live_thread_serves_a_new_viewer_at_once_and_stops_promptly() -> None:
+    """With no viewer the thread sleeps IDLE_SECONDS (10 s) between turns: a viewer attached
+    then is woken for, not left to the next turn, and stop() wakes it as well."""
+    registry = HeartbeatRegistry()
+    live = LiveSockets()
+    live.start(registry)
+    server, client = socket.socketpair()
+    try:
+        assert wait_until(lambda: registry.ages()[THREAD_NAME] > 0.2, 5)  # asleep, idle
+        assert live.reserve()
+        wake: list = []
+        feed = LiveSubscription("cam", lambda: wake[0]() if wake else None)
+        wake.append(live.attach(server, Connection(ConnectionType.SERVER), feed,
+                                b"HTTP/1.1 101 Switching Protocols\r\n\r\n", lambda: None))
+        client.settimeout(5)  # half the idle turn: only a wake-up can answer in time
+        assert client.recv(64).startswith(b"HTTP/1.1 101")
+        assert live.viewer_count() == 1
+        started = time.monotonic()
+        assert live.stop(2.0)
+        assert time.monotonic() - started < 2.0
+    finally:
+        live.stop(1.0)
+        client.close()
+
+
+def test_stop_is_prompt_while_idle() -> None:
+    registry = HeartbeatRegistry()
+    live = LiveSockets()
+    live.start(registry)
+    try:
+        assert wait_until(lambda: registry.ages()[THREAD_NAME] > 0.2, 5)  # asleep, idle
+        started = time.monotonic()
+        assert live.stop(2.0)
+        assert time.monotonic() - started < 2.0
+        assert THREAD_NAME not in [t.name for t in threading.enumerate()]
+    finally:
+        live.stop(1.0)
