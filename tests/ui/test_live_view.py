@@ -96,9 +96,31 @@ def _tile(name: str) -> str:
 
 def _playing(page: Any, names: list[str]) -> bool:
     """Every named tile's video has a picture and is advancing."""
-    return bool(page.evaluate("""(names) => names.every((n) => {
+    return set(_playing_now(page, names)) == set(names)
+
+
+def _playing_now(page: Any, names: list[str]) -> list[str]:
+    """The named tiles whose video has a picture and plays at this instant."""
+    playing: list[str] = page.evaluate("""(names) => names.filter((n) => {
         const v = document.querySelector(`article.tile[data-stream='${n}'] video`);
-        return v && v.readyState >= 2 && !v.paused && v.currentTime > 0; })""", names))
+        return v && v.readyState >= 2 && !v.paused && v.currentTime > 0; })""", names)
+    return playing
+
+
+def _video_times(page: Any, names: list[str]) -> dict[str, float]:
+    times: dict[str, float] = page.evaluate("""(names) => Object.fromEntries(names.map((n) =>
+        [n, document.querySelector(`article.tile[data-stream='${n}'] video`)?.currentTime ?? -1]))
+        """, names)
+    return times
+
+
+def _tile_states(page: Any, names: list[str]) -> dict[str, Any]:
+    """What each named tile's video is doing (for a failure message)."""
+    states: dict[str, Any] = page.evaluate("""(names) => Object.fromEntries(names.map((n) => {
+        const v = document.querySelector(`article.tile[data-stream='${n}'] video`);
+        return [n, v ? [v.readyState, v.paused, v.currentTime, v.dataset.liveState || '']
+                     : null]; }))""", names)
+    return states
 
 
 def _latencies(page: Any, name: str) -> list[float]:
@@ -157,13 +179,28 @@ def test_sixteen_sub_stream_tiles_play_api_answers_and_closing_frees(
     try:
         page.select_option("select[aria-label='Live view mode']", "mse")
         prober.start()
-        assert wait_until(lambda: _playing(page, NAMES), 60), daemon.json("/api/live/status")
+        # Each tile is seen playing, not all sixteen at one instant: sixteen decoders on a
+        # loaded machine fall behind, a tile that does jumps to the live edge (mse_player.js
+        # keepLive) and has no picture until it decodes there, so "all at once" may never
+        # come: a full run waited 60 s for it with every feed flowing. That each tile then
+        # keeps advancing is checked below, per tile.
+        seen: set[str] = set()
+
+        def all_seen() -> bool:
+            seen.update(_playing_now(page, NAMES))
+            return len(seen) == len(NAMES)
+
+        assert wait_until(all_seen, 60), (sorted(set(NAMES) - seen), _tile_states(
+            page, NAMES), daemon.json("/api/live/status"))
         status = daemon.json("/api/live/status")
         assert status["sockets"] == 16
         # grid tiles are fed from the sub-stream
         assert status["feeds"] == {f"{n}/sub": 1 for n in NAMES}, status
+        before = _video_times(page, NAMES)
         page.wait_for_timeout(3000)  # keep playing while the API is probed
-        assert _playing(page, NAMES)
+        after = _video_times(page, NAMES)
+        stuck = [n for n in NAMES if not after[n] > before[n] > 0]
+        assert not stuck, (stuck, before, after, _tile_states(page, NAMES))
         problems = list(page.problems)
     finally:
         stop.set()

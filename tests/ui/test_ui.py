@@ -50,6 +50,17 @@ def seed_recordings(ui: UiServer, n: int = 3, after: int = 0) -> list[Any]:
     return recs
 
 
+def video_state(page: Any, selector: str) -> dict[str, Any]:
+    """What a <video> is doing, for a failure message: its time, buffered ranges and state."""
+    state: dict[str, Any] = page.eval_on_selector(selector, """v => ({
+        currentTime: v.currentTime, paused: v.paused, ended: v.ended, readyState: v.readyState,
+        networkState: v.networkState, error: v.error && v.error.message, duration: v.duration,
+        buffered: Array.from({length: v.buffered.length},
+                             (_, i) => [v.buffered.start(i), v.buffered.end(i)]),
+        data: {...v.dataset}})""")
+    return state
+
+
 def video_time(page: Any, selector: str) -> float:
     return float(page.eval_on_selector(selector, "v => v.currentTime"))
 
@@ -120,17 +131,21 @@ def test_live_tile_plays_and_shows_recording(ui: UiServer, page: Any, rtsp_camer
     page.wait_for_selector("tr[data-stream='cam1']")
     assert_live_tile_records(page, ui.base_url, "cam1")
     shot(page, "live-playing")
-    # What the recorder wrote shows up in Recordings and plays in the modal.
+    # What the recorder wrote shows up in Recordings and plays in the modal: a finished
+    # segment (no "recording" chip). The newest row is the segment still being written, and
+    # in its first seconds it has no whole fragment to play yet ("try again in a few
+    # seconds"): clicking it right after a segment boundary once failed a loaded run.
     page.goto(ui.base_url + "/#/recordings?stream=cam1")
-    first_row = "table.rec-table tbody tr >> nth=0"
+    finished = "table.rec-table tbody tr:not(:has(.chip.rec))"
 
     def listed() -> bool:
         page.click("button:has-text('Refresh')")
         page.wait_for_timeout(500)
-        return page.locator("table.rec-table tbody tr").count() > 0
+        return page.locator(finished).count() > 0
 
-    wait_until(listed, timeout=40.0, step=1.0, what="a cam1 recording in the list")
-    page.click(f"{first_row} >> button.thumb-btn")
+    wait_until(listed, timeout=40.0, step=1.0, what="a finished cam1 recording in the list")
+    page.click(f"{finished} >> nth=0 >> button.thumb-btn")
+    page.wait_for_selector("dialog.modal video.player:not([data-mode=growing])")
     assert_advances(page, "dialog.modal video.player", 2.0)
 
 
@@ -190,11 +205,13 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
 def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any) -> None:
     """Two back-to-back 8 s recordings: play from the middle of the first, run into the second."""
     ui.testdb.add_stream("tl")
-    midnight = datetime.datetime.combine(datetime.date.today(), datetime.time()).timestamp()
+    day = datetime.date.today()
+    midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
     start = float(int(max(midnight + 60, time.time() - 2 * 3600)))
     first = ui.testdb.add_recording("tl", start=start, duration=8.0, content=ui.clip)
     ui.testdb.add_recording("tl", start=start + 8.0, duration=8.0, content=ui.clip)
-    login(page, ui, hash_="#/timeline?stream=tl")
+    # that day's timeline, as a user picks it: at midnight the page's "today" is the next day
+    login(page, ui, hash_=f"#/timeline?stream=tl&day={day.isoformat()}")
     track = ".ruler-track[data-stream='tl']"
     page.wait_for_selector(f"{track} .ruler-seg")
     box = page.locator(track).bounding_box()
@@ -210,8 +227,14 @@ def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any)
     page.click("form.inline button:has-text('Play')")
     page.wait_for_function("() => { const v = document.querySelector('.tl-player video');"
                            " return v && !v.paused && v.currentTime >= 5.5 && v.currentTime < 8; }")
-    page.wait_for_function("() => document.querySelector('.tl-player video').currentTime > 9.5",
-                           timeout=20000)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout  # as browser.py: lazily
+
+    try:
+        page.wait_for_function("() => document.querySelector('.tl-player video').currentTime"
+                               " > 9.5", timeout=20000)
+    except PlaywrightTimeout:  # say where playback stopped (a loaded run once stalled here)
+        state = video_state(page, ".tl-player video")
+        raise AssertionError(f"no playback past the boundary: {state}") from None
     assert page.locator(".tl-player video[data-mode=hls]").count() == 1
     shot(page, "timeline-playing")
 
