@@ -5,7 +5,9 @@ Design: the main thread owns the loop in `Daemon.run()`. Signal handlers only re
 shutdown, a second SIGTERM/SIGINT exits at once (the only thing a handler does itself),
 SIGHUP reloads the log level from the config file and re-opens log files. Every
 `period` (at most half of WATCHDOG_USEC) the loop sends WATCHDOG=1 if no critical heartbeat
-is stale, and STATUS= with the status callback's summary when it changed. On the way out it
+is stale, and STATUS= with the status callback's summary when it changed; without systemd
+(no NOTIFY_SOCKET) neither goes anywhere, so the loop only waits for a signal or a stop
+request to wake it (`IDLE_WAIT` at most) and never calls the status callback. On the way out it
 sends STOPPING=1 and runs `ShutdownCoordinator.shutdown()`; a hard watchdog thread
 `shutdown-watchdog` (started only then, joined after) forces exit if the shutdown itself
 hangs past the global deadline plus a grace period. The exit code is 0 on a clean shutdown,
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILURE = 1
 HARD_WATCHDOG_GRACE = 5.0
+IDLE_WAIT = 60.0  # without systemd: wake-ups come from signals and request_stop(); a bound only
 _HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
@@ -163,8 +166,10 @@ class Daemon:
                 if interval is not None and time.monotonic() >= next_ping:
                     next_ping = time.monotonic() + interval
                     self._ping_watchdog()
-                self._update_status()
-                self._wake.wait(period)
+                if self.notifier.enabled:  # STATUS= goes nowhere without systemd
+                    self._update_status()
+                polled = self.notifier.enabled or until_stopped is not None
+                self._wake.wait(period if polled else IDLE_WAIT)
                 self._wake.clear()
                 self._drain_signals()
         except Exception:

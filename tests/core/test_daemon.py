@@ -18,6 +18,7 @@ from lightnvr.core.logger import setup_logging, teardown_logging
 from lightnvr.core.notify import Notifier
 from lightnvr.core.shutdown import PRIORITY_DATABASE, PRIORITY_READERS, ShutdownReport
 from tests.core.notify_socket import NotifySocket
+from tests.fixtures.wait import wait_until
 
 
 class Worker:
@@ -272,3 +273,20 @@ def test_fail_during_startup_skips_ready(notify: NotifySocket) -> None:
     assert d.run() == EXIT_FAILURE
     msgs = notify.collect(0.1)
     assert "READY=1" not in msgs and "STOPPING=1" in msgs
+
+
+def test_without_systemd_the_loop_sleeps_until_woken_and_skips_the_status() -> None:
+    """No NOTIFY_SOCKET: STATUS= would go nowhere, so the status callback (a pass over every
+    stream) is never called and the loop waits for a stop or a signal, however short the
+    period; request_stop() still ends it at once."""
+    d = Daemon(parse_config_text("", environ={}), notifier=Notifier({}), period=0.01)
+    calls: list[float] = []
+    d.set_status(lambda: calls.append(time.monotonic()) or "0/0 streams up, 0 recording")
+    t, result = run_in_thread(d)
+    try:
+        assert not wait_until(lambda: calls, 0.3)  # 30 periods
+    finally:
+        d.request_stop("test")
+        t.join(5)
+    assert result == [EXIT_OK]  # stopped, not still asleep
+    assert calls == []
