@@ -19,6 +19,19 @@ APT_TEST := ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-ba
 APT_NODE := nodejs npm
 
 .PHONY: run test lint bench venv deps-run deps-test deps-node www-deps clean install arm-check
+.PHONY: help
+.DEFAULT_GOAL := help
+
+help:  # plain `make` lists the targets instead of installing packages
+	@echo "make run        install what it needs, start the NVR with a demo camera (http://localhost:8080)"
+	@echo "make test       install what the tests need (apt, pip, npm), run lint and the whole suite"
+	@echo "make lint       ruff and mypy"
+	@echo "make bench      the benchmarks (docs/performance.md); BENCH_ARGS=script.py or --quick"
+	@echo "make install    (root) install as a systemd service under /opt/lightnvr (docs/deploy.md)"
+	@echo "make arm-check  (root) run the wheel on arm64 Debian under qemu-user (docs/deploy.md)"
+	@echo "make www-deps   npm ci in www/ (the UI's JavaScript, from package-lock.json)"
+	@echo "make venv       create .venv with the package installed"
+	@echo "make clean      remove .venv, build output, var/, test-output/, www/node_modules"
 
 # Install missing Debian packages when we are root (CI, fresh machines); otherwise just say what is missing.
 define apt_ensure
