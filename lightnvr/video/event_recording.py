@@ -29,15 +29,19 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 def pre_event_seconds(config: StreamConfig) -> float:
     """How much a detection clip keeps from before its trigger (0: no pre-event buffer).
 
-    `pre_detection_buffer` seconds, plus one `detection_interval` when a detector of ours
-    triggers (the built-in motion detector, a model or the detection API): it looks at one
-    frame per interval, so what it reports may have appeared up to an interval earlier, and
-    the clip must still start `pre_detection_buffer` seconds before that.
+    `pre_detection_buffer` seconds, plus two `detection_interval`s when a detector of ours
+    triggers (the built-in motion detector, a model or the detection API). One because it
+    looks at one frame per interval, so what it reports may have appeared up to an interval
+    earlier, and the clip must still start `pre_detection_buffer` seconds before that. One
+    because the buffer is measured back from the recorder's newest packet when the event
+    reaches it, not from the frame the detector saw: that frame trails the newest packet by
+    the detector's queue and decode, which on a loaded machine is most of another interval
+    (loaded test runs saw motion clips start short of their pre-buffer).
     """
     if not config.detection_based_recording:
         return 0.0
     sampled = wants_motion_detector(config) or wants_object_detector(config)
-    extra = config.detection_interval if sampled else 0
+    extra = 2 * config.detection_interval if sampled else 0
     return float(config.pre_detection_buffer + extra)
 
 
