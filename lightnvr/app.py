@@ -97,6 +97,7 @@ def video_settings(config: Config) -> VideoSettings:
         models_path=config.models.path,
         api_detection_url=config.api_detection.url,
         api_detection_backend=config.api_detection.backend,
+        cpu_affinity=config.streams.cpu_affinity,
     )
 
 

@@ -55,6 +55,7 @@ class VideoSettings:
     api_detection_url: str                     # "": [api_detection] url
     api_detection_backend: str                 # "onnx": [api_detection] backend
     event_snapshot_dir: str                    # "": [detection] event_snapshots on: <[storage] path>/snapshots
+    cpu_affinity: str                          # [streams] cpu_affinity: auto | off | CPU list
 
 class StreamStatus:
     name: str

@@ -30,6 +30,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lightnvr.core.cpu_affinity import ALLOWED as CPU_AFFINITY_ALLOWED
+from lightnvr.core.cpu_affinity import parse_cpu_affinity
+
 SEARCH_PATHS: tuple[str, ...] = (
     "./lightnvr.conf",
     "./lightnvr.ini",
@@ -186,6 +189,8 @@ class StreamsConfig:
     startup_stagger_seconds: float = _opt(1.0, 0, 60, ours=True)
     reconnect_backoff_max_seconds: float = _opt(3.0, 0.5, 300, ours=True)
     stall_timeout_seconds: float = _opt(10.0, 1, 600, ours=True)
+    # auto | off | a CPU list; checked in _cross_check (core/cpu_affinity.py)
+    cpu_affinity: str = _opt("auto", ours=True)
 
 
 @dataclass(frozen=True)
@@ -432,7 +437,13 @@ def _convert(f: dataclasses.Field[Any], raw: str, where: tuple[str, str, str]) -
 
 
 def _cross_check(cfg: Config, file: str) -> None:
-    """Rules that involve more than one key (orderings of thresholds)."""
+    """Rules that involve more than one key (orderings of thresholds), and text keys with a
+    syntax of their own."""
+    try:
+        parse_cpu_affinity(cfg.streams.cpu_affinity)
+    except ValueError:
+        raise ConfigError(file, "streams", "cpu_affinity", cfg.streams.cpu_affinity,
+                          CPU_AFFINITY_ALLOWED) from None
     s = cfg.storage
     if not s.pressure_warning_pct >= s.pressure_critical_pct >= s.pressure_emergency_pct:
         raise ConfigError(file, "storage", "pressure_critical_pct", str(s.pressure_critical_pct),

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from lightnvr.core.cpu_affinity import StreamCpuAffinity
 from lightnvr.core.memory.handoff import HandoffQueue, QueueSignal
 from lightnvr.core.worker_thread import WorkerThread
 from lightnvr.video.packet import MediaPacket
@@ -48,6 +49,20 @@ class ConsumerThread(WorkerThread):
         super().__init__()
         self._wake = self._stop  # the poll sleep of consume(): stop() ends it
         self.errors = 0  # items the thread failed to handle
+        # Set before start() for per-packet stream threads (recorder, live writers): they
+        # then run on the stream CPUs (core/cpu_affinity.py). Detectors stay unpinned.
+        self.cpu_affinity: StreamCpuAffinity | None = None
+
+    def _main(self) -> None:
+        affinity = self.cpu_affinity
+        if affinity is None:
+            super()._main()
+            return
+        affinity.enter()
+        try:
+            super()._main()
+        finally:
+            affinity.leave()
 
     @property
     def thread_name(self) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.core.cpu_affinity import StreamCpuAffinity
 from lightnvr.core.heartbeat import Heartbeat
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.memory.pool import BufferPool
@@ -68,7 +69,8 @@ class StreamReader:
     def __init__(self, config: StreamConfig, pool: BufferPool,
                  settings: ReaderSettings | None = None, clock: Clock | None = None,
                  opener: Opener | None = None, heartbeat: Heartbeat | None = None,
-                 want_audio: bool = True) -> None:
+                 want_audio: bool = True,
+                 cpu_affinity: StreamCpuAffinity | None = None) -> None:
         self.config = config
         self.name = config.name
         self._pool = pool
@@ -77,6 +79,7 @@ class StreamReader:
         self._opener: Opener = opener or open_source
         self._heartbeat = heartbeat
         self._want_audio = want_audio
+        self._cpu_affinity = cpu_affinity  # the stream CPUs (core/cpu_affinity.py)
         self._stop = threading.Event()
         self._lock = threading.Lock()  # consumers tuple swaps and the kept keyframe
         self._consumers: tuple[HandoffQueue[MediaPacket], ...] = ()
@@ -169,12 +172,16 @@ class StreamReader:
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
         log.info("reader:%s started (%s)", self.name, redact_url(self.config.url))
+        if self._cpu_affinity is not None:
+            self._cpu_affinity.enter(reader=True)
         try:
             self._loop()
         except Exception:
             log.error("reader:%s crashed", self.name, exc_info=True)
             self._set_state(StreamState.ERROR, "internal error in the reader (see log)")
         finally:
+            if self._cpu_affinity is not None:
+                self._cpu_affinity.leave()
             self._drop_keyframe()
             if self.state != StreamState.ERROR:
                 self._set_state(StreamState.INACTIVE)

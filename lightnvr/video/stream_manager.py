@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
+from lightnvr.core.cpu_affinity import StreamCpuAffinity
 from lightnvr.core.event_snapshots import save_event_snapshot
 from lightnvr.core.heartbeat import HeartbeatRegistry
 from lightnvr.core.memory.governor import MemoryGovernor, PressureLevel, QueueRole
@@ -104,6 +105,7 @@ class VideoSettings:
     api_detection_url: str = ""              # [api_detection] url (detection_model api-detection)
     api_detection_backend: str = "onnx"      # [api_detection] backend
     event_snapshot_dir: str = ""             # [detection] event_snapshots: where ("" = off)
+    cpu_affinity: str = "auto"               # [streams] cpu_affinity (core/cpu_affinity.py)
 
 
 @dataclass(slots=True)
@@ -194,6 +196,8 @@ class StreamManager:
         self._models = ModelRegistry(EngineSettings(
             settings.models_path, settings.api_detection_url, settings.api_detection_backend))
         self._mse = MseHub(self._mse_queue, self._mse_forget, self._mse_watch)
+        # readers, recorders and live writers share the stream CPUs (docs/performance.md)
+        self._cpus = StreamCpuAffinity(settings.cpu_affinity)
 
     # -- configuration ---------------------------------------------------------------------
     def start(self, streams: Sequence[StreamConfig]) -> None:
@@ -369,6 +373,7 @@ class StreamManager:
             self._governor.unregister_queue(q)
 
     def _mse_watch(self, muxer: MseMuxer) -> None:
+        muxer.cpu_affinity = self._cpus
         if self._heartbeats is not None:  # not critical: a stuck muxer costs live view only
             muxer.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds, False)
 
@@ -525,7 +530,7 @@ class StreamManager:
             s.reconnect_backoff_initial_seconds, s.reconnect_backoff_max_seconds,
             s.stall_timeout_seconds, s.open_timeout_seconds, s.error_retry_seconds),
             clock=self._clock, opener=functools.partial(open_source, allow_demo=s.allow_demo),
-            heartbeat=hb, want_audio=want_audio)
+            heartbeat=hb, want_audio=want_audio, cpu_affinity=self._cpus)
 
     def _new_sub_reader(self, config: StreamConfig, name: str, url: str) -> StreamReader:
         """A second reader of the stream (`url`: its sub-stream), for detection or live view:
@@ -710,7 +715,9 @@ class StreamManager:
         return g.level if g is not None else PressureLevel.NORMAL
 
     def _watch(self, consumer: Recorder | LiveWriter) -> None:
-        """Recorders and live writers beat a critical heartbeat (docs/architecture.md)."""
+        """Recorders and live writers beat a critical heartbeat (docs/architecture.md) and
+        run on the stream CPUs."""
+        consumer.cpu_affinity = self._cpus
         if self._heartbeats is not None:
             consumer.watch(self._heartbeats, self.settings.consumer_heartbeat_seconds)
 

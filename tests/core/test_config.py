@@ -70,6 +70,10 @@ def test_values_are_typed() -> None:
          "one of xnnpack, gpu, none"),
         ("[memory]\nuse_swap = true\nswap_size = 4096\n", "memory", "swap_size", "4096",
          "at least 1048576 bytes"),
+        ("[streams]\ncpu_affinity = fast\n", "streams", "cpu_affinity", "fast",
+         "auto, off, or CPU numbers"),
+        ("[streams]\ncpu_affinity = 3-1\n", "streams", "cpu_affinity", "3-1",
+         "auto, off, or CPU numbers"),
     ],
 )
 def test_bad_value_is_one_line_naming_everything(tmp_path: Path, text: str, section: str,
