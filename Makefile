@@ -109,6 +109,7 @@ install: deps-run deps-node www-deps
 	  sed -e 's|^pid_file = .*|pid_file = /run/lightnvr/lightnvr.pid|' -e 's|^log_file = .*|log_file = /var/log/lightnvr/lightnvr.log|' \
 	      -e 's|^path = ./var/recordings|path = /var/lib/lightnvr/recordings|' -e 's|^path_hls = .*|path_hls = /run/lightnvr/hls|' \
 	      -e 's|^path = ./var/lightnvr.db|path = /var/lib/lightnvr/lightnvr.db|' -e 's|^root = .*|root = /usr/share/lightnvr/www|' \
+	      -e 's|^swap_file = .*|swap_file = /var/lib/lightnvr/swap|' -e 's|^config_dir = .*|config_dir = /var/lib/lightnvr/go2rtc|' \
 	      -e 's|^demo_mode = true|demo_mode = false|' conf/lightnvr.conf > /etc/lightnvr/lightnvr.conf; \
 	  chgrp lightnvr /etc/lightnvr/lightnvr.conf; chmod 0640 /etc/lightnvr/lightnvr.conf; fi
 	$(PREFIX_VENV)/bin/lightnvr check-config /etc/lightnvr/lightnvr.conf >/dev/null
