@@ -66,3 +66,17 @@ def test_make_install_config_has_the_documented_system_paths(tmp_path: Path) -> 
         assert p.is_absolute(), f"{what} = {path}: relative, so it lands under / for systemd"
         assert any(p == r or r in p.parents for r in roots), \
             f"{what} = {path} is read-only for the service (ReadWritePaths={roots})"
+
+
+def test_readme_data_table_matches_make_run_and_make_install(tmp_path: Path) -> None:
+    """README's "Where data goes": the `make run` column is conf/lightnvr.conf, the packaged
+    column what `make install` writes (the log file row once named a path outside the
+    service's writable directories)."""
+    rows = re.findall(r"^\| [^|]+ \| `\[(\w+)\] (\w+)` \| `([^`]+)` \| `([^`]+)`",
+                      (ROOT / "README.md").read_text(), re.MULTILINE)
+    assert len(rows) >= 4, rows
+    dev = load_config(str(ROOT / "conf" / "lightnvr.conf"), environ={})
+    installed = _installed_config(tmp_path)
+    for section, key, run_value, packaged in rows:
+        assert getattr(getattr(dev, section), key) == run_value, (section, key)
+        assert getattr(getattr(installed, section), key) == packaged, (section, key)
