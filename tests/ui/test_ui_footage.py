@@ -10,6 +10,7 @@ segment shows. Default segment length (60 s): every segment here is still open.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,6 +46,29 @@ def nvr(tmp_path_factory: pytest.TempPathFactory, rtsp_camera: Any) -> Iterator[
 
 def _login(page: Any, d: DaemonProcess, hash_: str) -> None:
     sign_in(page, f"http://127.0.0.1:{d.port}", d.password, hash_)
+
+
+DAY = 86400.0
+# s after and before local midnight that a test on today's timeline needs: the 30 s look back
+# plus the drag's run-up; the test's own run time on a loaded machine (about 40 s) and more.
+TODAY_MARGINS = (60.0, 120.0)
+
+
+def _seconds_into_day(t: float) -> float:
+    """Seconds since local midnight at `t` (wall clock: what the page calls today)."""
+    dt = datetime.datetime.fromtimestamp(t)
+    return (dt - datetime.datetime.combine(dt.date(), datetime.time())).total_seconds()
+
+
+def _away_from_midnight() -> None:
+    """Return once the local time of day is TODAY_MARGINS away from midnight (at once, but
+    for about three minutes a night). The timeline opens on today and its times are today's:
+    a moment seconds ago can be yesterday's, and a page opened just before midnight stops
+    being "today" during the test. A user would pick the other day; its timeline then opens at
+    noon, so waiting for the new day's first minute is what keeps these tests as they are."""
+    wait_until(lambda: TODAY_MARGINS[0] <= _seconds_into_day(time.time())
+               <= DAY - TODAY_MARGINS[1], timeout=sum(TODAY_MARGINS) + 10, step=1.0,
+               what="a time of day away from midnight")
 
 
 def _recorded_since(d: DaemonProcess, stream: str) -> float:
@@ -98,6 +122,9 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
     # recorder's timing, not this page's).
     wait_until(lambda: _recorded_since(nvr, "yard") >= 45, timeout=60.0, step=1.0,
                what="45 s of yard footage")
+    # "30 s ago" (and the drag that starts before it) must lie in today, the day the
+    # timeline opens on: a full run at night failed in the first 30 s after midnight.
+    _away_from_midnight()
     with checked_page(chromium) as page:
         _login(page, nvr, "#/timeline")
         track = ".ruler-track[data-stream='yard']"
@@ -209,6 +236,7 @@ def test_range_export_downloads_one_mp4_of_that_length(nvr: DaemonProcess, chrom
                                                        tmp_path: Path) -> None:
     wait_until(lambda: _recorded_since(nvr, "yard") >= 40, timeout=60.0, step=1.0,
                what="40 s of yard footage")
+    _away_from_midnight()  # the form's times are on the page's day: 25 s ago must be today
     end = int(time.time()) - 5
     start = end - 20
     with checked_page(chromium) as page:
