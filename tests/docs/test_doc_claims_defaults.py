@@ -22,8 +22,8 @@ def _builtin(section: str) -> dict[str, str]:
     # no file at all (load_config(None) would read /etc/lightnvr/lightnvr.conf where one exists)
     text = config_to_ini(parse_config_text("", "<defaults>", environ={}))
     body = text.split(f"[{section}]\n", 1)[1].split("\n[", 1)[0]
-    return dict(line.split(" = ", 1) if " = " in line else (line.rstrip(" ="), "")
-                for line in body.splitlines() if "=" in line)
+    pairs = (line.partition("=") for line in body.splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, _, value in pairs}
 
 
 @pytest.mark.parametrize(("doc", "section"), [("mqtt.md", "mqtt"), ("go2rtc.md", "go2rtc")])
