@@ -19,6 +19,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     # (script, full-run arguments, quick-run arguments)
     # bench_recording.py also compares LightNVR C when LIGHTNVR_C names its binary.
     ("bench_recording.py", [], ["--streams", "0,1,4", "--rounds", "2"]),
+    # where the CPU per stream goes: PyAV floor -> thread shape -> whole daemon (~8 min)
+    ("bench_shape.py", [], ["--streams", "4", "--rounds", "1", "--window", "5"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
     # Two rounds here keep `make bench` near 18 minutes (bench_detection.py alone runs three).
     ("bench_detection.py", ["--rounds", "2"], ["--streams", "1,4", "--rounds", "2"]),
