@@ -277,7 +277,9 @@ def _start_events(config: Config, daemon: Daemon, db: Database, manager: StreamM
                  and links.store(e))
 
     def link_detections() -> None:
-        links.link_recent(manager.names(), time.time() - LINK_WINDOW_SECONDS)
+        names = manager.names()
+        if names:  # no stream, no detection to link: no database transaction every second
+            links.link_recent(names, time.time() - LINK_WINDOW_SECONDS)
 
     hub.add_periodic(link_detections)
     hub.watch_streams(lambda: [StreamState(s.name, s.state.value == "active", s.recording,
