@@ -150,13 +150,15 @@ def test_camera_live_recording_and_timeline(daemon: Daemon, chromium: Any,
         assert api.get(f"/api/recordings/{rec['id']}").status == 404
         # Timeline: today's segments of "cam"; playback from the middle of one advances.
         seg = wait_until(lambda: done_recording(), timeout=30.0, step=1.0, what="another one")
-        page.goto(daemon.base_url + "/#/timeline?stream=cam")
+        # the timeline of the day that holds the segment's middle (past midnight: yesterday)
+        mid = (seg["start_time_unix"] + seg["end_time_unix"]) / 2
+        day = datetime.date.fromtimestamp(mid)
+        page.goto(daemon.base_url + f"/#/timeline?stream=cam&day={day.isoformat()}")
         track = ".ruler-track[data-stream='cam']"
         page.wait_for_selector(f"{track} .ruler-seg")
         box = page.locator(track).bounding_box()
         assert box is not None
-        midnight = datetime.datetime.combine(datetime.date.today(), datetime.time()).timestamp()
-        mid = (seg["start_time_unix"] + seg["end_time_unix"]) / 2
+        midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
         page.mouse.click(box["x"] + box["width"] * (mid - midnight) / 86400,
                          box["y"] + box["height"] / 2)
         page.wait_for_selector(".tl-player video")

@@ -95,7 +95,8 @@ def test_zone_drawn_in_the_editor_is_what_the_api_returns(ui: UiServer, page: An
 def test_review_label_filter_recording_detections_and_timeline_marks(ui: UiServer,
                                                                      page: Any) -> None:
     ui.testdb.add_stream("porchcam", enabled=False)
-    midnight = datetime.datetime.combine(datetime.date.today(), datetime.time()).timestamp()
+    day = datetime.date.today()
+    midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
     start = float(int(max(midnight + 60, time.time() - 2 * 3600)))
     person = ui.testdb.add_recording("porchcam", start=start, duration=8.0, content=ui.clip,
                                      trigger="detection")
@@ -118,7 +119,8 @@ def test_review_label_filter_recording_detections_and_timeline_marks(ui: UiServe
     page.wait_for_function("() => document.querySelector('video.player').currentTime >= 4.5")
     shot(page, "recording-detections")
     assert not axe_serious(page)
-    page.goto(ui.base_url + "/#/timeline?stream=porchcam")
+    # that day's timeline (after midnight the page's "today" is another day)
+    page.goto(ui.base_url + f"/#/timeline?stream=porchcam&day={day.isoformat()}")
     mark = page.locator(".ruler-track[data-stream='porchcam'] .ruler-mark")
     mark.first.wait_for(state="attached")
     assert mark.count() == 1 and mark.first.get_attribute("data-labels") == "person,motion"
