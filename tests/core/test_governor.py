@@ -201,3 +201,32 @@ def test_thread_gives_freed_heap_back_every_few_seconds() -> None:
         assert wait_until(lambda: len(trims) >= 2, 10)
     finally:
         g.stop(2.0)
+
+
+def test_available_memory_is_the_kernels_figure() -> None:
+    """The governor's own /proc/meminfo reading gives what psutil gives (MemAvailable, not
+    MemFree: page cache the kernel can drop counts as available)."""
+    import psutil
+
+    from lightnvr.core.memory.cgroup import read_cgroup_memory
+
+    group = read_cgroup_memory()
+    ours = read_process_memory().available_bytes
+    theirs = int(psutil.virtual_memory().available)
+    if group is not None:
+        theirs = min(theirs, group.available)
+    assert abs(ours - theirs) < 64 * MB
+
+
+def test_meminfo_is_parsed_and_a_file_without_memavailable_falls_back(tmp_path) -> None:
+    import psutil
+
+    from lightnvr.core.memory.governor import _MemAvailable
+
+    info = tmp_path / "meminfo"
+    info.write_text("MemTotal:        1000000 kB\nMemFree:          200000 kB\n"
+                    "MemAvailable:     300000 kB\nBuffers:            1000 kB\n")
+    assert _MemAvailable(str(info)).read() == 300000 * 1024
+    old = tmp_path / "meminfo-3.10"  # kernels before 3.14 have no MemAvailable
+    old.write_text("MemTotal:        1000000 kB\nMemFree:          200000 kB\n")
+    assert abs(_MemAvailable(str(old)).read() - psutil.virtual_memory().available) < 64 * MB
