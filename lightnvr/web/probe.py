@@ -6,17 +6,20 @@ stuck, and one stamped by the workers would stay fresh while nothing accepts; a 
 through the listening socket, the head gate and a worker proves the whole path (issue #10
 item 15). Every `period` seconds the thread sends `GET /api/health` with a `timeout`; any
 HTTP answer beats (a 503 from a broken database is the database's heartbeat to report, not
-the web server's). A probe that times out still beats when a response chunk went out during
-the probe and the accept thread is alive: eight long downloads keep every worker busy, and
-restarting the daemon for that would cut the downloads and the recordings for nothing.
+the web server's); only its status line is looked at (http.client's header parsing was most
+of an idle daemon's probe cost). A probe that times out still beats when a response chunk
+went out during the probe and the accept thread is alive: eight long downloads keep every
+worker busy, and restarting the daemon for that would cut the downloads and the recordings
+for nothing.
 `stop()` sets the event and joins the thread (it wakes at once; a probe in flight ends within
 `timeout`).
 """
 
 from __future__ import annotations
 
-import http.client
 import logging
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +29,7 @@ from lightnvr.core.heartbeat import Heartbeat
 log = logging.getLogger(__name__)
 
 PROBE_PATH = "/api/health"
+_STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5][0-9][0-9][ \r]")
 
 
 def loopback_host(bind_ip: str) -> str:
@@ -44,6 +48,7 @@ class WebProbe:
                  timeout: float, last_progress: Callable[[], float],
                  accepting: Callable[[], bool]) -> None:
         self.host, self.port = host, port
+        self._host_header = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.heartbeat = heartbeat
         self.period, self.timeout = period, timeout
         self._last_progress = last_progress
@@ -80,17 +85,27 @@ class WebProbe:
 
     def probe(self) -> bool:
         """True when the server answered one request over loopback within the timeout."""
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        deadline = time.monotonic() + self.timeout
+        request = (f"GET {PROBE_PATH} HTTP/1.1\r\nHost: {self._host_header}\r\n"
+                   "User-Agent: lightnvr-probe\r\nConnection: close\r\n\r\n").encode()
+        answer = b""
         try:
-            conn.request("GET", PROBE_PATH, headers={"Connection": "close",
-                                                     "User-Agent": "lightnvr-probe"})
-            resp = conn.getresponse()
-            resp.read()
-            return 100 <= resp.status < 600
-        except (OSError, http.client.HTTPException):
+            with socket.create_connection((self.host, self.port), self.timeout) as sock:
+                sock.sendall(request)
+                # Read to the server's close: leaving bytes unread would reset the connection
+                # under the worker still writing them.
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    sock.settimeout(left)
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    answer += chunk
+        except OSError:
             return False
-        finally:
-            conn.close()
+        return _STATUS_LINE.match(answer) is not None
 
     def stop(self, timeout: float) -> None:
         self._stop.set()
