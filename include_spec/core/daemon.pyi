@@ -13,6 +13,7 @@ from lightnvr.core.shutdown import ShutdownCoordinator
 EXIT_OK: int          # 0
 EXIT_FAILURE: int     # 1: a component overran/failed its stop, fatal error, or forced exit
 HARD_WATCHDOG_GRACE: float
+IDLE_WAIT: float      # without NOTIFY_SOCKET the main loop waits this long at most between wake-ups
 
 class Daemon:
     config: Config
