@@ -1,4 +1,5 @@
-"""The head gate sleeps until something is due: deadlines still close slow clients, stop wakes it."""
+"""The head gate sleeps until something is due: deadlines still close slow clients, stop wakes
+it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from lightnvr.web.server import WebServer
-from tests.fixtures.web import LiveWeb
 from tests.fixtures.wait import wait_until
+from tests.fixtures.web import LiveWeb
 
 
 @pytest.fixture
