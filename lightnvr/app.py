@@ -283,7 +283,7 @@ def _start_events(config: Config, daemon: Daemon, db: Database, manager: StreamM
 
     hub.add_periodic(link_detections)
     hub.watch_streams(lambda: [StreamState(s.name, s.state.value == "active", s.recording,
-                                           s.last_error) for s in manager.statuses()])
+                                           s.last_error) for s in manager.briefs()])
     hub.watch_storage(lambda: storage.health().level.name.lower())
     manager.set_event_listener(hub.emit)
     mqtt: MqttService | None = None

@@ -2,6 +2,7 @@
 # live writer and motion detector threads. The web layer and the daemon use only this contract.
 from collections.abc import Callable, Sequence
 from enum import StrEnum
+from typing import NamedTuple
 
 from lightnvr.core.clock import Clock
 from lightnvr.core.heartbeat import HeartbeatRegistry
@@ -56,6 +57,12 @@ class VideoSettings:
     api_detection_backend: str                 # "onnx": [api_detection] backend
     event_snapshot_dir: str                    # "": [detection] event_snapshots on: <[storage] path>/snapshots
     cpu_affinity: str                          # [streams] cpu_affinity: auto | off | CPU list
+
+class StreamBrief(NamedTuple):                 # what the event hub compares every second
+    name: str
+    state: StreamState
+    recording: bool
+    last_error: str
 
 class StreamStatus:
     name: str
@@ -118,6 +125,7 @@ class StreamManager:
     def pipeline(self, name: str) -> StreamPipeline | None: ...   # None: unknown stream
     def status(self, name: str) -> StreamStatus | None: ...
     def statuses(self) -> list[StreamStatus]: ...
+    def briefs(self) -> list[StreamBrief]: ...   # cheap: no queue stats, no schedule check
     def snapshot_jpeg(self, name: str) -> bytes | None: ...   # latest keyframe decoded, cached ~1 s
     def hls_dir(self, name: str) -> str: ...                   # directory holding index.m3u8
     def live_subscribe(self, name: str, sub: bool,

@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.cpu_affinity import StreamCpuAffinity
@@ -106,6 +107,13 @@ class VideoSettings:
     api_detection_backend: str = "onnx"      # [api_detection] backend
     event_snapshot_dir: str = ""             # [detection] event_snapshots: where ("" = off)
     cpu_affinity: str = "auto"               # [streams] cpu_affinity (core/cpu_affinity.py)
+
+
+class StreamBrief(NamedTuple):
+    name: str
+    state: StreamState
+    recording: bool
+    last_error: str
 
 
 @dataclass(slots=True)
@@ -269,6 +277,19 @@ class StreamManager:
         with self._lock:
             entries = [self._streams[n] for n in sorted(self._streams)]
         return [self._status(e) for e in entries]
+
+    def briefs(self) -> list[StreamBrief]:
+        """Name, reader state, recording, last error of every stream, by name: what the event
+        hub compares every second, without a full status (queue stats, schedules)."""
+        with self._lock:
+            entries = [self._streams[n] for n in sorted(self._streams)]
+        out = []
+        for e in entries:
+            r, rec = e.reader, e.recorder
+            out.append(StreamBrief(
+                e.config.name, r.state if r is not None else StreamState.INACTIVE,
+                bool(rec is not None and rec.recording), r.last_error if r is not None else ""))
+        return out
 
     def _status(self, e: _Stream) -> StreamStatus:
         st = StreamStatus(e.config.name, StreamState.INACTIVE)
