@@ -281,7 +281,12 @@ def test_without_systemd_the_loop_sleeps_until_woken_and_skips_the_status() -> N
     period; request_stop() still ends it at once."""
     d = Daemon(parse_config_text("", environ={}), notifier=Notifier({}), period=0.01)
     calls: list[float] = []
-    d.set_status(lambda: calls.append(time.monotonic()) or "0/0 streams up, 0 recording")
+
+    def status() -> str:
+        calls.append(time.monotonic())
+        return "0/0 streams up, 0 recording"
+
+    d.set_status(status)
     t, result = run_in_thread(d)
     try:
         assert not wait_until(lambda: calls, 0.3)  # 30 periods
