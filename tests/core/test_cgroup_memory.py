@@ -63,6 +63,32 @@ def test_arena_limit_respects_an_explicit_environment(monkeypatch) -> None:
     assert limit_malloc_arenas(2) is True  # glibc here: mallopt accepted it
 
 
+def test_malloc_thresholds_are_fixed_unless_the_environment_sets_them(monkeypatch) -> None:
+    """glibc's dynamic trim threshold kept a secondary arena's top resident (16 MiB of an
+    idle daemon, core/memory/arena.py): the thresholds are fixed at start-up, each one unless
+    the operator set it."""
+    from lightnvr.core.memory import arena
+
+    calls: list[tuple[int, int]] = []
+
+    def mallopt(option: int, value: int) -> int:
+        calls.append((option, value))
+        return 1
+
+    monkeypatch.setattr(arena, "_mallopt", lambda: mallopt)
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    assert arena.limit_malloc_arenas(2)
+    assert calls == [(arena.M_TRIM_THRESHOLD, 1024 * 1024), (arena.M_MMAP_THRESHOLD, 256 * 1024),
+                     (arena.M_ARENA_MAX, 2)]
+    calls.clear()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "4096")
+    arena.limit_malloc_arenas(2)
+    assert (arena.M_TRIM_THRESHOLD, 1024 * 1024) not in calls
+    assert (arena.M_MMAP_THRESHOLD, 256 * 1024) in calls
+
+
 def test_usage_is_read_every_time_page_cache_only_every_few_seconds(tmp_path: Path,
                                                                     monkeypatch) -> None:
     """The governor's once-a-second reading: limit and usage are fresh at every call;
