@@ -2,8 +2,9 @@
 
 Benchmarks measure; they assert nothing about speed (timed assertions belong nowhere).
 Pass `--quick` for shorter runs while developing; `make bench` runs the full set (about
-15 minutes; 18 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`; the recording table
-of issue #16 alone, about 11 minutes: `make bench BENCH_ARGS=bench_recording.py`).
+21 minutes; 25 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`, estimated from its
+parts; the recording table of issue #16 alone, about 11 minutes:
+`make bench BENCH_ARGS=bench_recording.py`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     # where the CPU per stream goes: PyAV floor -> thread shape -> whole daemon (~8 min)
     ("bench_shape.py", [], ["--streams", "4", "--rounds", "1", "--window", "5"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
-    # Two rounds here keep `make bench` near 18 minutes (bench_detection.py alone runs three).
+    # Two rounds here keep `make bench` shorter (bench_detection.py alone runs three).
     ("bench_detection.py", ["--rounds", "2"], ["--streams", "1,4", "--rounds", "2"]),
     ("bench_objects.py", [], ["--streams", "1", "--rounds", "1", "--window", "6",
                               "--frames", "50"]),

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 
 log = logging.getLogger(__name__)
 
-AUTO_STREAMS_PER_CPU = 64  # 64 recorded streams used ~57 % of one core here (docs)
+AUTO_STREAMS_PER_CPU = 64  # 64 recorded streams used 65 % of one core here (docs)
 ALLOWED = "auto, off, or CPU numbers such as 3, 2,3 or 0-1"
 
 
