@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lightnvr.web.waker import Waker
+
 log = logging.getLogger(__name__)
 
 _HANGUP = getattr(select, "EPOLLRDHUP", 0) | getattr(select, "EPOLLHUP", 0) \
@@ -73,11 +75,8 @@ class HeadGate:
         self._waiting: dict[int, _Waiting] = {}
         self._stop = threading.Event()
         self._epoll = select.epoll()
-        # Sockets, not a pipe: a send after close() fails instead of hitting a reused fd.
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self._epoll.register(self._wake_r.fileno(), select.EPOLLIN)
+        self._waker = Waker()
+        self._epoll.register(self._waker.fileno(), select.EPOLLIN)
         self._due = math.inf  # when the thread will next look at deadlines (under _lock)
         self._thread = threading.Thread(target=self._run, name="web:heads", daemon=True)
 
@@ -120,7 +119,7 @@ class HeadGate:
             self._epoll.register(sock.fileno(), _EVENTS)
             wake = min(waiting.deadline, waiting.quiet_until) < self._due
         if wake:  # the thread sleeps past this newcomer's deadline (or without any)
-            self._wake()
+            self._waker.wake()
         if oldest is not None and self._take(*oldest):
             log.warning("%d connections wait for their request head; closing the oldest, "
                         "from %s", self.max_pending, getattr(oldest[1].conn, "remote_addr", "?"))
@@ -129,11 +128,11 @@ class HeadGate:
     def _run(self) -> None:
         log.info("thread web:heads started")
         try:
-            wake_fd = self._wake_r.fileno()
+            wake_fd = self._waker.fileno()
             while not self._stop.is_set():
                 for fd, ev in self._epoll.poll(self._timeout()):
                     if fd == wake_fd:
-                        self._drain_wake()
+                        self._waker.drain()
                     else:
                         self._check(fd, bool(ev & _HANGUP))
                 self._expire(time.monotonic())
@@ -152,19 +151,6 @@ class HeadGate:
                             default=math.inf)
             due = self._due
         return -1.0 if due == math.inf else max(0.0, due - time.monotonic())
-
-    def _wake(self) -> None:
-        try:
-            self._wake_w.send(b"\0")
-        except OSError:  # full (a wake-up is pending anyway) or closed (stopped)
-            pass
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except OSError:
-            pass
 
     def _check(self, fd: int, hangup: bool) -> None:
         with self._lock:
@@ -250,7 +236,7 @@ class HeadGate:
     def stop(self, timeout: float) -> None:
         """Stop the thread within `timeout`; connections still waiting are closed."""
         self._stop.set()
-        self._wake()
+        self._waker.wake()
         if self._thread.is_alive():
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -258,5 +244,4 @@ class HeadGate:
         else:
             self._release_all()
         self._epoll.close()
-        self._wake_r.close()
-        self._wake_w.close()
+        self._waker.close()

@@ -42,6 +42,7 @@ from lightnvr.core.shutdown import PRIORITY_WEB, ShutdownCoordinator
 from lightnvr.web.head_gate import HeadGate
 from lightnvr.web.live_socket import LiveSockets
 from lightnvr.web.probe import WebProbe, loopback_host
+from lightnvr.web.waker import Waker
 
 log = logging.getLogger(__name__)
 
@@ -93,38 +94,6 @@ class _Gateway(wsgi.Gateway_10):  # type: ignore[misc]
             super().write(chunk)
 
 
-class _Waker:
-    """A socket pair in the accept loop's selector: a byte written wakes the loop at once.
-
-    It sits among cheroot's kept-alive connections, so it answers what cheroot asks of them:
-    `last_used` (never expires) and `close()`.
-    """
-
-    last_used = math.inf
-
-    def __init__(self) -> None:
-        self.reader, self._writer = socket.socketpair()
-        self.reader.setblocking(False)
-        self._writer.setblocking(False)
-
-    def wake(self) -> None:
-        try:
-            self._writer.send(b"\0")
-        except OSError:  # the pair is full (a wake-up is pending anyway) or closed (stopping)
-            pass
-
-    def drain(self) -> None:
-        try:
-            while self.reader.recv(4096):
-                pass
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self.reader.close()
-        self._writer.close()
-
-
 class _Connections(connections.ConnectionManager):  # type: ignore[misc]
     """cheroot's keep-alive manager whose loop sleeps until the next thing is due (module doc).
 
@@ -142,7 +111,7 @@ class _Connections(connections.ConnectionManager):  # type: ignore[misc]
 
     def __init__(self, server: Any) -> None:
         super().__init__(server)
-        self._waker = _Waker()
+        self._waker = Waker()
         self._selector.register(self._waker.reader.fileno(), selectors.EVENT_READ,
                                 data=self._waker)
 
