@@ -45,6 +45,7 @@ from tools.bench_runner import (  # noqa: E402
     ramp,
     ratio_lines,
     run_rounds,
+    started_camera,
     table,
 )
 
@@ -98,20 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_live and top:
         steps.append((top, "live"))  # the same processes, live view switched on in place
 
-    from tests.fixtures.camera import TestCamera
-    from tools.make_test_clips import make_clips
-
-    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
-    camera = TestCamera(media["h264"].parent)
-    camera.start()
-    url = camera.url(args.mount)
-    load_report("before")
     res = Results()
-    try:
+    with started_camera(args.mount) as url:
+        load_report("before")
         run_rounds(contenders(url, args.lightnvr_c), steps, args.rounds, args.warmup,
                    args.window, res)
-    finally:
-        camera.stop()
     print()
     print(table(res, f"Recording ({args.mount}: 720p15 ~2 Mbit/s H.264 + AAC, one RTSP/TCP "
                      "client per stream); '<name> live': live view on as well"))

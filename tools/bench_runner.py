@@ -28,7 +28,8 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -340,6 +341,22 @@ def add_common_args(ap: Any, rounds: int, warmup: float, window: float, streams:
     ap.add_argument("--window", "--duration", type=float, default=window, dest="window",
                     help="seconds of each CPU window")
     ap.add_argument("--json", default="", help="save every sample to this file")
+
+
+@contextmanager
+def started_camera(mount: str) -> Iterator[str]:
+    """The GStreamer test camera (tools/test_camera.py) with the test clips made if need be;
+    yields `mount`'s RTSP URL and stops the camera however the benchmark ends."""
+    from tests.fixtures.camera import TestCamera
+    from tools.make_test_clips import make_clips
+
+    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
+    camera = TestCamera(media["h264"].parent)
+    camera.start()
+    try:
+        yield camera.url(mount)
+    finally:
+        camera.stop()
 
 
 def parse_counts(text: str) -> list[int]:

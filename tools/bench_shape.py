@@ -61,6 +61,7 @@ from tools.bench_runner import (  # noqa: E402
     ramp,
     ratio_lines,
     run_rounds,
+    started_camera,
     table,
 )
 
@@ -223,27 +224,18 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(args_in)
     counts = parse_counts(args.streams)
 
-    from tests.fixtures.camera import TestCamera
-    from tools.make_test_clips import make_clips
-
-    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
-    camera = TestCamera(media["h264"].parent)
-    camera.start()
-    url = camera.url(args.mount)
-    makers: list[Any] = [lambda: PyavThreads(ONE, url), lambda: PyavThreads(TWO, url),
-                         lambda: PyavThreads(TWO_PINNED, url),
-                         lambda: Daemon(OURS_OFF, stream_body(url),
-                                        {"streams": {"cpu_affinity": "off"}}),
-                         lambda: Daemon(OURS, stream_body(url)),
-                         lambda: FfmpegPerCamera(FFMPEG, ffmpeg_record_argv(url))]
-    if args.lightnvr_c:
-        makers.append(lambda: LightnvrC(C, args.lightnvr_c, url))
-    load_report("before")
     res = Results()
-    try:
+    with started_camera(args.mount) as url:
+        makers: list[Any] = [lambda: PyavThreads(ONE, url), lambda: PyavThreads(TWO, url),
+                             lambda: PyavThreads(TWO_PINNED, url),
+                             lambda: Daemon(OURS_OFF, stream_body(url),
+                                            {"streams": {"cpu_affinity": "off"}}),
+                             lambda: Daemon(OURS, stream_body(url)),
+                             lambda: FfmpegPerCamera(FFMPEG, ffmpeg_record_argv(url))]
+        if args.lightnvr_c:
+            makers.append(lambda: LightnvrC(C, args.lightnvr_c, url))
+        load_report("before")
         run_rounds(makers, ramp(counts), args.rounds, args.warmup, args.window, res)
-    finally:
-        camera.stop()
     print()
     print(table(res, f"The shape's cost ({args.mount}: 720p15 ~2 Mbit/s H.264 + AAC, "
                      "recording only)"))
