@@ -81,6 +81,18 @@ def _recorded_since(d: DaemonProcess, stream: str) -> float:
     return float(max(r["end_time_unix"] for r in rows) - min(r["start_time_unix"] for r in rows))
 
 
+def _first_recorded_from(d: DaemonProcess, stream: str, t: float) -> float:
+    """`t` if a recording of `stream` covers it (per the recordings API, the open one
+    included), else the start of the first recording after it."""
+    rows = orjson.loads(d.call("GET", f"/api/recordings?stream={stream}&include_incomplete=1"
+                                      "&limit=50")[1])["recordings"]
+    if any(r["start_time_unix"] <= t <= r["end_time_unix"] for r in rows):
+        return t
+    later = [float(r["start_time_unix"]) for r in rows if r["start_time_unix"] > t]
+    assert later, f"no recording of {stream} covers or follows {t:.1f}: {rows}"
+    return min(later)
+
+
 def test_open_segment_is_listed_and_plays_within_20_s_of_adding(nvr: DaemonProcess,
                                                                  chromium: Any) -> None:
     with checked_page(chromium) as page:
@@ -153,14 +165,19 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
         video = ".tl-player video[data-stream='yard']"
         page.wait_for_selector(f"{video}[data-started-at]", timeout=20000)
         started = float(page.get_attribute(video, "data-started-at") or 0) / 1000
-        assert abs(started - target) <= 1.0, f"asked {target:.1f}, playing {started:.1f}"
+        # The moment asked, or, when the recordings have a gap there (the shared test camera
+        # aborts now and then and the reader reconnects: one full run saw an 18 s gap), the
+        # first recorded moment after it, as the page's "no recording" gaps promise.
+        expected = _first_recorded_from(nvr, "yard", target)
+        assert abs(started - expected) <= 1.0, \
+            f"asked {target:.1f}, recorded from {expected:.1f}, playing {started:.1f}"
         # What is on screen, not only what the player believes: the paused frame is matched
         # against the recording's own frames, whose wall times the recorder wrote.
         shown_at, picture = _paused_frame(page, video)
         seen = _best_match(nvr, "yard", shown_at, picture)
         # within the issue's 1 s: a mostly still test picture matches neighbouring frames too
         assert abs(seen - shown_at) <= 1.0, f"player says {shown_at:.2f}, frame is {seen:.2f}"
-        assert abs(seen - target) <= 1.0 + (shown_at - started), (seen, target, started)
+        assert abs(seen - expected) <= 1.0 + (shown_at - started), (seen, expected, started)
         page.evaluate(f"document.querySelector(\"{video}\").play()")
         assert_advances(page, video, 2.0)
         assert page.locator(".tl-player video").count() == 1
