@@ -37,6 +37,7 @@ from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from lightnvr.core.heartbeat import Heartbeat, HeartbeatRegistry
+from lightnvr.web.waker import Waker
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,7 @@ class LiveSockets:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._sel: selectors.BaseSelector | None = None
-        self._wake_r: socket.socket | None = None
-        self._wake_w: socket.socket | None = None
+        self._waker: Waker | None = None
         self._heartbeats: HeartbeatRegistry | None = None
         self._beat: Heartbeat | None = None
         self.viewers_served = 0
@@ -102,10 +102,8 @@ class LiveSockets:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self, heartbeats: HeartbeatRegistry | None = None) -> None:
         self._sel = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self._sel.register(self._wake_r, selectors.EVENT_READ, None)
+        self._waker = Waker()
+        self._sel.register(self._waker.reader, selectors.EVENT_READ, None)
         self._heartbeats = heartbeats
         if heartbeats is not None:  # not critical: a stuck live thread costs live view only
             self._beat = heartbeats.register(THREAD_NAME, 3 * IDLE_SECONDS, False)
@@ -165,15 +163,15 @@ class LiveSockets:
         self._wake()
 
     def _wake(self) -> None:
-        w = self._wake_w
-        if w is not None:
-            with contextlib.suppress(OSError):
-                w.send(b"\0")
+        waker = self._waker
+        if waker is not None:
+            waker.wake()
 
     # -- the thread ------------------------------------------------------------------------
     def _run(self) -> None:
         log.info("thread %s started", THREAD_NAME)
-        assert self._sel is not None
+        assert self._sel is not None and self._waker is not None
+        waker = self._waker
         viewers: set[_Viewer] = set()
         next_tick = time.monotonic() + TICK_SECONDS
         try:
@@ -182,7 +180,7 @@ class LiveSockets:
                     self._beat.beat()
                 for key, mask in self._sel.select(TICK_SECONDS if viewers else IDLE_SECONDS):
                     if key.data is None:
-                        self._drain_wake()
+                        waker.drain()
                     else:
                         self._io(key.data, mask, viewers)
                 self._service(viewers)
@@ -203,19 +201,11 @@ class LiveSockets:
             for v in list(viewers):
                 self._drop(v, viewers)
             self._sel.close()
-            for s in (self._wake_r, self._wake_w):
-                if s is not None:
-                    s.close()
-            self._wake_w = None
+            self._waker = None
+            waker.close()
             if self._heartbeats is not None:
                 self._heartbeats.unregister(THREAD_NAME, self._beat)
             log.info("thread %s exited", THREAD_NAME)
-
-    def _drain_wake(self) -> None:
-        assert self._wake_r is not None
-        with contextlib.suppress(OSError):
-            while self._wake_r.recv(4096):
-                pass
 
     def _service(self, viewers: set[_Viewer]) -> None:
         with self._lock:

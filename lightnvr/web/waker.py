@@ -1,5 +1,6 @@
 """A socket pair that wakes a thread sleeping in select/epoll from another thread (the accept
-loop in web/server.py, the head gate in web/head_gate.py).
+loop in web/server.py, the head gate in web/head_gate.py, the live-view sockets in
+web/live_socket.py).
 
 Sockets rather than a pipe: a wake() after close() fails instead of writing to a reused file
 descriptor. The pair is non-blocking: a full pair means a wake-up is pending anyway.
