@@ -35,6 +35,7 @@ from lightnvr.core.clock import SYSTEM_CLOCK, Clock
 from lightnvr.core.memory.handoff import HandoffQueue, WakePolicy
 from lightnvr.core.recordings_store import RecordingsStore, SegmentOpened, TriggerType
 from lightnvr.core.stream_config import StreamConfig
+from lightnvr.storage.paths import segment_dir
 from lightnvr.video.consumer import ConsumerThread, consume
 from lightnvr.video.event_recording import EventWindow, GopBuffer, pre_event_seconds
 from lightnvr.video.faults import write_hang
@@ -44,7 +45,6 @@ from lightnvr.video.schedule import ScheduleGate
 
 log = logging.getLogger(__name__)
 
-DIRECTORY_FORMATS = {"year_month_day": "%Y/%m/%d", "year_month": "%Y/%m", "flat": ""}
 
 # A recorder needs no packet the moment it is demuxed: its queue wakes it when 64 packets
 # wait (~1 s of a 15 fps camera with AAC) or the oldest has waited 0.25 s, ~4 wake-ups a
@@ -62,11 +62,11 @@ class RecorderSettings:
 
 
 def segment_path(root: str, stream: str, start_wall: float, directory_format: str) -> str:
-    """<root>/<stream>/<YYYY>/<MM>/<DD>/<stream>_<YYYYMMDD>_<HHMMSS>.mp4 (local time)."""
-    lt = time.localtime(start_wall)
-    sub = time.strftime(DIRECTORY_FORMATS.get(directory_format, "%Y/%m/%d"), lt)
-    name = f"{stream}_{time.strftime('%Y%m%d_%H%M%S', lt)}.mp4"
-    return os.path.join(root, stream, sub, name) if sub else os.path.join(root, stream, name)
+    """<root>/<stream>/<YYYY>/<MM>/<DD>/<stream>_<YYYYMMDD>_<HHMMSS>.mp4 (local time; the
+    directory per `[storage] mp4_directory_format`, storage/paths.py)."""
+    stamp = time.strftime("%Y%m%d_%H%M%S", time.localtime(start_wall))
+    return os.path.join(segment_dir(root, stream, start_wall, directory_format),
+                        f"{stream}_{stamp}.mp4")
 
 
 def _fsync_dir(path: str) -> None:
