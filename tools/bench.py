@@ -2,7 +2,7 @@
 
 Benchmarks measure; they assert nothing about speed (timed assertions belong nowhere).
 Pass `--quick` for shorter runs while developing; `make bench` runs the full set (about
-21 minutes; 25 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`, estimated from its
+22 minutes; 26 with LightNVR C: `make bench LIGHTNVR_C=/path/to/lightnvr`, estimated from its
 parts; the recording table of issue #16 alone, about 11 minutes:
 `make bench BENCH_ARGS=bench_recording.py`).
 """
@@ -22,6 +22,8 @@ BENCHMARKS: list[tuple[str, list[str], list[str]]] = [
     ("bench_recording.py", [], ["--streams", "0,1,4", "--rounds", "2"]),
     # where the CPU per stream goes: PyAV floor -> thread shape -> whole daemon (~8 min)
     ("bench_shape.py", [], ["--streams", "4", "--rounds", "1", "--window", "5"]),
+    # our Python per packet against bare PyAV, one thread, the test clip (~1 min)
+    ("bench_hotpath.py", [], ["--rounds", "3", "--loops", "2"]),
     ("bench_api.py", [], ["--seconds", "5", "--clients", "20"]),
     # Two rounds here keep `make bench` shorter (bench_detection.py alone runs three).
     ("bench_detection.py", ["--rounds", "2"], ["--streams", "1,4", "--rounds", "2"]),
