@@ -245,6 +245,34 @@ def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any)
     shot(page, "timeline-playing")
 
 
+def test_timeline_plays_on_when_the_media_ends_early_at_a_recording_boundary(
+        ui: UiServer, page: Any) -> None:
+    """hls.js sometimes ends the media at a recording boundary on a loaded machine (seen in
+    a full run): the page must play on from the next recording, not stop."""
+    ui.testdb.add_stream("tb")
+    day = datetime.date.today()
+    midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
+    start = float(int(max(midnight + 60, time.time() - 3 * 3600)))
+    first = ui.testdb.add_recording("tb", start=start, duration=8.0, content=ui.clip)
+    second = ui.testdb.add_recording("tb", start=start + 8.0, duration=8.0, content=ui.clip)
+    login(page, ui, hash_=f"#/timeline?stream=tb&day={day.isoformat()}")
+    page.wait_for_selector(".ruler-track[data-stream='tb'] .ruler-seg")
+    video = ".tl-player video[data-mode=hls]"
+    # One second before the boundary: the recording holding the playhead has < 1.5 s left.
+    page.fill("input[type=time]",
+              datetime.datetime.fromtimestamp(first.start_time + 7.0).strftime("%H:%M:%S"))
+    page.click("form.inline button:has-text('Play')")
+    page.wait_for_selector(f"{video}[data-started-at]", timeout=20000)
+    page.evaluate(f"() => {{ const v = document.querySelector('{video}'); v.pause();"
+                  " v.dispatchEvent(new Event('ended')); }")
+    page.wait_for_function(
+        "([sel, t]) => +(document.querySelector(sel)?.dataset.startedAt || 0) >= t",
+        arg=[video, (second.start_time - 0.5) * 1000], timeout=20000)
+    started = float(page.get_attribute(video, "data-started-at") or 0) / 1000
+    assert abs(started - second.start_time) <= 1.0, (started, second.start_time)
+    assert_advances(page, video, 1.0)
+
+
 def test_stream_schedule_and_soft_then_permanent_delete(ui: UiServer, page: Any) -> None:
     ui.testdb.add_stream("porch", enabled=False)
     login(page, ui, hash_="#/streams")

@@ -313,13 +313,16 @@ export function TimelinePage({ query }) {
     setRange((r) => (r.stream === stream ? r : { stream, start: null, end: null }));
   };
   const onTime = (stream, t) => setPlayhead({ stream, t });
-  // The end of the playlist: if the stream is still recording there is more now; fetch it.
+  // The media ended: at the end of the playlist (a stream still recording has more now), or
+  // early, at a recording boundary (hls.js does that now and then on a loaded machine). Play on
+  // from the first recording that still has more than 1.5 s after the playhead: the one
+  // holding it, else the next one (segments come sorted by start).
   const onEnded = async () => {
     if (!current || !playhead) return;
     const segs = (await loadSegments(current.stream, day).catch(() => ({ segs: [] }))).segs;
     setData((d) => ({ ...d, [current.stream]: { ...(d[current.stream] || {}), segs } }));
-    const seg = segs.find((s) => s._s <= playhead.t && playhead.t < s._e && s._e - playhead.t > 1500);
-    if (seg) setCurrent({ key: Date.now(), stream: current.stream, seg, at: playhead.t });
+    const seg = segs.find((s) => s._e - playhead.t > 1500);
+    if (seg) setCurrent({ key: Date.now(), stream: current.stream, seg, at: seg._s > playhead.t ? seg._s : playhead.t });
   };
   const lookedAt = () => gotoStream || (current && current.stream) || (chosen || []).find((n) => data[n] && data[n].segs.length) || (chosen || [])[0];
   const go = (e) => {
