@@ -639,7 +639,8 @@ class StreamManager:
         if slot.sub is not None:
             self._forget_reader(slot.sub.name)
 
-    def _on_motion(self, name: str, result: MotionResult, wall: float) -> None:
+    def _on_motion(self, name: str, result: MotionResult, wall: float,
+                   picture: Callable[[], bytes]) -> None:
         """Detector thread: motion extends the event recording like a pulse of one detection
         interval (the next sample decides whether it goes on); an event (cooldown passed)
         goes to the listener (events table, MQTT, detection rows) like a trigger's."""
@@ -653,20 +654,19 @@ class StreamManager:
                  result.area * 100, x, y, w, h)
         self._emit(NvrEvent(EventKind.DETECTION, name, wall,
                             (DetectedObject("motion", round(conf, 3), x, y, w, h),),
-                            MOTION_EVENT_DETAIL, self._event_snapshot(name, wall)))
+                            MOTION_EVENT_DETAIL, self._event_snapshot(name, wall, picture)))
 
-    def _event_snapshot(self, name: str, wall: float,
-                        picture: Callable[[], bytes] | None = None) -> str:
-        """Detector thread, at an event: with [detection] event_snapshots, a JPEG of the
-        picture saved (core/event_snapshots.py): `picture()` (an object detector's analysed
-        frame), else the stream's newest keyframe (what the motion detector just looked at
-        when it samples keyframes, its default). Its URL; "" when off, when there is no
-        picture or when it cannot be written (logged)."""
+    def _event_snapshot(self, name: str, wall: float, picture: Callable[[], bytes]) -> str:
+        """Detector thread, at an event: with [detection] event_snapshots, `picture()` - the
+        frame the detector analysed, as a JPEG - saved (core/event_snapshots.py). Not the
+        stream's newest keyframe: a detector lagging under load would show a later moment,
+        after the motion. Its URL; "" when off, when there is no picture or when it cannot
+        be written (logged)."""
         root = self.settings.event_snapshot_dir
         if not root:
             return ""
         try:
-            jpeg = picture() if picture is not None else self.snapshot_jpeg(name)
+            jpeg = picture()
             return save_event_snapshot(root, name, wall, jpeg) if jpeg else ""
         except Exception:  # the event is worth more than its picture
             log.warning("stream %s: the event's snapshot was not saved", name, exc_info=True)
@@ -707,7 +707,7 @@ class StreamManager:
         return self._models.list_models()
 
     def _on_objects(self, name: str, objects: Sequence[ObjectBox], wall: float,
-                    event: bool, picture: Callable[[], bytes] | None = None) -> None:
+                    event: bool, picture: Callable[[], bytes]) -> None:
         """Object detector thread: objects extend the event recording like motion does
         (_on_motion); an event (cooldown passed) goes to the listener with every object."""
         if self._detected(name, wall) is None or not event:

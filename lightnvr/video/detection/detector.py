@@ -6,8 +6,9 @@ queue is small and drops when full, so the reader - and with it recording - neve
 a detector). Each packet goes through the FrameSampler (frames.py: keyframes only, at most one
 per `detection_interval`, small gray; every frame decoded when `detection_every_frame`) and
 the MotionDetector (motion.py); every moving frame
-is reported to `on_motion(stream, result, wall)` (the stream manager extends the event
-recording and emits an event when the cooldown allows). Under PRESSURE the interval triples
+is reported to `on_motion(stream, result, wall, picture)` (the stream manager extends the
+event recording and emits an event when the cooldown allows; `picture()` encodes the analysed
+frame as a JPEG, for the event's snapshot). Under PRESSURE the interval triples
 (frames are skipped before anything else is shed); at CRITICAL the thread decodes nothing and
 forgets its background. Outside the stream's `detection_schedule` it looks at nothing; zones
 (`set_zones`, detection/zones.py) mask where motion counts. The stream manager starts and
@@ -19,13 +20,14 @@ the live view's overlay. The thread's loop is loop.DetectorThread's (shared with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.detection.frames import FrameSampler
+from lightnvr.video.detection.frames import FrameSampler, frame_gray, frame_jpeg
 from lightnvr.video.detection.loop import DetectorThread
 from lightnvr.video.detection.motion import GRID, MotionDetector, MotionResult, MotionSettings
 from lightnvr.video.detection.zones import Zones, zone_mask
@@ -35,7 +37,9 @@ from lightnvr.video.schedule import schedule_allows
 MOTION_MODEL = "motion"  # LightNVR's detection_model value for the built-in detector
 PRESSURE_INTERVAL_FACTOR = 3.0
 
-MotionCallback = Callable[[str, MotionResult, float], None]
+# (stream, result, wall, picture): `picture()` is the analysed frame as a JPEG (not the
+# stream's newest keyframe, which a lagging detector may already have left behind)
+MotionCallback = Callable[[str, MotionResult, float, Callable[[], bytes]], None]
 
 
 Box = tuple[float, float, float, float]  # x, y, width, height; normalised 0..1
@@ -162,9 +166,10 @@ class MotionDetectorThread(DetectorThread):
         interval = float(self.config.detection_interval)
         if level >= PressureLevel.PRESSURE:
             interval *= PRESSURE_INTERVAL_FACTOR
-        gray = self._sampler.sample(item, interval)
-        if gray is None:
+        frame = self._sampler.sample_frame(item, interval)
+        if frame is None:
             return
+        gray = frame_gray(frame)
         self.samples += 1
         self._apply_zones((int(gray.shape[0]), int(gray.shape[1])))
         result = self._detector.analyse(gray, item.wall)
@@ -174,5 +179,5 @@ class MotionDetectorThread(DetectorThread):
         self.moving += 1
         if result.event:
             self.events += 1
-        self._on_motion(self.name, result, item.wall)
+        self._on_motion(self.name, result, item.wall, functools.partial(frame_jpeg, frame))
 

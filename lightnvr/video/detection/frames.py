@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from lightnvr.video.detection.api_engine import encode_jpeg
 from lightnvr.video.detection.engine import Letterbox
 from lightnvr.video.detection.outputs import letterbox
 from lightnvr.video.packet import MediaPacket, StreamInfo
@@ -84,12 +85,7 @@ class FrameSampler:
                ) -> npt.NDArray[np.uint8] | None:
         """The gray picture of `item` if it is due and decodes, else None."""
         frame = self.sample_frame(item, interval)
-        if frame is None:
-            return None
-        w, h = sample_size(frame.width, frame.height)
-        gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
-        out: npt.NDArray[np.uint8] = gray.to_ndarray()
-        return out
+        return None if frame is None else frame_gray(frame)
 
     def sample_frame(self, item: MediaPacket, interval: float | None = None) -> Any:
         """The decoded picture (an av.VideoFrame) of `item` if it is due and decodes."""
@@ -156,6 +152,20 @@ def model_input(frame: Any, box: Letterbox) -> npt.NDArray[np.uint8]:
     rgb: npt.NDArray[np.uint8] = frame.reformat(width=w, height=h, format="rgb24",
                                                 interpolation="AREA").to_ndarray()
     return letterbox(rgb, box)
+
+
+def frame_gray(frame: Any) -> npt.NDArray[np.uint8]:
+    """The motion detector's picture of a decoded frame: grey, at most `sample_size`."""
+    w, h = sample_size(frame.width, frame.height)
+    gray = frame.reformat(width=w, height=h, format="gray", interpolation="AREA")
+    out: npt.NDArray[np.uint8] = gray.to_ndarray()
+    return out
+
+
+def frame_jpeg(frame: Any) -> bytes:
+    """The whole decoded frame (a PyAV VideoFrame) as a JPEG, at its own size: an event's
+    picture is the frame the detector analysed."""
+    return encode_jpeg(frame_rgb(frame, frame.width))
 
 
 def frame_rgb(frame: Any, max_width: int) -> npt.NDArray[np.uint8]:

@@ -34,13 +34,12 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from lightnvr.core.memory.governor import PressureLevel
 from lightnvr.core.memory.handoff import HandoffQueue
 from lightnvr.core.redact import redact_text
 from lightnvr.core.stream_config import StreamConfig
-from lightnvr.video.detection.api_engine import MAX_WIDTH, ServiceUnavailable, encode_jpeg
+from lightnvr.video.detection.api_engine import MAX_WIDTH, ServiceUnavailable
 from lightnvr.video.detection.detector import MOTION_MODEL, PRESSURE_INTERVAL_FACTOR, LiveMotion
 from lightnvr.video.detection.engine import (
     EngineError,
@@ -49,7 +48,7 @@ from lightnvr.video.detection.engine import (
     ObjectEngine,
     threshold_fraction,
 )
-from lightnvr.video.detection.frames import FrameSampler, frame_rgb, model_input
+from lightnvr.video.detection.frames import FrameSampler, frame_jpeg, frame_rgb, model_input
 from lightnvr.video.detection.loop import DetectorThread
 from lightnvr.video.detection.zones import ZoneShape, object_counts
 from lightnvr.video.packet import MediaPacket
@@ -211,10 +210,5 @@ class ObjectDetectorThread(DetectorThread):
             self._last_event = item.wall
             self.events += 1
         self._on_objects(self.name, kept, item.wall, event,
-                         functools.partial(_frame_jpeg, frame))
-
-
-def _frame_jpeg(frame: Any) -> bytes:
-    """The whole analysed frame (a PyAV VideoFrame) as a JPEG, at its own size."""
-    return encode_jpeg(frame_rgb(frame, frame.width))
+                         functools.partial(frame_jpeg, frame))
 
