@@ -202,20 +202,28 @@ def test_recording_plays_downloads_is_protected_then_deleted(ui: UiServer, page:
         assert ui.testdb.recordings.get(r.id) is None
 
 
-def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any) -> None:
-    """Two back-to-back 8 s recordings: play from the middle of the first, run into the second."""
-    ui.testdb.add_stream("tl")
+def _back_to_back(ui: UiServer, stream: str, hours_ago: float) -> tuple[datetime.date, Any, Any]:
+    """A new stream with two back-to-back 8 s recordings of today (at least a minute after
+    midnight): (their day, first, second)."""
+    ui.testdb.add_stream(stream)
     day = datetime.date.today()
     midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
-    start = float(int(max(midnight + 60, time.time() - 2 * 3600)))
-    first = ui.testdb.add_recording("tl", start=start, duration=8.0, content=ui.clip)
-    second = ui.testdb.add_recording("tl", start=start + 8.0, duration=8.0, content=ui.clip)
+    start = float(int(max(midnight + 60, time.time() - hours_ago * 3600)))
+    first = ui.testdb.add_recording(stream, start=start, duration=8.0, content=ui.clip)
+    second = ui.testdb.add_recording(stream, start=start + 8.0, duration=8.0, content=ui.clip)
+    return day, first, second
+
+
+def test_timeline_shows_today_and_plays_from_the_middle(ui: UiServer, page: Any) -> None:
+    """Two back-to-back 8 s recordings: play from the middle of the first, run into the second."""
+    day, first, second = _back_to_back(ui, "tl", 2)
     # that day's timeline, as a user picks it: at midnight the page's "today" is the next day
     login(page, ui, hash_=f"#/timeline?stream=tl&day={day.isoformat()}")
     track = ".ruler-track[data-stream='tl']"
     page.wait_for_selector(f"{track} .ruler-seg")
     box = page.locator(track).bounding_box()
     assert box is not None
+    midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
     frac = (first.start_time + 4.0 - midnight) / 86400
     page.mouse.click(box["x"] + box["width"] * frac, box["y"] + box["height"] / 2)
     page.wait_for_selector(".tl-player video[data-mode=hls]")
@@ -249,12 +257,7 @@ def test_timeline_plays_on_when_the_media_ends_early_at_a_recording_boundary(
         ui: UiServer, page: Any) -> None:
     """hls.js sometimes ends the media at a recording boundary on a loaded machine (seen in
     a full run): the page must play on from the next recording, not stop."""
-    ui.testdb.add_stream("tb")
-    day = datetime.date.today()
-    midnight = datetime.datetime.combine(day, datetime.time()).timestamp()
-    start = float(int(max(midnight + 60, time.time() - 3 * 3600)))
-    first = ui.testdb.add_recording("tb", start=start, duration=8.0, content=ui.clip)
-    second = ui.testdb.add_recording("tb", start=start + 8.0, duration=8.0, content=ui.clip)
+    day, first, second = _back_to_back(ui, "tb", 3)
     login(page, ui, hash_=f"#/timeline?stream=tb&day={day.isoformat()}")
     page.wait_for_selector(".ruler-track[data-stream='tb'] .ruler-seg")
     video = ".tl-player video[data-mode=hls]"
