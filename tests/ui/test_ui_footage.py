@@ -184,11 +184,14 @@ def test_timeline_zoomed_to_10_min_scrubbed_to_30_s_ago_plays_that_moment(
         shot(page, "footage-timeline-10min")
 
 
-SMALL = (64, 36)  # frames compared as 64x36 grey pictures
+# Frames are compared as 320x180 grey pictures: large enough that the clock overlay's
+# seconds still differ (at 64x36 they were gone, and a frame one ball loop - about 3 s -
+# away matched as well as the shown one: two full runs failed 2.5 and 2.9 s off).
+SMALL = (320, 180)
 
 
 def _paused_frame(page: Any, video: str) -> tuple[float, Any]:
-    """Pause `video`; (its wall time per the page, its picture as a 36x64 grey array)."""
+    """Pause `video`; (its wall time per the page, its picture as a SMALL grey array)."""
     import numpy as np
 
     page.evaluate(f"document.querySelector(\"{video}\").pause()")
@@ -218,11 +221,11 @@ def _best_match(d: DaemonProcess, stream: str, around: float, picture: Any) -> f
     """Wall time of the recorded frame of `stream` most like `picture`, within 3 s of
     `around`, decoded from the recording files (the recorder's timestamps are the truth).
 
-    The test picture repeats: videotestsrc's ball runs a loop of about 3 s and the clock
-    overlay's seconds vanish at 64x36, so a frame one loop away can match a hair better
-    than the shown one (a full run once picked one 2.89 s off). Among the frames that match
-    as well as the best (within MATCH_SLACK of its difference), the nearest to `around`
-    counts: a player that is really off shows a picture unlike the frames near `around`."""
+    The ball repeats every ~3 s; the clock overlay's seconds (kept at SMALL's size) tell
+    such frames apart. Among the frames that match as well as the best (within MATCH_SLACK
+    of its difference: within one clock second the ball alone differs little), the nearest
+    to `around` counts: a player that is really off shows a picture unlike the frames near
+    `around`."""
     import numpy as np
 
     rows = orjson.loads(d.call("GET", f"/api/recordings?stream={stream}&include_incomplete=1"
