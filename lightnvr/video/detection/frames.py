@@ -1,8 +1,10 @@
 """Frame sampling for detectors: pick at most one packet per interval, decode it small.
 
-Motion wants it gray at SAMPLE_WIDTH (`sample`); an object model wants it in colour at its
-input size, letterboxed (`sample_frame` + `model_input`), the HTTP API a colour picture
-(`frame_rgb`): in every case FFmpeg scales and converts, Python never sees a full frame.
+Motion wants it gray at SAMPLE_WIDTH (`sample_frame` + `frame_gray`); an object model wants it
+in colour at its input size, letterboxed (`sample_frame` + `model_input`), the HTTP API a
+colour picture (`frame_rgb`): in every case FFmpeg scales and converts. Python sees a full
+frame only for an event's JPEG (`frame_jpeg`, with `[detection] event_snapshots`, once per
+event).
 
 Decoding is the expensive part of detection, so it is done as little as possible: by default
 only keyframes are decoded (the decoder is told `skip_frame = NONKEY`, and other packets are
@@ -80,12 +82,6 @@ class FrameSampler:
         """True when a frame received at `wall` should be analysed."""
         step = self.interval if interval is None else interval
         return wall - self._last_sample >= step * INTERVAL_SLACK
-
-    def sample(self, item: MediaPacket, interval: float | None = None
-               ) -> npt.NDArray[np.uint8] | None:
-        """The gray picture of `item` if it is due and decodes, else None."""
-        frame = self.sample_frame(item, interval)
-        return None if frame is None else frame_gray(frame)
 
     def sample_frame(self, item: MediaPacket, interval: float | None = None) -> Any:
         """The decoded picture (an av.VideoFrame) of `item` if it is due and decodes."""
