@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tools.bench_runner import Results, add_common_args, load_report, parse_counts, table
+from tools.bench_runner import (
+    Results,
+    add_common_args,
+    clip_camera,
+    load_report,
+    parse_counts,
+    table,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 OURS = "lightnvr"
 
 
@@ -37,17 +42,9 @@ def parse_args(doc: str | None, streams: str, argv: list[str] | None,
 def looped_camera() -> Iterator[Any]:
     """The GStreamer test camera serving the generated clips (file264 and the scenes);
     stopped on exit. The load average is reported before and after the measurements."""
-    from tests.fixtures.camera import TestCamera
-    from tools.make_test_clips import make_clips
-
-    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
-    camera = TestCamera(media["h264"].parent)
-    camera.start()
-    load_report("before")
-    try:
+    with clip_camera() as camera:
+        load_report("before")
         yield camera
-    finally:
-        camera.stop()
 
 
 def detector_lines(res: Results, counts: Sequence[int], modes: Sequence[str],

@@ -21,7 +21,6 @@ or the network (those are in tools/bench_shape.py). docs/performance.md quotes i
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -43,8 +42,7 @@ from lightnvr.video.muxing import FRAGMENTED_MP4_OPTIONS  # noqa: E402
 from lightnvr.video.packet import MediaPacket, StreamInfo  # noqa: E402
 from lightnvr.video.reader import StreamReader  # noqa: E402
 from lightnvr.video.recorder import RECORDER_WAKE, Recorder, RecorderSettings  # noqa: E402
-from tools.bench_runner import load_report  # noqa: E402
-from tools.make_test_clips import make_clips  # noqa: E402
+from tools.bench_runner import bench_clips, load_report  # noqa: E402
 
 
 class _CountingStore:
@@ -144,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--loops", type=int, default=4, help="clip passes per round")
     args = ap.parse_args(argv)
-    clip = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
+    clip = bench_clips()
     load_report("before")
     per_packet: dict[str, list[float]] = {"pyav bare": [], "lightnvr path": []}
     with tempfile.TemporaryDirectory(prefix="bench-hotpath-") as tmp:

@@ -343,20 +343,33 @@ def add_common_args(ap: Any, rounds: int, warmup: float, window: float, streams:
     ap.add_argument("--json", default="", help="save every sample to this file")
 
 
-@contextmanager
-def started_camera(mount: str) -> Iterator[str]:
-    """The GStreamer test camera (tools/test_camera.py) with the test clips made if need be;
-    yields `mount`'s RTSP URL and stops the camera however the benchmark ends."""
-    from tests.fixtures.camera import TestCamera
+def bench_clips() -> dict[str, Path]:
+    """The test clips (tools/make_test_clips.py), made if need be: {"h264": path, "h265": path}
+    in LIGHTNVR_TEST_MEDIA or .cache/test-media, where the tests keep them too."""
     from tools.make_test_clips import make_clips
 
-    media = make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
-    camera = TestCamera(media["h264"].parent)
+    return make_clips(os.environ.get("LIGHTNVR_TEST_MEDIA", ROOT / ".cache" / "test-media"))
+
+
+@contextmanager
+def clip_camera() -> Iterator[Any]:
+    """The GStreamer test camera (tools/test_camera.py) looping the test clips; stopped
+    however the benchmark ends."""
+    from tests.fixtures.camera import TestCamera
+
+    camera = TestCamera(bench_clips()["h264"].parent)
     camera.start()
     try:
-        yield camera.url(mount)
+        yield camera
     finally:
         camera.stop()
+
+
+@contextmanager
+def started_camera(mount: str) -> Iterator[str]:
+    """clip_camera(), yielding `mount`'s RTSP URL."""
+    with clip_camera() as camera:
+        yield camera.url(mount)
 
 
 def parse_counts(text: str) -> list[int]:
